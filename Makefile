@@ -1,0 +1,119 @@
+# membudget: GNU Makefile.  `make run` and `make test` do everything,
+# installing missing Debian packages first (see `deps`).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+PKGS_PC  := jansson sqlite3 libmicrohttpd ncursesw
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+ALL_CFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+             -DMB_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null) \
+             $(CFLAGS) -MMD -MP
+LIBS     := $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null || echo -ljansson -lsqlite3 -lmicrohttpd -lncursesw) -ldl -lm -lpthread
+
+BUILD    ?= build
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+CLI_SRC  := $(sort $(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libmembudget.a
+BIN      := $(BUILD)/membudget
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+# Debian packages: build and test dependencies.
+DEB_BUILD := gcc make pkg-config libjansson-dev libsqlite3-dev libmicrohttpd-dev libncurses-dev
+DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps
+DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+
+.PHONY: all deps run test unit cli live asan install uninstall clean format check-format bench
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIBA)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
+	@ln -sf $(BUILD)/membudget membudget
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -o $@ $< -ldl
+
+# Install the Debian packages that are missing (as root), or name them.
+deps:
+	@missing=""; for p in $(DEB_ALL); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "membudget: missing Debian packages:$$missing"; \
+	  echo "  install them with: sudo apt-get install$$missing"; exit 1; fi; \
+	echo "installing:$$missing"; \
+	lists=$$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1); \
+	if [ -z "$$lists" ]; then apt-get update -qq || exit 1; fi; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	       --no-install-recommends $$missing; }
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) status -c etc/omnimind_parameters.json
+
+test: deps
+	@$(MAKE) --no-print-directory all unit-bins helpers
+	@tests/run.sh $(BIN) $(BUILD)
+
+unit-bins: $(UNIT_BIN)
+helpers: $(HELPER_BIN)
+
+# Unit tests (and the CLI cases) under ASan + UBSan, in a separate build dir.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  all unit-bins helpers
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  MB_TEST_ONLY="unit cli" tests/run.sh build-asan/membudget build-asan
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/membudget
+	install -m 0644 man/membudget.1 $(DESTDIR)$(PREFIX)/share/man/man1/membudget.1
+	install -d $(DESTDIR)$(PREFIX)/share/doc/membudget
+	install -m 0644 etc/omnimind_parameters.json $(DESTDIR)$(PREFIX)/share/doc/membudget/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/membudget $(DESTDIR)$(PREFIX)/share/man/man1/membudget.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/membudget
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do \
+	  clang-format --dry-run -Werror $$f >/dev/null 2>&1 || echo $$f; done); \
+	if [ -n "$$bad" ]; then echo "clang-format disagrees with: $$bad"; exit 1; fi
+
+clean:
+	rm -rf build build-asan membudget
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,117 @@
+/*
+ * proc.h: the per-process scan.  One pass over the numeric entries of the
+ * proc root, reading only the files the caller's field mask needs:
+ *
+ *   always          status  (name, state, ppid, uid, VmSize, VmRSS, RssAnon,
+ *                            RssFile, RssShmem, VmSwap, Kthread)
+ *   MB_SCAN_CMDLINE cmdline
+ *   MB_SCAN_STAT    stat    (starttime: with pid, the process identity)
+ *   MB_SCAN_ROLLUP  smaps_rollup (Pss, USS, Swap, SwapPss); costly, and read
+ *                   only for processes that passed the filter
+ *   MB_SCAN_CGROUP  cgroup
+ *
+ * Files are read with openat() relative to the proc root fd (or, when more
+ * than one file is read, relative to an fd of /proc/PID, so a reused PID can
+ * never mix two processes), into buffers owned by the table and reused from
+ * scan to scan.  No stdio.  Vanished processes (ENOENT/ESRCH), kernel
+ * threads and unreadable files are counted, never fatal.
+ */
+#ifndef MB_PROC_H
+#define MB_PROC_H
+
+#include <regex.h>
+#include <sys/types.h>
+
+#include "root.h"
+
+enum mb_scan_flags {
+        MB_SCAN_CMDLINE = 1u << 0,
+        MB_SCAN_STAT = 1u << 1,
+        MB_SCAN_ROLLUP = 1u << 2,
+        MB_SCAN_CGROUP = 1u << 3,
+        MB_SCAN_GPU = 1u << 4, /* per-process GPU memory (NVML / DRM fdinfo) */
+};
+
+enum mb_proc_flags {
+        MB_P_KTHREAD = 1u << 0,
+        MB_P_ZOMBIE = 1u << 1,
+        MB_P_PSS_DENIED = 1u << 2,    /* smaps_rollup EACCES */
+        MB_P_CMDLINE_TRUNC = 1u << 3, /* cmdline longer than the cap */
+        MB_P_TARGET = 1u << 4,        /* part of the configured target */
+};
+
+struct mb_proc {
+        int pid, ppid;
+        uint32_t uid;
+        uint32_t flags;
+        char state;
+        int threads;
+        uint64_t starttime; /* clock ticks after boot; 0 when not read */
+        char name[64];      /* comm as status prints it (escaped) */
+        uint32_t cmdline;   /* offset in the table's string arena; 0 = none */
+        uint32_t cg_v2;     /* "0::" path; 0 = none */
+        uint32_t cg_mem;    /* v1 memory controller path; 0 = none */
+        uint32_t cg_sd;     /* v1 name=systemd path; 0 = none */
+        /* Sizes in bytes; MB_UNKNOWN when not read or not applicable. */
+        int64_t vsz, rss, hwm, rss_anon, rss_file, rss_shmem, swap;
+        int64_t pss, uss, swappss, rollup_swap, anon_huge;
+        int64_t gpu;
+};
+
+struct mb_scan_filter {
+        const regex_t *match; /* on the whole command line (pgrep -f); NULL = all */
+        bool has_uid;
+        uid_t uid;
+        int64_t min_rss;  /* 0 = none */
+        int64_t min_swap; /* 0 = none */
+        bool skip_kthreads;
+};
+
+struct mb_proctab {
+        struct mb_proc *p;
+        size_t n, cap;
+        struct mb_buf strings; /* arena for cmdline / cgroup strings */
+        struct mb_buf rd;      /* reused read buffer */
+        unsigned flags;        /* what the last scan read */
+        /* Counters of the last scan */
+        unsigned n_seen; /* numeric entries seen */
+        unsigned n_kthreads;
+        unsigned n_zombies;
+        unsigned n_vanished;   /* gone between readdir and read */
+        unsigned n_denied;     /* status unreadable (hidepid) */
+        unsigned n_pss_denied; /* smaps_rollup EACCES */
+        unsigned n_filtered;   /* dropped by the filter */
+        long clk_tck;
+};
+
+void mb_proctab_init(struct mb_proctab *t);
+void mb_proctab_release(struct mb_proctab *t);
+
+/*
+ * Scan every process into t (previous contents are replaced, buffers kept).
+ * Returns the number of processes kept, or -errno when the proc root itself
+ * cannot be listed.
+ */
+int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
+                 struct mb_proctab *t);
+
+/* Strings of a process; never NULL ("" when absent). */
+const char *mb_proc_str(const struct mb_proctab *t, uint32_t off);
+
+/* Display name: the cmdline's program or "[name]" for kernel threads. */
+const char *mb_proc_cmdline(const struct mb_proctab *t, const struct mb_proc *p);
+
+/* Buffer parsers, exposed for unit tests and fuzzing.  Return 0 / -EINVAL. */
+int mb_status_parse(const char *buf, size_t len, struct mb_proc *p);
+int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p);
+int mb_rollup_parse(const char *buf, size_t len, struct mb_proc *p);
+
+/* RSS + swap, the "consumer" measure used for top lists (unknown = -1). */
+static inline int64_t mb_proc_rss_swap(const struct mb_proc *p)
+{
+        if (p->rss == MB_UNKNOWN)
+                return -1;
+        return p->rss + (p->swap == MB_UNKNOWN ? 0 : p->swap);
+}
+
+#endif

@@ -1,0 +1,80 @@
+/* snapshot.c: see snapshot.h. */
+#include "snapshot.h"
+
+#include <string.h>
+#include <unistd.h>
+
+void mb_snapshot_init(struct mb_snapshot *s)
+{
+        memset(s, 0, sizeof(*s));
+        mb_proctab_init(&s->procs);
+        s->page_size = sysconf(_SC_PAGESIZE);
+        s->collector = "proc";
+}
+
+void mb_snapshot_release(struct mb_snapshot *s)
+{
+        if (!s)
+                return;
+        mb_swaps_release(&s->swaps);
+        mb_proctab_release(&s->procs);
+        mb_gpus_release(&s->gpus);
+}
+
+int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
+                     const struct mb_scan_filter *filter, struct mb_snapshot *s,
+                     struct mb_error *err)
+{
+        int r;
+
+        s->wall = mb_now_wall();
+        s->mono = mb_now_mono();
+        if (what & MB_SNAP_SYSTEM) {
+                r = mb_meminfo_read(root, &s->mi, err);
+                if (r < 0)
+                        return r;
+                mb_memsummary_compute(&s->mi, &s->mem);
+                if (mb_swaps_read(root, &s->swaps, NULL) < 0)
+                        s->swaps.n = 0;
+                s->have_vm = mb_vmstat_read(root, &s->vm, NULL) == 0 && s->vm.have_pswp;
+                s->have_psi = mb_psi_read(root, &s->psi, NULL) == 0;
+                s->have_swappiness = mb_swappiness_read(root, &s->swappiness) == 0;
+        }
+        if (what & (MB_SNAP_PROCS | MB_SNAP_GPU)) {
+                if (what & MB_SNAP_PROCS) {
+                        r = mb_proc_scan(root, scan_flags, filter, &s->procs);
+                        if (r < 0) {
+                                mb_error_set(err, root->proc_path, 0, 0, "cannot list: %s",
+                                             mb_strerror(r));
+                                return r;
+                        }
+                        s->have_procs = true;
+                }
+                if (what & MB_SNAP_GPU) {
+                        mb_gpus_release(&s->gpus);
+                        mb_gpu_collect(
+                            root,
+                            (what & MB_SNAP_PROCS) && (scan_flags & MB_SCAN_GPU) ? &s->procs : NULL,
+                            &s->gpus);
+                        s->have_gpus = true;
+                }
+        }
+        return 0;
+}
+
+void mb_rates_compute(const struct mb_vmstat *a, double ta, const struct mb_vmstat *b, double tb,
+                      struct mb_rates *ret)
+{
+        double dt = tb - ta;
+
+        memset(ret, 0, sizeof(*ret));
+        if (dt <= 0 || !a->have_pswp || !b->have_pswp)
+                return;
+        ret->valid = true;
+        ret->interval_s = dt;
+        ret->swapin_pages_per_s = b->pswpin >= a->pswpin ? (double)(b->pswpin - a->pswpin) / dt : 0;
+        ret->swapout_pages_per_s =
+            b->pswpout >= a->pswpout ? (double)(b->pswpout - a->pswpout) / dt : 0;
+        ret->majfault_per_s =
+            b->pgmajfault >= a->pgmajfault ? (double)(b->pgmajfault - a->pgmajfault) / dt : 0;
+}

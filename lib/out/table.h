@@ -1,0 +1,38 @@
+/*
+ * table.h: a plain-text table renderer.  Cells are copied in; widths are
+ * computed at print time; size columns are right-aligned.  Control
+ * characters in cells (user-controlled command lines) are shown as '?'.
+ */
+#ifndef MB_TABLE_H
+#define MB_TABLE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../util/util.h"
+
+#define MB_TABLE_MAXCOLS 24
+
+struct mb_table {
+        int ncols;
+        const char *header[MB_TABLE_MAXCOLS];
+        bool right[MB_TABLE_MAXCOLS];
+        size_t maxw[MB_TABLE_MAXCOLS]; /* 0 = unlimited; longer cells are cut with "…" */
+        struct mb_buf cells;           /* NUL-separated cells, row-major */
+        size_t nrows;
+        int cur; /* cells in the current row */
+};
+
+void mb_table_init(struct mb_table *t);
+int mb_table_col(struct mb_table *t, const char *header, bool right, size_t maxw);
+/* Add a cell to the current row; a row ends after ncols cells. */
+void mb_table_cell(struct mb_table *t, const char *s);
+void mb_table_cellf(struct mb_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mb_table_size(struct mb_table *t, int64_t bytes); /* "-" for MB_UNKNOWN */
+void mb_table_print(const struct mb_table *t, FILE *f, bool headers);
+void mb_table_release(struct mb_table *t);
+
+/* Print s with control characters replaced (for free text). */
+void mb_print_clean(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,93 @@
+/* size.c: see size.h. */
+#include "size.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+        const char *name;
+        unsigned shift;
+} units[] = {
+    {"", 0},     {"b", 0},  {"k", 10},  {"kb", 10},  {"kib", 10}, {"m", 20},  {"mb", 20},
+    {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},   {"tb", 40}, {"tib", 40},
+};
+
+int mb_size_parse(const char *s, uint64_t *ret)
+{
+        unsigned __int128 ip = 0, frac = 0, fdiv = 1, v;
+        const char *p = s;
+        bool digits = false;
+        unsigned shift = 0;
+        size_t i;
+
+        if (!s)
+                return -EINVAL;
+        while (isspace((unsigned char)*p))
+                p++;
+        while (isdigit((unsigned char)*p)) {
+                ip = ip * 10 + (unsigned)(*p - '0');
+                if (ip > ((unsigned __int128)1 << 64))
+                        return -ERANGE;
+                p++;
+                digits = true;
+        }
+        if (*p == '.') {
+                p++;
+                while (isdigit((unsigned char)*p)) {
+                        if (fdiv < 1000000000000ULL) {
+                                frac = frac * 10 + (unsigned)(*p - '0');
+                                fdiv *= 10;
+                        }
+                        p++;
+                        digits = true;
+                }
+        }
+        if (!digits)
+                return -EINVAL;
+        while (*p == ' ')
+                p++;
+        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                if (strcasecmp(p, units[i].name) == 0) {
+                        shift = units[i].shift;
+                        break;
+                }
+        }
+        if (i == sizeof(units) / sizeof(units[0]))
+                return -EINVAL;
+        if (shift == 0 && frac != 0)
+                return -EINVAL; /* a fraction of a byte */
+        v = (ip << shift) + ((frac << shift) / fdiv);
+        if (v > (unsigned __int128)INT64_MAX)
+                return -ERANGE;
+        *ret = (uint64_t)v;
+        return 0;
+}
+
+char *mb_size_format(int64_t bytes, char *buf, size_t len)
+{
+        static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        bool neg = bytes < 0;
+        double v;
+        unsigned u = 0;
+
+        if (bytes == INT64_MIN) {
+                snprintf(buf, len, "-");
+                return buf;
+        }
+        v = neg ? -(double)bytes : (double)bytes;
+        while (v >= 1024.0 && u + 1 < sizeof(names) / sizeof(names[0])) {
+                v /= 1024.0;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, len, "%s%.0f B", neg ? "-" : "", v);
+        else if (v >= 100.0 || v == (double)(long long)v)
+                snprintf(buf, len, "%s%.0f %s", neg ? "-" : "", v, names[u]);
+        else
+                snprintf(buf, len, "%s%.1f %s", neg ? "-" : "", v, names[u]);
+        return buf;
+}

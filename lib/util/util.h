@@ -1,0 +1,94 @@
+/*
+ * util.h: small helpers shared by the whole library: reading kernel files
+ * relative to a directory fd, a capped growable buffer, cursor parsers and
+ * the user-facing error struct.  Nothing here prints.
+ */
+#ifndef MB_UTIL_H
+#define MB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A value that could not be read (kernel thread, permission, absent field). */
+#define MB_UNKNOWN INT64_MIN
+
+#define MB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A user-facing error: where (file, line, column; 0 = not known) and what.
+ * Filled by parsers and loaders; printed once by the CLI.
+ */
+struct mb_error {
+        char where[512];
+        int line;
+        int col;
+        char msg[512];
+};
+
+void mb_error_set(struct mb_error *err, const char *where, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Capped growable byte buffer; data is always NUL-terminated. */
+struct mb_buf {
+        char *data;
+        size_t len;
+        size_t cap;
+        size_t max; /* hard cap; 0 means 64 MiB */
+};
+
+#define MB_BUF_INIT                                                                                \
+        {                                                                                          \
+                NULL, 0, 0, 0                                                                      \
+        }
+
+/* Ensure room for `extra` more bytes plus the NUL.  0 or -ENOMEM/-EFBIG. */
+int mb_buf_reserve(struct mb_buf *b, size_t extra);
+int mb_buf_append(struct mb_buf *b, const void *data, size_t n);
+int mb_buf_printf(struct mb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mb_buf_reset(struct mb_buf *b);
+void mb_buf_release(struct mb_buf *b);
+
+/*
+ * Read a whole file relative to dirfd into b (replacing its contents).
+ * Reads until EOF (stat sizes of /proc files are 0).  Returns the length,
+ * or -errno (-ENOENT, -ESRCH, -EACCES, ...).  `limit` caps the bytes read
+ * (0 = the buffer's cap); a file longer than that is truncated and
+ * -EFBIG is NOT returned: the caller learns it from the length == limit.
+ */
+ssize_t mb_read_file_at(int dirfd, const char *path, struct mb_buf *b, size_t limit);
+
+/* Read into a caller buffer of size cap (one NUL reserved).  Length or -errno. */
+ssize_t mb_read_small_at(int dirfd, const char *path, char *buf, size_t cap);
+
+/* pread() from offset 0 until EOF into b.  Length or -errno. */
+ssize_t mb_pread_all(int fd, struct mb_buf *b);
+
+/*
+ * Cursor parsers.  They skip leading blanks (space, tab), accept decimal
+ * digits, stop at the first other byte and move *p past what they read.
+ * Return 0, or -EINVAL when no digit is there, -ERANGE on overflow.
+ */
+int mb_parse_u64(const char **p, const char *end, uint64_t *ret);
+int mb_parse_i64(const char **p, const char *end, int64_t *ret);
+
+/* Write a file atomically: temp file in the same directory, fsync, rename,
+ * fsync the directory.  Refuses to follow a symlink at the final path's
+ * temp.  Returns 0 or -errno. */
+int mb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Create a directory and its parents with `mode`; 0 or -errno. */
+int mb_mkdir_p(const char *path, mode_t mode);
+
+/* Monotonic and wall-clock time in seconds. */
+double mb_now_mono(void);
+double mb_now_wall(void);
+
+/* strerror for a negative or positive errno. */
+const char *mb_strerror(int err);
+
+/* Lower-case copy helpers and bounded string copy (always NUL-terminates). */
+size_t mb_strlcpy(char *dst, const char *src, size_t size);
+
+#endif

@@ -1,0 +1,167 @@
+/* cli-util.c: option helpers and messages shared by the subcommands. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util/size.h"
+#include "cli.h"
+
+static void vmsg(const char *cmd, const char *fmt, va_list ap)
+{
+        char buf[1024];
+
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        for (char *p = buf; *p; p++)
+                if ((unsigned char)*p < 0x20)
+                        *p = '?';
+        if (cmd)
+                fprintf(stderr, "membudget %s: %s\n", cmd, buf);
+        else
+                fprintf(stderr, "membudget: %s\n", buf);
+}
+
+int mb_usage_error(struct mb_cli *cli, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vmsg(cli->cmd, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "try 'membudget %s%s--help'\n", cli->cmd ? cli->cmd : "",
+                cli->cmd ? " " : "");
+        return MB_EXIT_USAGE;
+}
+
+int mb_runtime_error(struct mb_cli *cli, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vmsg(cli->cmd, fmt, ap);
+        va_end(ap);
+        return MB_EXIT_RUNTIME;
+}
+
+void mb_warn(const char *fmt, ...)
+{
+        char buf[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "membudget: warning: %s\n", buf);
+}
+
+void mb_debug(struct mb_cli *cli, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!cli->debug)
+                return;
+        fputs("membudget: debug: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+int mb_cli_root(struct mb_cli *cli)
+{
+        int r;
+
+        if (cli->root_open)
+                return 0;
+        r = mb_root_open(&cli->root, cli->proc_root, cli->sys_root);
+        if (r < 0) {
+                mb_root_close(&cli->root);
+                if (cli->proc_root)
+                        return mb_usage_error(cli, "cannot open --proc-root '%s': %s",
+                                              cli->proc_root, mb_strerror(r));
+                return mb_runtime_error(cli, "cannot open '/proc': %s", mb_strerror(r));
+        }
+        if (cli->sys_root && cli->root.sys_fd < 0) {
+                mb_root_close(&cli->root);
+                return mb_usage_error(cli, "cannot open --sys-root '%s': %s", cli->sys_root,
+                                      strerror(ENOENT));
+        }
+        cli->root_open = true;
+        return 0;
+}
+
+void mb_getopt_reset(void)
+{
+        optind = 0; /* glibc: 0 re-initialises, and stops at the first non-option */
+        opterr = 0;
+}
+
+int mb_bad_option(struct mb_cli *cli, int argc, char **argv, int c)
+{
+        const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+        if (c == ':')
+                return mb_usage_error(cli, "option '%s' needs a value", arg);
+        if (optopt && optopt != '?')
+                return mb_usage_error(cli, "unknown option '-%c'", optopt);
+        return mb_usage_error(cli, "unknown option '%s'", arg);
+}
+
+int mb_opt_size(struct mb_cli *cli, const char *opt, const char *val, int64_t *ret)
+{
+        uint64_t v;
+        int r = mb_size_parse(val, &v);
+
+        if (r == -ERANGE)
+                return mb_usage_error(cli, "size '%s' for %s is too large", val, opt);
+        if (r < 0)
+                return mb_usage_error(cli,
+                                      "invalid size '%s' for %s (expected e.g. 500M, 3.5G, "
+                                      "3500MiB or a number of bytes)",
+                                      val, opt);
+        *ret = (int64_t)v;
+        return 0;
+}
+
+int mb_opt_uint(struct mb_cli *cli, const char *opt, const char *val, long max, long *ret)
+{
+        char *e;
+        long v;
+
+        errno = 0;
+        v = strtol(val, &e, 10);
+        if (!*val || *e || errno || v < 0 || v > max)
+                return mb_usage_error(cli, "invalid value '%s' for %s (expected 0-%ld)", val, opt,
+                                      max);
+        *ret = v;
+        return 0;
+}
+
+int mb_opt_double(struct mb_cli *cli, const char *opt, const char *val, double min, double max,
+                  double *ret)
+{
+        char *e;
+        double v;
+
+        errno = 0;
+        v = strtod(val, &e);
+        if (!*val || *e || errno || !isfinite(v) || v < min || v > max)
+                return mb_usage_error(cli, "invalid value '%s' for %s (expected %g-%g)", val, opt,
+                                      min, max);
+        *ret = v;
+        return 0;
+}
+
+int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re)
+{
+        int r = regcomp(re, val, REG_EXTENDED | REG_NOSUB);
+
+        if (r) {
+                char msg[256];
+                regerror(r, re, msg, sizeof(msg));
+                return mb_usage_error(cli, "invalid regex '%s' for %s: %s", val, opt, msg);
+        }
+        return 0;
+}
