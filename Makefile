@@ -27,7 +27,7 @@ BIN      := $(BUILD)/membudget
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_SRC := $(filter-out tests/helpers/so-%,$(sort $(wildcard tests/helpers/*.c)))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 # Debian packages: build and test dependencies.
@@ -114,6 +114,30 @@ check-format:
 	if [ -n "$$bad" ]; then echo "clang-format disagrees with: $$bad"; exit 1; fi
 
 clean:
-	rm -rf build build-asan membudget
+	rm -rf build build-asan build-fuzz membudget
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# Test doubles built as shared libraries: tests/helpers/so-NAME.c -> BUILD/helpers/NAME.so
+SO_SRC := $(sort $(wildcard tests/helpers/so-*.c))
+SO_BIN := $(SO_SRC:tests/helpers/so-%.c=$(BUILD)/helpers/%.so)
+helpers: $(SO_BIN)
+$(BUILD)/helpers/%.so: tests/helpers/so-%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O1 -g -Wall -Wextra -shared -fPIC -o $@ $<
+
+# Fuzzing (libFuzzer, clang): tests/fuzz/fuzz-NAME.c, each run FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+.PHONY: fuzz fuzz-bins
+fuzz-bins: $(FUZZ_BIN)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags jansson) \
+	  -o $@ $< $(LIB_SRC) $(LIBS)
+fuzz: deps fuzz-bins
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+	  echo "fuzz $$n ($(FUZZ_SECONDS) s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+	    >build-fuzz/$$n.log 2>&1 || { tail -30 build-fuzz/$$n.log; exit 1; }; done

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../lib/config/config.h"
 #include "../lib/util/size.h"
 #include "cli.h"
 
@@ -163,5 +165,71 @@ int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *
                 regerror(r, re, msg, sizeof(msg));
                 return mb_usage_error(cli, "invalid regex '%s' for %s: %s", val, opt, msg);
         }
+        return 0;
+}
+
+int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret)
+{
+        struct mb_config_warnings warns = {0};
+        struct mb_error err = {0};
+        char path[1024];
+        int r;
+
+        if (cli->config) {
+                *ret = cli->config;
+                return 0;
+        }
+        cli->config = calloc(1, sizeof(*cli->config));
+        if (!cli->config)
+                return mb_runtime_error(cli, "out of memory");
+        if (mb_config_find(cli->config_path, path, sizeof(path)) < 0) {
+                mb_config_defaults(cli->config);
+                cli->config_defaults = true;
+                *ret = cli->config;
+                return 0;
+        }
+        r = mb_config_load(path, false, cli->config, &warns, &err);
+        if (r < 0) {
+                if (err.line > 0)
+                        fprintf(stderr, "membudget: %s:%d:%d: %s\n", err.where, err.line, err.col,
+                                err.msg);
+                else
+                        fprintf(stderr, "membudget: %s: %s\n", err.where[0] ? err.where : path,
+                                err.msg);
+                mb_config_warnings_release(&warns);
+                return MB_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < warns.n; i++)
+                mb_warn("%s:%d:%d: %s", path, warns.w[i].line, warns.w[i].col, warns.w[i].msg);
+        mb_config_warnings_release(&warns);
+        *ret = cli->config;
+        return 0;
+}
+
+int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret)
+{
+        const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        int r;
+
+        if (!cli->state_path[0]) {
+                if (cli->state_dir)
+                        mb_strlcpy(cli->state_path, cli->state_dir, sizeof(cli->state_path));
+                else if (geteuid() == 0)
+                        mb_strlcpy(cli->state_path, "/var/lib/membudget", sizeof(cli->state_path));
+                else if (xdg && *xdg)
+                        snprintf(cli->state_path, sizeof(cli->state_path), "%s/membudget", xdg);
+                else if (home && *home)
+                        snprintf(cli->state_path, sizeof(cli->state_path),
+                                 "%s/.local/state/membudget", home);
+                else
+                        return mb_runtime_error(cli, "no state directory: set --state-dir or HOME");
+        }
+        if (create) {
+                r = mb_mkdir_p(cli->state_path, 0700);
+                if (r < 0)
+                        return mb_runtime_error(cli, "cannot create state directory '%s': %s",
+                                                cli->state_path, mb_strerror(r));
+        }
+        *ret = cli->state_path;
         return 0;
 }

@@ -41,6 +41,7 @@ struct mb_cli {
         bool root_open;
         struct mb_config *config; /* loaded on demand by mb_cli_config() */
         bool config_defaults;     /* no file found: host-wide defaults */
+        char state_path[1024];
         FILE *out;
 };
 
@@ -56,6 +57,22 @@ int mb_runtime_error(struct mb_cli *cli, const char *fmt, ...)
 /* "membudget: warning: ..." on stderr. */
 void mb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mb_debug(struct mb_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The configuration: found and loaded on first use (-c, $MEMBUDGET_CONFIG,
+ * ./omnimind_parameters.json, /etc/membudget/membudget.json), defaults when
+ * none exists (cli->config_defaults is then true).  Returns 0 with
+ * *ret set, or MB_EXIT_USAGE after printing FILE:LINE:COL: message.
+ */
+int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret);
+
+/*
+ * The state directory (--state-dir; /var/lib/membudget as root,
+ * $XDG_STATE_HOME/membudget or ~/.local/state/membudget otherwise), created
+ * with mode 0700 when `create`.  Returns 0 and the path, or MB_EXIT_RUNTIME
+ * after printing why.
+ */
+int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret);
 
 /* Reset getopt for a subcommand's own parse; opterr is turned off. */
 void mb_getopt_reset(void);

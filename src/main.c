@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/config/config.h"
 #include "../lib/util/users.h"
 #include "cli.h"
 
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
         code = cmd->fn(nrest, rest, &cli);
         if (cli.root_open)
                 mb_root_close(&cli.root);
+        if (cli.config) {
+                mb_config_release(cli.config);
+                free(cli.config);
+        }
         mb_users_release();
         free(rest);
         if (fflush(stdout) != 0 && code == MB_EXIT_OK)
