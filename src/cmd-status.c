@@ -11,6 +11,8 @@
 #include "../lib/out/table.h"
 #include "../lib/util/size.h"
 #include "../lib/util/users.h"
+#include "../lib/out/findings.h"
+#include "cli-diag.h"
 #include "cli.h"
 
 const char cmd_status_help[] =
@@ -60,20 +62,6 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct status_opts *
         return 0;
 }
 
-static void sleep_until(double t)
-{
-        double now = mb_now_mono();
-
-        while (now < t) {
-                struct timespec ts;
-                double d = t - now;
-                ts.tv_sec = (time_t)d;
-                ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
-                nanosleep(&ts, NULL);
-                now = mb_now_mono();
-        }
-}
-
 static void print_human(struct mb_cli *cli, const struct mb_snapshot *s,
                         const struct status_opts *o, const struct mb_breakdown_row *rows,
                         size_t nrows)
@@ -104,11 +92,12 @@ static void print_human(struct mb_cli *cli, const struct mb_snapshot *s,
         mb_table_size(&t, (int64_t)m->swap_used);
         mb_table_size(&t, (int64_t)m->swap_free);
         mb_table_cell(&t, "");
-        mb_table_cellf(&t, "cached %s", mb_size_format((int64_t)m->swap_cached, a, sizeof(a)));
+        mb_table_cell(&t, "");
         mb_table_cell(&t, "");
         mb_table_print(&t, f, true);
         mb_table_release(&t);
-        fputs("(used = total - available, as procps-ng 4 free)\n\n", f);
+        fprintf(f, "(used = total - available, as procps-ng 4 free; swap cached %s)\n\n",
+                mb_size_format((int64_t)m->swap_cached, a, sizeof(a)));
 
         for (size_t i = 0; i < s->swaps.n; i++) {
                 const struct mb_swapdev *d = &s->swaps.dev[i];
@@ -228,75 +217,105 @@ static void print_human(struct mb_cli *cli, const struct mb_snapshot *s,
         mb_table_release(&t);
 }
 
+static json_t *json_target(const struct mb_diag *d)
+{
+        const struct mb_target *tg = &d->target;
+
+        if (!tg->configured)
+                return json_null();
+        return json_pack("{s:o,s:o,s:i,s:I,s:I,s:o,s:b}", "match",
+                         d->cfg->target_match[0] ? mb_json_str(d->cfg->target_match) : json_null(),
+                         "unit",
+                         d->cfg->target_unit[0] ? mb_json_str(d->cfg->target_unit) : json_null(),
+                         "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
+                         (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
+                         "ram_is_rss_fallback", tg->rss_fallback > 0);
+}
+
+static void print_target(FILE *f, const struct mb_diag *d)
+{
+        const struct mb_target *tg = &d->target;
+        const struct mb_config *c = d->cfg;
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], v[MB_SIZE_STRLEN];
+
+        if (!tg->configured) {
+                fputs("budget: host-wide (no target in the configuration)\n", f);
+                return;
+        }
+        fputs("target: ", f);
+        mb_print_clean(f, c->target_match[0] ? c->target_match : c->target_unit);
+        fprintf(f, ": %u process%s, RAM %s of %lld MiB (%s), swap %s, VRAM %s of %lld MiB\n",
+                tg->nprocs, tg->nprocs == 1 ? "" : "es", mb_size_format(tg->ram, a, sizeof(a)),
+                (long long)c->ram_max_mb, tg->rss_fallback ? "RSS: PSS needs root" : "PSS",
+                mb_size_format(tg->swap, b, sizeof(b)),
+                tg->vram == MB_UNKNOWN ? "unknown" : mb_size_format(tg->vram, v, sizeof(v)),
+                (long long)c->vram_max_mb);
+}
+
 int cmd_status(int argc, char **argv, struct mb_cli *cli)
 {
         struct status_opts o = {.no_rates = false, .sample_s = 0.5, .top = 5};
         struct mb_breakdown_row rows[MB_BREAKDOWN_MAX];
-        struct mb_snapshot s;
-        struct mb_vmstat vm0;
-        struct mb_error err = {0};
-        struct mb_scan_filter filter = {.skip_kthreads = true};
-        bool have_vm0 = false;
-        double t0 = 0;
+        struct mb_diag_req req = {0};
+        struct mb_diag d;
+        struct mb_snapshot *s;
         size_t nrows;
         int r, code = MB_EXIT_OK;
 
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
-        if ((r = mb_cli_root(cli)))
-                return r;
-        mb_snapshot_init(&s);
-
-        /* Rates: read vmstat, do the scan meanwhile, then wait out the sample. */
-        if (!o.no_rates) {
-                have_vm0 = mb_vmstat_read(&cli->root, &vm0, NULL) == 0;
-                t0 = mb_now_mono();
-        }
-        r = mb_snapshot_take(&cli->root, MB_SNAP_SYSTEM | MB_SNAP_PROCS | MB_SNAP_GPU,
-                             MB_SCAN_CMDLINE | MB_SCAN_GPU, &filter, &s, &err);
-        if (r < 0) {
-                code = cli->proc_root
-                           ? mb_usage_error(cli, "cannot read --proc-root '%s': %s: %s",
-                                            cli->proc_root, err.where, err.msg)
-                           : mb_runtime_error(cli, "cannot read /proc/%s: %s", err.where, err.msg);
+        req.rates = !o.no_rates;
+        req.sample_s = o.sample_s;
+        mb_diag_init(&d);
+        code = mb_cli_diagnose(cli, &req, &d);
+        if (code)
                 goto out;
-        }
-        if (have_vm0 && cli->root.live) {
-                struct mb_vmstat vm1;
-                sleep_until(t0 + o.sample_s);
-                if (mb_vmstat_read(&cli->root, &vm1, NULL) == 0)
-                        mb_rates_compute(&vm0, t0, &vm1, mb_now_mono(), &s.rates);
-        }
-        mb_procs_sort_consumers(&s.procs);
-        nrows = mb_breakdown_compute(&s.mi, rows);
+        s = &d.snap;
+        nrows = mb_breakdown_compute(&s->mi, rows);
 
         if (cli->json) {
                 json_t *j = json_object(), *top = json_array();
                 size_t shown = 0;
 
                 json_object_set_new(j, "version", json_integer(1));
-                json_object_set_new(j, "time", json_real(s.wall));
-                json_object_set_new(j, "collector", json_string(s.collector));
-                json_object_set_new(j, "memory", mb_json_memory(&s.mem));
-                json_object_set_new(j, "swap", mb_json_swap(&s));
-                json_object_set_new(j, "pressure", mb_json_pressure(&s));
+                json_object_set_new(j, "time", json_real(s->wall));
+                json_object_set_new(j, "collector", json_string(s->collector));
+                json_object_set_new(j, "config", cli->config_defaults
+                                                         ? json_null()
+                                                         : mb_json_str(d.cfg->path));
+                json_object_set_new(j, "memory", mb_json_memory(&s->mem));
+                json_object_set_new(j, "swap", mb_json_swap(s));
+                json_object_set_new(j, "pressure", mb_json_pressure(s));
                 json_object_set_new(j, "swappiness",
-                                    s.have_swappiness ? json_integer(s.swappiness) : json_null());
+                                    s->have_swappiness ? json_integer(s->swappiness) : json_null());
                 json_object_set_new(j, "breakdown", mb_json_breakdown(rows, nrows));
-                json_object_set_new(j, "gpus", mb_json_gpus(&s.gpus));
-                for (size_t i = 0; i < s.procs.n && shown < (size_t)o.top; i++) {
-                        if (s.procs.p[i].flags & MB_P_KTHREAD)
-                                continue;
-                        json_array_append_new(top, mb_json_proc(&s.procs, &s.procs.p[i]));
+                json_object_set_new(j, "gpus", mb_json_gpus(&s->gpus));
+                json_object_set_new(j, "target", json_target(&d));
+                for (size_t i = 0; i < s->procs.n && shown < (size_t)o.top; i++) {
+                        json_array_append_new(top, mb_json_proc(&s->procs, &s->procs.p[i]));
                         shown++;
                 }
                 json_object_set_new(j, "top", top);
-                json_object_set_new(j, "scan", mb_json_scan(&s.procs));
+                json_object_set_new(j, "findings", mb_json_findings(&d.findings));
+                json_object_set_new(j, "scan", mb_json_scan(&s->procs));
                 mb_json_print(j, cli->out);
         } else {
-                print_human(cli, &s, &o, rows, nrows);
+                if (cli->config_defaults)
+                        fputs("config: none found, using host-wide defaults from the plan's "
+                              "success table\n",
+                              cli->out);
+                else {
+                        fputs("config: ", cli->out);
+                        mb_print_clean(cli->out, d.cfg->path);
+                        fputc('\n', cli->out);
+                }
+                print_target(cli->out, &d);
+                fputc('\n', cli->out);
+                print_human(cli, s, &o, rows, nrows);
+                fputc('\n', cli->out);
+                mb_out_findings(cli->out, &d.findings);
         }
 out:
-        mb_snapshot_release(&s);
+        mb_diag_release(&d);
         return code;
 }

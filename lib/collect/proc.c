@@ -463,3 +463,26 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
         closedir(d);
         return (int)t->n;
 }
+
+int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+{
+        char path[32];
+        ssize_t r;
+
+        if (p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE))
+                return -ESRCH;
+        if (p->pss != MB_UNKNOWN)
+                return 0;
+        snprintf(path, sizeof(path), "%d/smaps_rollup", p->pid);
+        r = mb_read_file_at(root->proc_fd, path, &t->rd, 0);
+        if (r == -EACCES || r == -EPERM) {
+                if (!(p->flags & MB_P_PSS_DENIED)) {
+                        p->flags |= MB_P_PSS_DENIED;
+                        t->n_pss_denied++;
+                }
+                return -EACCES;
+        }
+        if (r < 0)
+                return (int)r;
+        return mb_rollup_parse(t->rd.data, (size_t)r, p);
+}

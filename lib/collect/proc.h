@@ -95,6 +95,12 @@ void mb_proctab_release(struct mb_proctab *t);
 int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
                  struct mb_proctab *t);
 
+/*
+ * Read smaps_rollup for one process after a scan (for example only for the
+ * target's processes).  0, -EACCES (counted in n_pss_denied), or -errno.
+ */
+int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
+
 /* Strings of a process; never NULL ("" when absent). */
 const char *mb_proc_str(const struct mb_proctab *t, uint32_t off);
 

@@ -1,0 +1,131 @@
+/* target.c: see target.h. */
+#include "target.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Is `unit` the last component of a cgroup path, or a component of it? */
+static bool path_has_unit(const char *path, const char *unit)
+{
+        size_t n = strlen(unit);
+
+        for (const char *p = strstr(path, unit); p; p = strstr(p + 1, unit))
+                if (p > path && p[-1] == '/' && (p[n] == '\0' || p[n] == '/'))
+                        return true;
+        return false;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+        int x = *(const int *)a, y = *(const int *)b;
+
+        return (x > y) - (x < y);
+}
+
+unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit,
+                        int self_pid)
+{
+        int *pids;
+        unsigned count = 0;
+        bool changed = true;
+        size_t npids = 0;
+
+        for (size_t i = 0; i < t->n; i++) {
+                struct mb_proc *p = &t->p[i];
+                bool hit = false;
+
+                p->flags &= ~(unsigned)MB_P_TARGET;
+                if (p->pid == self_pid || (p->flags & MB_P_KTHREAD))
+                        continue;
+                if (match) {
+                        const char *cl = mb_proc_cmdline(t, p);
+                        hit = regexec(match, *cl ? cl : p->name, 0, NULL, 0) == 0;
+                }
+                if (!hit && unit && *unit)
+                        hit = path_has_unit(mb_proc_str(t, p->cg_sd), unit) ||
+                              path_has_unit(mb_proc_str(t, p->cg_v2), unit) ||
+                              path_has_unit(mb_proc_str(t, p->cg_mem), unit);
+                if (hit)
+                        p->flags |= MB_P_TARGET;
+        }
+        /* Descendants: propagate along ppid until nothing changes.  A sorted
+         * pid list of marked processes makes each pass O(n log n). */
+        pids = malloc((t->n ? t->n : 1) * sizeof(*pids));
+        if (!pids)
+                return 0;
+        while (changed) {
+                changed = false;
+                npids = 0;
+                for (size_t i = 0; i < t->n; i++)
+                        if (t->p[i].flags & MB_P_TARGET)
+                                pids[npids++] = t->p[i].pid;
+                qsort(pids, npids, sizeof(*pids), cmp_int);
+                for (size_t i = 0; i < t->n; i++) {
+                        struct mb_proc *p = &t->p[i];
+                        if ((p->flags & (MB_P_TARGET | MB_P_KTHREAD)) || p->pid == self_pid)
+                                continue;
+                        if (bsearch(&p->ppid, pids, npids, sizeof(*pids), cmp_int)) {
+                                p->flags |= MB_P_TARGET;
+                                changed = true;
+                        }
+                }
+        }
+        free(pids);
+        for (size_t i = 0; i < t->n; i++)
+                if (t->p[i].flags & MB_P_TARGET)
+                        count++;
+        return count;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret)
+{
+        int64_t *mem = malloc((t->n ? t->n : 1) * sizeof(*mem));
+        bool any_gpu = false;
+
+        memset(ret, 0, sizeof(*ret));
+        ret->configured = configured;
+        ret->vram = 0;
+        ret->worker_median = MB_UNKNOWN;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mb_proc *p = &t->p[i];
+                int64_t ram, swap;
+
+                if (!(p->flags & MB_P_TARGET))
+                        continue;
+                ram = p->pss;
+                if (ram == MB_UNKNOWN) {
+                        ram = p->rss == MB_UNKNOWN ? 0 : p->rss;
+                        ret->rss_fallback++;
+                }
+                swap = p->swappss;
+                if (swap == MB_UNKNOWN) {
+                        swap = p->swap == MB_UNKNOWN ? 0 : p->swap;
+                        ret->swap_fallback++;
+                }
+                ret->ram += ram;
+                ret->swap += swap;
+                if (p->gpu != MB_UNKNOWN) {
+                        ret->vram += p->gpu;
+                        any_gpu = true;
+                }
+                if (mem)
+                        mem[ret->nprocs] = ram;
+                ret->nprocs++;
+        }
+        if (!any_gpu)
+                ret->vram = MB_UNKNOWN;
+        if (mem && ret->nprocs) {
+                qsort(mem, ret->nprocs, sizeof(*mem), cmp_i64);
+                ret->worker_median = ret->nprocs % 2
+                                             ? mem[ret->nprocs / 2]
+                                             : (mem[ret->nprocs / 2 - 1] + mem[ret->nprocs / 2]) / 2;
+        }
+        free(mem);
+}

@@ -1,0 +1,38 @@
+/*
+ * target.h: the service the budget is for.  With target.match (a regex on
+ * the whole command line) and/or target.unit (a systemd unit, found in the
+ * process's cgroup path), the target is those processes and all their
+ * descendants.  Its RAM is the sum of PSS where readable (RSS otherwise,
+ * and says so), its swap the sum of SwapPss where readable (VmSwap
+ * otherwise), its VRAM the sum of per-process GPU memory.
+ */
+#ifndef MB_TARGET_H
+#define MB_TARGET_H
+
+#include <regex.h>
+
+#include "../collect/proc.h"
+
+struct mb_target {
+        bool configured;   /* a match or unit was given */
+        unsigned nprocs;
+        int64_t ram;       /* PSS (or RSS fallback) sum */
+        int64_t swap;
+        int64_t vram;      /* MB_UNKNOWN when no per-process GPU data */
+        unsigned rss_fallback; /* processes counted by RSS: PSS unreadable */
+        unsigned swap_fallback;
+        int64_t worker_median; /* median PSS/RSS of the target's processes */
+};
+
+/*
+ * Mark MB_P_TARGET on the matching processes and their descendants.
+ * `match` may be NULL; `unit` may be NULL or "".  Needs the table scanned
+ * with MB_SCAN_CMDLINE (and MB_SCAN_CGROUP for a unit).  Returns the count.
+ */
+unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit,
+                        int self_pid);
+
+/* Sum the marked processes (call after PSS was read for them). */
+void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret);
+
+#endif

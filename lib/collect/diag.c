@@ -1,0 +1,35 @@
+/* diag.c: see diag.h. */
+#include "diag.h"
+
+#include <unistd.h>
+
+#include "../analyze/procsel.h"
+
+int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_snapshot *s,
+                 struct mb_target *tg, struct mb_error *err)
+{
+        struct mb_scan_filter filter = {.skip_kthreads = true};
+        bool configured = o->target_match || (o->target_unit && *o->target_unit);
+        unsigned scan = MB_SCAN_CMDLINE | o->extra_scan;
+        unsigned what = MB_SNAP_SYSTEM | MB_SNAP_PROCS;
+        int r;
+
+        if (o->target_unit && *o->target_unit)
+                scan |= MB_SCAN_CGROUP;
+        if (o->gpu) {
+                what |= MB_SNAP_GPU;
+                scan |= MB_SCAN_GPU;
+        }
+        r = mb_snapshot_take(root, what, scan, &filter, s, err);
+        if (r < 0)
+                return r;
+        if (configured) {
+                mb_target_mark(&s->procs, o->target_match, o->target_unit, (int)getpid());
+                for (size_t i = 0; i < s->procs.n; i++)
+                        if (s->procs.p[i].flags & MB_P_TARGET)
+                                mb_proc_read_rollup(root, &s->procs, &s->procs.p[i]);
+        }
+        mb_target_sum(&s->procs, configured, tg);
+        mb_procs_sort_consumers(&s->procs);
+        return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * diag.h: the snapshot every diagnosing command takes (status, check,
+ * baseline, watch, serve): system files, every process with its command
+ * line (and cgroup when the target names a unit), GPUs, and PSS/SwapPss
+ * read only for the target's processes.
+ */
+#ifndef MB_DIAG_H
+#define MB_DIAG_H
+
+#include "../analyze/target.h"
+#include "../config/config.h"
+#include "snapshot.h"
+
+struct mb_diag_opts {
+        const regex_t *target_match; /* compiled config target.match, or NULL */
+        const char *target_unit;     /* config target.unit, or NULL */
+        unsigned extra_scan;         /* more MB_SCAN_* flags */
+        bool gpu;                    /* collect GPUs (and per-process GPU memory) */
+};
+
+/* 0, or -errno with err filled when /proc/meminfo or the process list fail. */
+int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_snapshot *s,
+                 struct mb_target *tg, struct mb_error *err);
+
+#endif

@@ -1,0 +1,88 @@
+/* cli-diag.c: the diagnosis shared by status, check and baseline. */
+#define _GNU_SOURCE
+#include <string.h>
+#include <time.h>
+
+#include "../lib/config/config.h"
+#include "cli-diag.h"
+
+void mb_sleep_until(double mono_deadline)
+{
+        double now = mb_now_mono();
+
+        while (now < mono_deadline) {
+                struct timespec ts;
+                double d = mono_deadline - now;
+                ts.tv_sec = (time_t)d;
+                ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+                nanosleep(&ts, NULL);
+                now = mb_now_mono();
+        }
+}
+
+void mb_diag_init(struct mb_diag *d)
+{
+        memset(d, 0, sizeof(*d));
+        mb_snapshot_init(&d->snap);
+}
+
+void mb_diag_release(struct mb_diag *d)
+{
+        mb_snapshot_release(&d->snap);
+        mb_findings_release(&d->findings);
+        if (d->have_re)
+                regfree(&d->re);
+        d->have_re = false;
+}
+
+int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb_diag *d)
+{
+        struct mb_problem_input in = {0};
+        struct mb_diag_opts o = {0};
+        struct mb_error err = {0};
+        struct mb_vmstat vm0;
+        bool have_vm0 = false;
+        double t0 = 0;
+        int r;
+
+        if ((r = mb_cli_config(cli, &d->cfg)))
+                return r;
+        if ((r = mb_cli_root(cli)))
+                return r;
+        if (d->cfg->target_match[0]) {
+                if (regcomp(&d->re, d->cfg->target_match, REG_EXTENDED | REG_NOSUB) != 0)
+                        return mb_usage_error(cli, "invalid target.match regex '%s'",
+                                              d->cfg->target_match);
+                d->have_re = true;
+                o.target_match = &d->re;
+        }
+        o.target_unit = d->cfg->target_unit;
+        o.gpu = true;
+        o.extra_scan = req->extra_scan;
+
+        if (req->rates && cli->root.live) {
+                have_vm0 = mb_vmstat_read(&cli->root, &vm0, NULL) == 0;
+                t0 = mb_now_mono();
+        }
+        r = mb_diag_take(&cli->root, &o, &d->snap, &d->target, &err);
+        if (r < 0) {
+                if (cli->proc_root)
+                        return mb_usage_error(cli, "cannot read --proc-root '%s': %s: %s",
+                                              cli->proc_root, err.where, err.msg);
+                return mb_runtime_error(cli, "cannot read /proc/%s: %s", err.where, err.msg);
+        }
+        if (have_vm0) {
+                struct mb_vmstat vm1;
+                mb_sleep_until(t0 + req->sample_s);
+                if (mb_vmstat_read(&cli->root, &vm1, NULL) == 0)
+                        mb_rates_compute(&vm0, t0, &vm1, mb_now_mono(), &d->snap.rates);
+        }
+        in.snap = &d->snap;
+        in.cfg = d->cfg;
+        in.target = &d->target;
+        in.persisted_swappiness = -1;
+        in.persisted_known = false;
+        if (mb_problems_run(&in, &d->findings) < 0)
+                return mb_runtime_error(cli, "out of memory");
+        return 0;
+}
