@@ -45,6 +45,7 @@ $(BUILD)/%.o: %.c
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIBA)
@@ -141,3 +142,6 @@ fuzz: deps fuzz-bins
 	  echo "fuzz $$n ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus-$$n tests/fuzz/corpus/$$n \
 	    >build-fuzz/$$n.log 2>&1 || { tail -30 build-fuzz/$$n.log; exit 1; }; done
+
+# Optional build pieces owned by their areas (BPF collector).
+-include bpf.mk

@@ -1,8 +1,10 @@
 /* cli-diag.c: the diagnosis shared by status, check and baseline. */
 #define _GNU_SOURCE
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../lib/act/sysctl.h"
 #include "../lib/config/config.h"
 #include "cli-diag.h"
 
@@ -33,6 +35,23 @@ void mb_diag_release(struct mb_diag *d)
         if (d->have_re)
                 regfree(&d->re);
         d->have_re = false;
+}
+
+/* vm.swappiness after a reboot, from the sysctl files in load order. */
+static int persisted_swappiness(int *ret)
+{
+        struct mb_sysctl_srcs srcs = {0};
+        int r, w;
+
+        *ret = -1;
+        r = mb_sysctl_scan(mb_etc_root(), "vm.swappiness", &srcs);
+        if (r < 0)
+                return r;
+        w = mb_sysctl_winner(&srcs);
+        if (w >= 0)
+                *ret = (int)strtol(srcs.s[w].value, NULL, 10);
+        mb_sysctl_srcs_release(&srcs);
+        return 0;
 }
 
 int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb_diag *d)
@@ -80,8 +99,13 @@ int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb
         in.snap = &d->snap;
         in.cfg = d->cfg;
         in.target = &d->target;
-        in.persisted_swappiness = -1;
-        in.persisted_known = false;
+        d->persisted_swappiness = -1;
+        /* The sysctl files belong to the live host: read them for a captured
+         * tree only when MEMBUDGET_ETC_ROOT names its /etc. */
+        if (cli->root.live || getenv("MEMBUDGET_ETC_ROOT"))
+                in.persisted_known = persisted_swappiness(&d->persisted_swappiness) == 0;
+        d->persisted_known = in.persisted_known;
+        in.persisted_swappiness = d->persisted_swappiness;
         if (mb_problems_run(&in, &d->findings) < 0)
                 return mb_runtime_error(cli, "out of memory");
         return 0;

@@ -17,6 +17,8 @@ struct mb_diag {
         struct mb_snapshot snap;
         struct mb_target target;
         struct mb_findings findings;
+        int persisted_swappiness; /* value after reboot by the sysctl files; -1 = none */
+        bool persisted_known;     /* the sysctl files were read (live host) */
         regex_t re;
         bool have_re;
 };

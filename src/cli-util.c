@@ -233,3 +233,16 @@ int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret)
         *ret = cli->state_path;
         return 0;
 }
+
+void mb_warn_pss_denied(unsigned n, const char *what)
+{
+        if (!n)
+                return;
+        if (geteuid() == 0)
+                mb_warn("%s unavailable for %u process%s: smaps_rollup not readable (ptrace "
+                        "access denied)",
+                        what, n, n == 1 ? "" : "es");
+        else
+                mb_warn("%s unavailable for %u process%s owned by other users: run as root", what,
+                        n, n == 1 ? "" : "es");
+}

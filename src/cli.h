@@ -74,6 +74,9 @@ int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret);
  */
 int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret);
 
+/* Say once why PSS (or SwapPss) is missing for n processes; nothing when n is 0. */
+void mb_warn_pss_denied(unsigned n, const char *what);
+
 /* Reset getopt for a subcommand's own parse; opterr is turned off. */
 void mb_getopt_reset(void);
 /* Message for getopt's '?' / ':' returns; returns MB_EXIT_USAGE. */

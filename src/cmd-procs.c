@@ -372,9 +372,8 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 code = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
                 goto out;
         }
-        if (s.procs.n_pss_denied && !cli->json)
-                mb_warn("PSS unavailable for %u processes owned by other users: run as root",
-                        s.procs.n_pss_denied);
+        if (!cli->json)
+                mb_warn_pss_denied(s.procs.n_pss_denied, "PSS");
         if (o.group != MB_GROUP_NONE) {
                 struct mb_groups g;
                 if (mb_procs_group(&s.procs, o.group, &g) < 0) {

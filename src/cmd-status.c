@@ -140,9 +140,9 @@ static void print_human(struct mb_cli *cli, const struct mb_snapshot *s,
         if (s->have_gpus) {
                 fputc('\n', f);
                 if (s->gpus.n == 0) {
-                        fputs("GPU: none (", f);
+                        fputs("GPU: none found; ", f);
                         mb_print_clean(f, s->gpus.nvml_status);
-                        fputs(")\n", f);
+                        fputc('\n', f);
                 } else {
                         mb_table_init(&t);
                         mb_table_col(&t, "GPU", true, 0);

@@ -207,9 +207,7 @@ int cmd_swap(int argc, char **argv, struct mb_cli *cli)
                 fprintf(cli->out, "note: zswap holds %s of swapped pages compressed in %s of RAM\n",
                         mb_size_format((int64_t)s.mi.v[MB_MI_ZSWAPPED], a, sizeof(a)),
                         mb_size_format((int64_t)s.mi.v[MB_MI_ZSWAP], b, sizeof(b)));
-        if (s.procs.n_pss_denied)
-                mb_warn("SwapPss unavailable for %u processes owned by other users: run as root",
-                        s.procs.n_pss_denied);
+        mb_warn_pss_denied(s.procs.n_pss_denied, "SwapPss");
 out:
         mb_snapshot_release(&s);
         r = code;

@@ -366,6 +366,9 @@ static void rule_other_consumers(const struct mb_problem_input *in, enum mb_swap
         struct mb_finding *f;
 
         ev[0] = '\0';
+        if (!tight && !(in->target && in->target->configured) &&
+            in->snap->mem.swap_used <= (uint64_t)in->cfg->swap_max_mb * MIB)
+                return; /* host-wide and nothing short: not a problem */
         for (size_t i = 0; i < t->n && n < 6; i++) {
                 const struct mb_proc *p = &t->p[i];
                 int64_t v = mb_proc_rss_swap(p);

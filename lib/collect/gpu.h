@@ -36,7 +36,8 @@ struct mb_gpus {
         size_t n;
         struct mb_gpu_proc *procs;
         size_t nprocs;
-        char nvml_status[160]; /* "no NVIDIA GPU (...)" or "NVML 12.535" */
+        char nvml_status[160];  /* "no NVIDIA GPU (...)" or "NVML 12.535" */
+        unsigned fdinfo_denied; /* processes whose DRM fds could not be read */
 };
 
 /*
@@ -46,5 +47,12 @@ struct mb_gpus {
  */
 int mb_gpu_collect(struct mb_root *root, struct mb_proctab *t, struct mb_gpus *ret);
 void mb_gpus_release(struct mb_gpus *g);
+
+/*
+ * Unload NVML (nvmlShutdown, dlclose).  mb_gpu_collect keeps it loaded
+ * between calls because nvmlInit can take a second; call this at exit or
+ * to pick up a new MEMBUDGET_NVML_LIB.  Safe to call at any time.
+ */
+void mb_gpu_shutdown(void);
 
 #endif

@@ -1,6 +1,10 @@
 /* snapshot.c: see snapshot.h. */
 #include "snapshot.h"
 
+#include "bpf.h"
+#include <stdlib.h>
+
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +23,13 @@ void mb_snapshot_release(struct mb_snapshot *s)
         mb_swaps_release(&s->swaps);
         mb_proctab_release(&s->procs);
         mb_gpus_release(&s->gpus);
+}
+
+static bool collector_forced_proc(void)
+{
+        const char *e = getenv("MEMBUDGET_COLLECTOR");
+
+        return e && !strcmp(e, "proc");
 }
 
 int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
@@ -42,7 +53,20 @@ int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
         }
         if (what & (MB_SNAP_PROCS | MB_SNAP_GPU)) {
                 if (what & MB_SNAP_PROCS) {
-                        r = mb_proc_scan(root, scan_flags, filter, &s->procs);
+                        r = -ENOTSUP;
+                        s->collector = "proc";
+                        /* The BPF collector covers the status-file fields only, on
+                         * the live host; MEMBUDGET_COLLECTOR=proc turns it off. */
+                        if (root->live &&
+                            !(scan_flags & (MB_SCAN_CMDLINE | MB_SCAN_STAT | MB_SCAN_ROLLUP |
+                                            MB_SCAN_CGROUP | MB_SCAN_GPU)) &&
+                            !(filter && filter->match) && !collector_forced_proc()) {
+                                r = mb_bpf_scan(root, scan_flags, filter, &s->procs);
+                                if (r >= 0)
+                                        s->collector = "bpf";
+                        }
+                        if (r < 0)
+                                r = mb_proc_scan(root, scan_flags, filter, &s->procs);
                         if (r < 0) {
                                 mb_error_set(err, root->proc_path, 0, 0, "cannot list: %s",
                                              mb_strerror(r));

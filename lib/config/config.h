@@ -77,6 +77,10 @@ struct mb_config {
         char guard_kill_match[512];                  /* "" = never signal */
         double guard_grace_s;                        /* SIGTERM -> SIGKILL; default 10 */
         double guard_rate_limit_s;                   /* min seconds between actions; default 300 */
+
+        /* What the file set (filled by the loader; zero for defaults). */
+        unsigned sections_set; /* bit i: mb_config_sections[i] was in the file */
+        uint64_t keys_set[2];  /* bit i: mb_config_keys[i] was in the file */
 };
 
 /* A config with every default applied (no file). */
@@ -120,6 +124,60 @@ int mb_config_find(const char *explicit_path, char *ret, size_t len);
 extern const char mb_config_proposed[];
 
 void mb_config_release(struct mb_config *c);
+
+/* Files above this size are refused. */
+#define MB_CONFIG_MAX_BYTES (16u << 20)
+
+/*
+ * The key table the loader is driven by (one row per known key), also for
+ * documentation, completion and the JSON rendering.
+ */
+enum mb_config_type {
+        MB_CT_INT,     /* int field, JSON integer (an integral real is accepted) */
+        MB_CT_I64,     /* int64_t field, JSON integer */
+        MB_CT_NUM,     /* double field, JSON number */
+        MB_CT_BOOL,    /* bool field, true/false */
+        MB_CT_TRIBOOL, /* int field: -1 unset, 0, 1 */
+        MB_CT_STR,     /* char[] field, JSON string */
+        MB_CT_STRV,    /* char *[] field (guard_hook), array of strings */
+};
+
+enum {
+        MB_CK_MB = 1 << 0,       /* a size in MiB (rendered as *_bytes in JSON) */
+        MB_CK_MIN_EXCL = 1 << 1, /* value must be > min (not >=) */
+        MB_CK_NULL_OFF = 1 << 2, /* null turns the condition off (stored as -1) */
+        MB_CK_REGEX = 1 << 3,    /* POSIX ERE, must compile */
+        MB_CK_LISTEN = 1 << 4,   /* "ADDR:PORT" */
+        MB_CK_UNIT = 1 << 5,     /* systemd unit name */
+};
+
+struct mb_config_key {
+        const char *section;
+        const char *name;
+        enum mb_config_type type;
+        unsigned flags;
+        double min, max;
+        size_t off;  /* offset of the field in struct mb_config */
+        size_t size; /* size of the field */
+        const char *doc;
+};
+
+extern const struct mb_config_key mb_config_keys[];
+extern const size_t mb_config_nkeys;
+/* Known section names, NULL-terminated (bit order of sections_set). */
+extern const char *const mb_config_sections[];
+
+/* Did the loaded file set section.name? */
+bool mb_config_is_set(const struct mb_config *c, const char *section, const char *name);
+
+/*
+ * The effective configuration as a JSON object {section: {key: value}}
+ * (a new reference; NULL on allocation failure).  Sizes in MiB come out in
+ * bytes under NAME_bytes (ram_max_mb -> ram_max_bytes); unset values
+ * (-1, "") are null.
+ */
+struct json_t;
+struct json_t *mb_config_json(const struct mb_config *c);
 void mb_config_warnings_release(struct mb_config_warnings *w);
 
 #endif

@@ -253,9 +253,10 @@ int mb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         const char *p = data;
         int fd, dfd, r = 0;
 
-        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
+        /* mkostemp creates the temp file with O_EXCL: never through a link. */
+        if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
                 return -ENAMETOOLONG;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         while (len > 0) {

@@ -73,9 +73,10 @@ ssize_t mb_pread_all(int fd, struct mb_buf *b);
 int mb_parse_u64(const char **p, const char *end, uint64_t *ret);
 int mb_parse_i64(const char **p, const char *end, int64_t *ret);
 
-/* Write a file atomically: temp file in the same directory, fsync, rename,
- * fsync the directory.  Refuses to follow a symlink at the final path's
- * temp.  Returns 0 or -errno. */
+/* Write a file atomically: a new temp file in the same directory (created
+ * with O_EXCL, so never through a link), fsync, rename over the path (which
+ * replaces a link rather than following it), fsync the directory.  An
+ * interrupted write leaves the old file.  Returns 0 or -errno. */
 int mb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Create a directory and its parents with `mode`; 0 or -errno. */

@@ -1,0 +1,86 @@
+/*
+ * cgroup.h: memory cgroups for `limit --match` and `run`, v2 or v1.
+ *
+ * The hierarchy is found under a sys root (default /sys, or --sys-root for
+ * a fixture tree): v2 when SYS/fs/cgroup (or SYS/fs/cgroup/unified) lists
+ * "memory" in cgroup.controllers; otherwise v1 when SYS/fs/cgroup/memory
+ * has memory.limit_in_bytes.  membudget's groups live in MOUNT/membudget/.
+ *
+ * Limits: v2 memory.max, memory.high, memory.swap.max.  v1
+ * memory.limit_in_bytes, memory.soft_limit_in_bytes (for --high), and
+ * memory.memsw.limit_in_bytes = max + swap-max where swap accounting is on;
+ * without it --swap-max 0 becomes memory.swappiness = 0 in the group.
+ */
+#ifndef MB_ACT_CGROUP_H
+#define MB_ACT_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+enum mb_cg_version { MB_CG_NONE, MB_CG_V1, MB_CG_V2 };
+
+struct mb_cgroup_fs {
+        enum mb_cg_version version;
+        char mount[1024]; /* the memory hierarchy's root directory */
+        bool memsw;       /* v1: memory.memsw.* present (swap accounting) */
+        bool swap_max;    /* v2: memory.swap.max present */
+};
+
+/* Find the memory hierarchy under sys_root ("/sys" when NULL).  0, or
+ * -ENOENT when there is none. */
+int mb_cgroup_detect(const char *sys_root, struct mb_cgroup_fs *ret);
+
+/* Group names: [A-Za-z0-9_.-], 1-64 chars, not "." or "..". */
+bool mb_cgroup_name_valid(const char *name);
+
+/* MOUNT/membudget/NAME */
+void mb_cgroup_dir(const struct mb_cgroup_fs *fs, const char *name, char *buf, size_t len);
+
+/* Limits in bytes; -1 = not set. */
+struct mb_cg_limits {
+        int64_t max, high, swap_max;
+};
+
+/* Values now in an existing group (strings as read); "" = file absent. */
+struct mb_cg_values {
+        char max[32], high[32], swap[32], swappiness[16];
+};
+
+struct mb_cg_member {
+        int pid;
+        uint64_t starttime;
+        char comm[64];
+        char from[1024]; /* its memory cgroup directory now */
+};
+
+/*
+ * Plan a limit group (pure): create MOUNT/membudget/NAME unless `exists`
+ * (then `now` holds its values), write the limits, move the members.
+ */
+int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
+                         const struct mb_cg_limits *lim, bool exists,
+                         const struct mb_cg_values *now, const struct mb_cg_member *m, size_t n,
+                         struct mb_plan *plan);
+
+/* Read the limit values of group dir. */
+void mb_cgroup_values_read(const struct mb_cgroup_fs *fs, const char *dir,
+                           struct mb_cg_values *ret);
+
+/* The memory cgroup directory of pid, from PROC/PID/cgroup.  0 or -errno. */
+int mb_cgroup_of(const struct mb_cgroup_fs *fs, const char *proc_root, int pid, char *buf,
+                 size_t len);
+
+/* Primitives (0 or -errno). */
+int mb_cgroup_write(const char *path, const char *value);
+int mb_cgroup_create(const char *dir); /* parents too; v2: enables +memory on the way */
+int mb_cgroup_remove(const char *dir); /* also the empty membudget/ parent */
+int mb_cgroup_move(const char *dir, int pid);
+/* A number from a file ("max" = INT64_MAX); or a "key value" line's value. */
+int mb_cgroup_read_i64(const char *dir, const char *file, int64_t *ret);
+int mb_cgroup_read_key(const char *dir, const char *file, const char *key, int64_t *ret);
+/* PIDs in dir/cgroup.procs; *ret malloc'd. */
+int mb_cgroup_pids(const char *dir, int **ret, size_t *n);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * act-common.h: what tune, limit and undo share in the CLI layer: the plan
+ * table and JSON, and applying a plan with the journal.
+ */
+#ifndef MB_ACT_COMMON_H
+#define MB_ACT_COMMON_H
+
+#include <jansson.h>
+
+#include "../lib/act/apply.h"
+#include "cli.h"
+
+/* Print the plan (table + notes) or, with --json, the plan as JSON with
+ * "applied": false.  Returns an exit code. */
+int act_plan_show(struct mb_cli *cli, const struct mb_plan *p, bool apply);
+
+json_t *act_plan_json(const struct mb_plan *p);
+
+/*
+ * Apply p: check (refused -> exit 3 with the reason; not root -> exit 3
+ * naming the privilege), open the journal in the state directory, apply
+ * with progress on stderr.  rollback: revert applied changes on failure.
+ * Returns an exit code.
+ */
+int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback);
+
+/* "PROC_ROOT/rel" for a file under the proc root. */
+void act_proc_path(struct mb_cli *cli, const char *rel, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * cmd-config-plan.c: "membudget config plan": from the target's measured
+ * per-worker memory, the worker_processes and cache_size_mb that fit
+ * ram_max_mb with a 10 % margin; memory_fraction x device total against
+ * vram_max_mb for the GPU.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "../lib/out/json.h"
+#include "../lib/util/size.h"
+#include "cli-diag.h"
+#include "cli.h"
+
+#define MIB (1024ll * 1024ll)
+
+int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli);
+
+int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
+{
+        struct mb_diag_req req = {.rates = false};
+        const struct mb_config *c;
+        const struct mb_target *tg;
+        struct mb_diag d;
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN];
+        int64_t avail, per, cache, fit_workers = -1, fit_cache_mb = -1, gpu_total = 0;
+        double fit_fraction = -1;
+        int code;
+
+        mb_getopt_reset();
+        if (getopt_long(argc, argv, ":", (const struct option[]){{NULL, 0, NULL, 0}}, NULL) != -1)
+                return mb_bad_option(cli, argc, argv, '?');
+        if (optind < argc)
+                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+
+        mb_diag_init(&d);
+        code = mb_cli_diagnose(cli, &req, &d);
+        if (code)
+                goto out;
+        c = d.cfg;
+        tg = &d.target;
+        if (!tg->configured) {
+                code = mb_runtime_error(cli, "config plan needs a target (target.match or "
+                                             "target.unit) to measure");
+                goto out;
+        }
+        if (tg->nprocs == 0 || tg->worker_median == MB_UNKNOWN || tg->worker_median <= 0) {
+                code = mb_runtime_error(cli, "config plan: the target is not running; start it, "
+                                             "then plan");
+                goto out;
+        }
+        per = tg->worker_median;
+        avail = c->ram_max_mb * MIB * 9 / 10; /* 10 % margin */
+        cache = (c->cache_size_mb > 0 ? c->cache_size_mb : 0) * MIB;
+        fit_workers = (avail - cache) / per;
+        if (fit_workers < 0)
+                fit_workers = 0;
+        if (c->worker_processes > 0)
+                fit_cache_mb = (avail - c->worker_processes * per) / MIB;
+        for (size_t i = 0; i < d.snap.gpus.n; i++)
+                if (d.snap.gpus.dev[i].total > 0)
+                        gpu_total += d.snap.gpus.dev[i].total;
+        if (gpu_total > 0) {
+                fit_fraction = (double)(c->vram_max_mb * MIB) / (double)gpu_total;
+                if (fit_fraction > 1)
+                        fit_fraction = 1;
+        }
+
+        if (cli->json) {
+                json_t *j = json_object();
+                json_object_set_new(j, "target_processes", json_integer(tg->nprocs));
+                json_object_set_new(j, "per_worker_bytes", json_integer(per));
+                json_object_set_new(j, "per_worker_is_rss", json_boolean(tg->rss_fallback > 0));
+                json_object_set_new(j, "ram_budget_bytes", json_integer(c->ram_max_mb * MIB));
+                json_object_set_new(j, "usable_bytes", json_integer(avail));
+                json_object_set_new(j, "worker_processes_fit", json_integer(fit_workers));
+                json_object_set_new(j, "cache_size_mb_fit",
+                                    fit_cache_mb >= 0 ? json_integer(fit_cache_mb) : json_null());
+                json_object_set_new(j, "gpu_total_bytes",
+                                    gpu_total ? json_integer(gpu_total) : json_null());
+                json_object_set_new(j, "memory_fraction_fit",
+                                    fit_fraction >= 0 ? json_real(fit_fraction) : json_null());
+                mb_json_print(j, cli->out);
+                goto out;
+        }
+        fprintf(cli->out, "target: %u processes, median %s each (%s)\n", tg->nprocs,
+                mb_size_format(per, a, sizeof(a)),
+                tg->rss_fallback ? "RSS: PSS needs root" : "PSS");
+        fprintf(cli->out, "RAM budget %lld MiB, usable with a 10 %% margin: %s\n",
+                (long long)c->ram_max_mb, mb_size_format(avail, b, sizeof(b)));
+        fprintf(cli->out, "  worker_processes: %lld configured, %lld fit with cache_size_mb %lld\n",
+                (long long)c->worker_processes, (long long)fit_workers,
+                (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0));
+        if (fit_cache_mb >= 0)
+                fprintf(cli->out, "  cache_size_mb:    %lld configured, up to %lld fits with %lld "
+                                  "workers\n",
+                        (long long)c->cache_size_mb, (long long)fit_cache_mb,
+                        (long long)c->worker_processes);
+        else if (c->worker_processes > 0)
+                fprintf(cli->out, "  cache_size_mb:    no room: %lld workers alone exceed the "
+                                  "budget\n",
+                        (long long)c->worker_processes);
+        if (gpu_total > 0)
+                fprintf(cli->out, "GPU: %s in total; memory_fraction %.2f allows %s, vram_max_mb "
+                                  "%lld MiB fits memory_fraction <= %.2f\n",
+                        mb_size_format(gpu_total, a, sizeof(a)), c->memory_fraction,
+                        c->memory_fraction > 0
+                                ? mb_size_format((int64_t)(c->memory_fraction * (double)gpu_total),
+                                                 b, sizeof(b))
+                                : "-",
+                        (long long)c->vram_max_mb, fit_fraction);
+        else
+                fputs("GPU: no GPU data\n", cli->out);
+out:
+        mb_diag_release(&d);
+        return code;
+}

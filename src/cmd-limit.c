@@ -1,0 +1,665 @@
+/* cmd-limit.c: "membudget limit": memory limits for a unit or matching processes. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/act/cgroup.h"
+#include "../lib/act/sysctl.h"
+#include "../lib/act/systemd.h"
+#include "../lib/collect/proc.h"
+#include "../lib/config/config.h"
+#include "../lib/out/json.h"
+#include "../lib/out/table.h"
+#include "../lib/util/size.h"
+#include "act-common.h"
+
+const char cmd_limit_help[] =
+    "usage: membudget limit --unit NAME[.service] [--max SIZE] [--high SIZE] [--swap-max SIZE] "
+    "[--apply]\n"
+    "       membudget limit --match REGEX [--max SIZE] [--high SIZE] [--swap-max SIZE]\n"
+    "                       [--name N] [--apply]\n"
+    "       membudget limit --release N [--apply]\n"
+    "       membudget limit --show [--unit NAME | --match REGEX]\n"
+    "\n"
+    "  --unit NAME       systemd drop-in /etc/systemd/system/NAME.service.d/" MB_DROPIN_NAME "\n"
+    "                    (MemoryMax, MemoryHigh, MemorySwapMax; never MemoryLimit=)\n"
+    "  --match REGEX     processes whose command line matches (POSIX ERE), and their\n"
+    "                    descendants, moved into cgroup membudget/N (v2 or v1)\n"
+    "  --max SIZE        hard limit (default: memory.ram_max_mb of the budget)\n"
+    "  --high SIZE       throttle limit (v2 memory.high; v1 soft limit; unit default 90%%\n"
+    "                    of --max)\n"
+    "  --swap-max SIZE   swap limit (0 = no swap)\n"
+    "  --name N          cgroup name under membudget/ (default: limit)\n"
+    "  --release N       move the processes back where they were, remove membudget/N\n"
+    "  --show            limits in force now: cgroup values, drop-in, RLIMIT_AS\n"
+    "  --apply           make the changes (default: print the plan only)\n";
+
+struct limit_opts {
+        const char *unit, *match_s, *name, *release;
+        bool has_match, show, apply;
+        regex_t match;
+        struct mb_cg_limits lim;
+};
+
+static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o)
+{
+        enum {
+                OPT_UNIT = 0x100,
+                OPT_MATCH,
+                OPT_MAX,
+                OPT_HIGH,
+                OPT_SWAP,
+                OPT_NAME,
+                OPT_RELEASE,
+                OPT_SHOW,
+                OPT_APPLY
+        };
+        static const struct option longopts[] = {
+            {"unit", required_argument, NULL, OPT_UNIT},
+            {"match", required_argument, NULL, OPT_MATCH},
+            {"max", required_argument, NULL, OPT_MAX},
+            {"high", required_argument, NULL, OPT_HIGH},
+            {"swap-max", required_argument, NULL, OPT_SWAP},
+            {"name", required_argument, NULL, OPT_NAME},
+            {"release", required_argument, NULL, OPT_RELEASE},
+            {"show", no_argument, NULL, OPT_SHOW},
+            {"apply", no_argument, NULL, OPT_APPLY},
+            {NULL, 0, NULL, 0},
+        };
+        int c, r;
+
+        o->lim.max = o->lim.high = o->lim.swap_max = -1;
+        mb_getopt_reset();
+        while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_UNIT:
+                        o->unit = optarg;
+                        break;
+                case OPT_MATCH:
+                        if (o->has_match)
+                                regfree(&o->match);
+                        o->has_match = false;
+                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match)))
+                                return r;
+                        o->has_match = true;
+                        o->match_s = optarg;
+                        break;
+                case OPT_MAX:
+                        if ((r = mb_opt_size(cli, "--max", optarg, &o->lim.max)))
+                                return r;
+                        break;
+                case OPT_HIGH:
+                        if ((r = mb_opt_size(cli, "--high", optarg, &o->lim.high)))
+                                return r;
+                        break;
+                case OPT_SWAP:
+                        if ((r = mb_opt_size(cli, "--swap-max", optarg, &o->lim.swap_max)))
+                                return r;
+                        break;
+                case OPT_NAME:
+                        o->name = optarg;
+                        break;
+                case OPT_RELEASE:
+                        o->release = optarg;
+                        break;
+                case OPT_SHOW:
+                        o->show = true;
+                        break;
+                case OPT_APPLY:
+                        o->apply = true;
+                        break;
+                default:
+                        return mb_bad_option(cli, argc, argv, c);
+                }
+        }
+        if (optind < argc)
+                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+        if (o->unit && o->has_match)
+                return mb_usage_error(cli, "--unit and --match exclude each other");
+        if (o->release && (o->unit || o->has_match || o->show))
+                return mb_usage_error(cli, "--release takes no --unit, --match or --show");
+        if (!o->show && !o->release && !o->unit && !o->has_match)
+                return mb_usage_error(cli, "say what to limit: --unit NAME, --match REGEX, "
+                                           "--release N or --show");
+        if (o->name && !mb_cgroup_name_valid(o->name))
+                return mb_usage_error(cli, "invalid name '%s' for --name (letters, digits, '_', "
+                                           "'.', '-'; at most 64)",
+                                      o->name);
+        if (o->release && !mb_cgroup_name_valid(o->release))
+                return mb_usage_error(cli, "invalid name '%s' for --release", o->release);
+        if (o->lim.max == 0)
+                return mb_usage_error(cli, "invalid size '0' for --max (a limit of 0 kills "
+                                           "everything)");
+        if (o->lim.high >= 0 && o->lim.max > 0 && o->lim.high > o->lim.max)
+                return mb_usage_error(cli, "--high must not be above --max");
+        return 0;
+}
+
+struct member_list {
+        struct mb_cg_member *m;
+        size_t n;
+};
+
+/* Processes matching re (not this one) and all their descendants. */
+static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const regex_t *re,
+                        struct mb_proctab *tab, struct member_list *ret)
+{
+        struct mb_scan_filter f = {.skip_kthreads = true};
+        bool *mark, changed = true;
+        int n;
+
+        memset(ret, 0, sizeof(*ret));
+        n = mb_proc_scan(&cli->root, MB_SCAN_CMDLINE | MB_SCAN_STAT, &f, tab);
+        if (n < 0)
+                return n;
+        mark = calloc(tab->n + 1, sizeof(*mark));
+        ret->m = calloc(tab->n + 1, sizeof(*ret->m));
+        if (!mark || !ret->m) {
+                free(mark);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < tab->n; i++) {
+                const struct mb_proc *p = &tab->p[i];
+                const char *cl = mb_proc_cmdline(tab, p);
+                if (p->pid == getpid() || (p->flags & MB_P_ZOMBIE))
+                        continue;
+                mark[i] = regexec(re, *cl ? cl : p->name, 0, NULL, 0) == 0;
+        }
+        while (changed) {
+                changed = false;
+                for (size_t i = 0; i < tab->n; i++) {
+                        if (mark[i] || tab->p[i].pid == getpid() ||
+                            (tab->p[i].flags & MB_P_ZOMBIE))
+                                continue;
+                        for (size_t k = 0; k < tab->n; k++)
+                                if (mark[k] && tab->p[k].pid == tab->p[i].ppid) {
+                                        mark[i] = changed = true;
+                                        break;
+                                }
+                }
+        }
+        for (size_t i = 0; i < tab->n; i++) {
+                struct mb_cg_member *m;
+                if (!mark[i])
+                        continue;
+                m = &ret->m[ret->n];
+                m->pid = tab->p[i].pid;
+                m->starttime = tab->p[i].starttime;
+                mb_strlcpy(m->comm, tab->p[i].name, sizeof(m->comm));
+                if (fs && mb_cgroup_of(fs, cli->proc_root, m->pid, m->from, sizeof(m->from)) < 0)
+                        continue; /* vanished */
+                ret->n++;
+        }
+        free(mark);
+        return 0;
+}
+
+static char *read_text(const char *path)
+{
+        struct mb_buf b = MB_BUF_INIT;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return NULL;
+        if (mb_pread_all(fd, &b) < 0) {
+                close(fd);
+                mb_buf_release(&b);
+                return NULL;
+        }
+        close(fd);
+        return b.data ? b.data : strdup("");
+}
+
+static int64_t default_max(struct mb_cli *cli)
+{
+        const struct mb_config *cfg;
+
+        if (mb_cli_config(cli, &cfg))
+                return -1;
+        return cfg->ram_max_mb * 1024 * 1024;
+}
+
+static int do_unit(struct mb_cli *cli, struct limit_opts *o)
+{
+        char unit[256], path[1200];
+        char *cur;
+        struct mb_plan plan;
+        int r;
+
+        if (mb_unit_name(o->unit, unit, sizeof(unit)) < 0)
+                return mb_usage_error(cli, "invalid unit '%s' for --unit (expected NAME or "
+                                           "NAME.service)",
+                                      o->unit);
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), unit,
+                 MB_DROPIN_NAME);
+        cur = read_text(path);
+        mb_plan_init(&plan);
+        if (mb_systemd_limit_plan(unit, path, cur, &o->lim, mb_systemd_is_pid1(cli->proc_root),
+                                  &plan) < 0) {
+                free(cur);
+                mb_plan_release(&plan);
+                return mb_runtime_error(cli, "out of memory");
+        }
+        free(cur);
+        if (!o->apply)
+                r = act_plan_show(cli, &plan, false);
+        else {
+                if (!cli->json)
+                        act_plan_show(cli, &plan, true);
+                r = act_apply(cli, &plan, true);
+                if (cli->json && r == MB_EXIT_OK)
+                        act_plan_show(cli, &plan, true);
+        }
+        mb_plan_release(&plan);
+        return r;
+}
+
+static int do_match(struct mb_cli *cli, struct limit_opts *o)
+{
+        struct mb_cgroup_fs fs;
+        struct mb_proctab tab;
+        struct member_list ml = {0};
+        struct mb_cg_values now = {0};
+        struct mb_plan plan;
+        const char *name = o->name ? o->name : "limit";
+        char dir[1200];
+        bool exists;
+        int r;
+
+        if (mb_cgroup_detect(cli->sys_root, &fs) < 0)
+                return mb_runtime_error(cli, "no cgroup memory controller under '%s/fs/cgroup' "
+                                             "(neither v2 with memory nor v1 memory)",
+                                        cli->sys_root ? cli->sys_root : "/sys");
+        mb_proctab_init(&tab);
+        r = find_members(cli, &fs, &o->match, &tab, &ml);
+        if (r < 0) {
+                mb_proctab_release(&tab);
+                free(ml.m);
+                return mb_runtime_error(cli, "cannot scan processes: %s", mb_strerror(r));
+        }
+        mb_cgroup_dir(&fs, name, dir, sizeof(dir));
+        exists = access(dir, F_OK) == 0;
+        if (exists)
+                mb_cgroup_values_read(&fs, dir, &now);
+        mb_plan_init(&plan);
+        r = mb_cgroup_limit_plan(&fs, name, &o->lim, exists, &now, ml.m, ml.n, &plan);
+        if (r == 0 && ml.n == 0)
+                mb_plan_note(&plan, "no process matches '%s' now: the group gets its limits, "
+                                    "nothing is moved",
+                             o->match_s);
+        if (r < 0) {
+                r = mb_runtime_error(cli, "out of memory");
+        } else if (!o->apply) {
+                r = act_plan_show(cli, &plan, false);
+        } else {
+                if (!cli->json)
+                        act_plan_show(cli, &plan, true);
+                r = act_apply(cli, &plan, true);
+                if (cli->json && r == MB_EXIT_OK)
+                        act_plan_show(cli, &plan, true);
+                if (r == MB_EXIT_OK && !cli->json)
+                        fprintf(cli->out, "release with: membudget limit --release %s --apply\n",
+                                name);
+        }
+        mb_plan_release(&plan);
+        mb_proctab_release(&tab);
+        free(ml.m);
+        return r;
+}
+
+static bool in_dir(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+
+        return path && !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static int do_release(struct mb_cli *cli, struct limit_opts *o)
+{
+        struct mb_journal_entries all = {0}, sel = {0};
+        struct mb_cgroup_fs fs;
+        struct mb_error err = {0};
+        struct mb_plan plan;
+        const char *state, *back = NULL;
+        char dir[1200];
+        int *pids = NULL, r;
+        size_t npids = 0;
+
+        if (mb_cgroup_detect(cli->sys_root, &fs) < 0)
+                return mb_runtime_error(cli, "no cgroup memory controller found");
+        mb_cgroup_dir(&fs, o->release, dir, sizeof(dir));
+        if ((r = mb_cli_state_dir(cli, false, &state)))
+                return r;
+        if (mb_journal_read(state, &all, &err) < 0)
+                return mb_runtime_error(cli, "%s:%d: %s", err.where, err.line, err.msg);
+        sel.e = calloc(all.n + 1, sizeof(*sel.e));
+        if (!sel.e) {
+                mb_journal_entries_release(&all);
+                return mb_runtime_error(cli, "out of memory");
+        }
+        for (size_t i = 0; i < all.n; i++) {
+                const struct mb_change *c = &all.e[i].change;
+                bool hit = c->action == MB_ACT_CGROUP_MOVE ? in_dir(c->new_value, dir)
+                                                           : in_dir(c->target, dir);
+                if (!hit || all.e[i].undone)
+                        continue;
+                sel.e[sel.n++] = all.e[i];
+                if (c->action == MB_ACT_CGROUP_MOVE && !back)
+                        back = c->current;
+        }
+        if (access(dir, F_OK) < 0 && sel.n == 0) {
+                free(sel.e);
+                mb_journal_entries_release(&all);
+                return mb_runtime_error(cli, "no group '%s' (%s) to release", o->release, dir);
+        }
+        mb_plan_init(&plan);
+        /* Processes in the group that the journal does not know (children
+         * started there later) go where the first recorded one came from. */
+        if (mb_cgroup_pids(dir, &pids, &npids) == 0) {
+                for (size_t i = 0; i < npids; i++) {
+                        bool known = false;
+                        for (size_t k = 0; k < sel.n; k++)
+                                if (sel.e[k].change.action == MB_ACT_CGROUP_MOVE &&
+                                    sel.e[k].change.pid == pids[i])
+                                        known = true;
+                        if (!known) {
+                                char t[64];
+                                struct mb_change *c;
+                                snprintf(t, sizeof(t), "pid %d", pids[i]);
+                                c = mb_plan_add(&plan, MB_ACT_CGROUP_MOVE, t, dir,
+                                                back ? back : fs.mount,
+                                                "started inside the group: moved out with it");
+                                if (c)
+                                        c->pid = pids[i];
+                        }
+                }
+        }
+        free(pids);
+        if (mb_undo_plan(&sel, NULL, &plan) < 0) {
+                r = mb_runtime_error(cli, "out of memory");
+                goto out;
+        }
+        if (access(dir, F_OK) == 0) {
+                bool removes = false;
+                for (size_t i = 0; i < plan.n; i++)
+                        if (plan.c[i].action == MB_ACT_CGROUP_REMOVE)
+                                removes = true;
+                if (!removes)
+                        mb_plan_add(&plan, MB_ACT_CGROUP_REMOVE, dir, "present", NULL,
+                                    "remove the group");
+        }
+        if (!o->apply) {
+                r = act_plan_show(cli, &plan, false);
+        } else {
+                if (!cli->json)
+                        act_plan_show(cli, &plan, true);
+                r = act_apply(cli, &plan, false);
+                if (cli->json && r == MB_EXIT_OK)
+                        act_plan_show(cli, &plan, true);
+        }
+out:
+        mb_plan_release(&plan);
+        free(sel.e); /* entries shared with `all` */
+        mb_journal_entries_release(&all);
+        return r;
+}
+
+/* RLIMIT_AS soft limit from PROC/PID/limits: bytes, -1 unlimited, MB_UNKNOWN. */
+static int64_t rlimit_as(struct mb_cli *cli, int pid)
+{
+        char path[256], *t, *p;
+        int64_t v = MB_UNKNOWN;
+
+        snprintf(path, sizeof(path), "%s/%d/limits", cli->proc_root ? cli->proc_root : "/proc",
+                 pid);
+        t = read_text(path);
+        if (!t)
+                return MB_UNKNOWN;
+        p = strstr(t, "Max address space");
+        if (p) {
+                p += strlen("Max address space");
+                while (*p == ' ')
+                        p++;
+                if (!strncmp(p, "unlimited", 9))
+                        v = -1;
+                else
+                        v = strtoll(p, NULL, 10);
+        }
+        free(t);
+        return v;
+}
+
+static int has_cuda(struct mb_cli *cli, int pid)
+{
+        char path[256], *t;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%d/maps", cli->proc_root ? cli->proc_root : "/proc", pid);
+        t = read_text(path);
+        if (!t)
+                return -1;
+        r = strstr(t, "libcuda") != NULL; /* libcuda.so and libcudart.so */
+        free(t);
+        return r;
+}
+
+static void fmt_limit(const char *s, char *buf, size_t len)
+{
+        char *e;
+        long long v;
+
+        if (!s[0]) {
+                snprintf(buf, len, "-");
+                return;
+        }
+        v = strtoll(s, &e, 10);
+        if (!strcmp(s, "max") || (*e == '\0' && (v < 0 || v >= (1LL << 62))))
+                snprintf(buf, len, "unlimited");
+        else if (*e == '\0')
+                mb_size_format(v, buf, len);
+        else
+                snprintf(buf, len, "%s", s);
+}
+
+static int do_show(struct mb_cli *cli, struct limit_opts *o)
+{
+        const struct mb_config *cfg;
+        struct mb_cgroup_fs fs;
+        bool have_fs;
+        regex_t cre;
+        const regex_t *re = NULL;
+        bool own_re = false;
+        const char *unit = o->unit;
+        json_t *j = cli->json ? json_object() : NULL, *arr = cli->json ? json_array() : NULL;
+        int r = MB_EXIT_OK;
+
+        if (!unit && !o->has_match) {
+                if ((r = mb_cli_config(cli, &cfg)))
+                        return r;
+                if (cfg->target_unit[0])
+                        unit = cfg->target_unit;
+                if (cfg->target_match[0]) {
+                        if ((r = mb_opt_regex(cli, "target.match", cfg->target_match, &cre)))
+                                return r;
+                        re = &cre;
+                        own_re = true;
+                }
+                if (!unit && !re) {
+                        json_decref(j);
+                        json_decref(arr);
+                        return mb_usage_error(cli, "--show needs --unit or --match (the "
+                                                   "configuration names no target)");
+                }
+        } else if (o->has_match) {
+                re = &o->match;
+        }
+        have_fs = mb_cgroup_detect(cli->sys_root, &fs) == 0;
+        if (unit) {
+                char u[256], path[1200], *t;
+                if (mb_unit_name(unit, u, sizeof(u)) < 0) {
+                        r = mb_usage_error(cli, "invalid unit '%s'", unit);
+                        goto out;
+                }
+                snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), u,
+                         MB_DROPIN_NAME);
+                t = read_text(path);
+                if (j) {
+                        json_object_set_new(j, "unit", json_string(u));
+                        json_object_set_new(j, "dropin_path", mb_json_str(path));
+                        json_object_set_new(j, "dropin", t ? mb_json_str(t) : json_null());
+                } else {
+                        fprintf(cli->out, "unit %s: drop-in %s: %s\n", u, path,
+                                t ? "present" : "absent");
+                        if (t)
+                                mb_print_clean(cli->out, t);
+                        if (mb_systemd_is_pid1(cli->proc_root)) {
+                                char *argv[] = {"systemctl",        "show",
+                                                "-p",               "MemoryCurrent",
+                                                "-p",               "MemoryMax",
+                                                "-p",               "MemoryHigh",
+                                                "-p",               "MemorySwapMax",
+                                                (char *)(uintptr_t)u, NULL};
+                                char msg[256];
+                                fflush(cli->out);
+                                if (mb_run_argv(argv, msg, sizeof(msg)) < 0)
+                                        mb_warn("%s", msg);
+                        } else {
+                                fprintf(cli->out, "systemd is not PID 1 here: unit properties "
+                                                  "cannot be read\n");
+                        }
+                }
+                free(t);
+        }
+        if (re) {
+                struct mb_proctab tab;
+                struct member_list ml = {0};
+                struct mb_table t;
+                mb_proctab_init(&tab);
+                r = find_members(cli, have_fs ? &fs : NULL, re, &tab, &ml);
+                if (r < 0) {
+                        mb_proctab_release(&tab);
+                        free(ml.m);
+                        r = mb_runtime_error(cli, "cannot scan processes: %s", mb_strerror(r));
+                        goto out;
+                }
+                mb_table_init(&t);
+                mb_table_col(&t, "PID", true, 0);
+                mb_table_col(&t, "COMMAND", false, 40);
+                mb_table_col(&t, "CGROUP", false, 60);
+                mb_table_col(&t, "MAX", true, 0);
+                mb_table_col(&t, "HIGH/SOFT", true, 0);
+                mb_table_col(&t, "SWAP/MEMSW", true, 0);
+                mb_table_col(&t, "RLIMIT_AS", true, 0);
+                mb_table_col(&t, "CUDA", false, 0);
+                for (size_t i = 0; i < ml.n; i++) {
+                        struct mb_cg_values v = {0};
+                        int64_t as = rlimit_as(cli, ml.m[i].pid);
+                        int cuda = has_cuda(cli, ml.m[i].pid);
+                        char a[40], b[40], c[40], d[40];
+                        if (have_fs)
+                                mb_cgroup_values_read(&fs, ml.m[i].from, &v);
+                        fmt_limit(v.max, a, sizeof(a));
+                        fmt_limit(v.high, b, sizeof(b));
+                        fmt_limit(v.swap, c, sizeof(c));
+                        if (as == MB_UNKNOWN)
+                                snprintf(d, sizeof(d), "?");
+                        else if (as < 0)
+                                snprintf(d, sizeof(d), "unlimited");
+                        else
+                                mb_size_format(as, d, sizeof(d));
+                        if (as >= 0 && as != MB_UNKNOWN && cuda == 1)
+                                mb_warn("process %d (%s) has RLIMIT_AS %s and CUDA libraries "
+                                        "mapped: CUDA reserves huge address ranges and fails "
+                                        "under it; limit memory with cgroups instead",
+                                        ml.m[i].pid, ml.m[i].comm, d);
+                        if (arr) {
+                                json_t *x = json_object();
+                                json_object_set_new(x, "pid", json_integer(ml.m[i].pid));
+                                json_object_set_new(x, "name", mb_json_str(ml.m[i].comm));
+                                json_object_set_new(x, "cgroup", mb_json_str(ml.m[i].from));
+                                json_object_set_new(x, "memory_max", mb_json_str(v.max));
+                                json_object_set_new(x, "memory_high", mb_json_str(v.high));
+                                json_object_set_new(x, "memory_swap", mb_json_str(v.swap));
+                                json_object_set_new(x, "rlimit_as_bytes",
+                                                    as == MB_UNKNOWN || as < 0
+                                                        ? json_null()
+                                                        : json_integer(as));
+                                json_object_set_new(x, "rlimit_as_unlimited",
+                                                    json_boolean(as == -1));
+                                json_object_set_new(x, "cuda_mapped",
+                                                    cuda < 0 ? json_null()
+                                                             : json_boolean(cuda == 1));
+                                json_array_append_new(arr, x);
+                        }
+                        mb_table_cellf(&t, "%d", ml.m[i].pid);
+                        mb_table_cell(&t, ml.m[i].comm);
+                        mb_table_cell(&t, ml.m[i].from[0] ? ml.m[i].from : "-");
+                        mb_table_cell(&t, a);
+                        mb_table_cell(&t, b);
+                        mb_table_cell(&t, c);
+                        mb_table_cell(&t, d);
+                        mb_table_cell(&t, cuda < 0 ? "?" : cuda ? "yes" : "no");
+                }
+                if (!j) {
+                        if (ml.n)
+                                mb_table_print(&t, cli->out, true);
+                        else
+                                fprintf(cli->out, "no process matches\n");
+                }
+                mb_table_release(&t);
+                mb_proctab_release(&tab);
+                free(ml.m);
+                r = MB_EXIT_OK;
+        }
+        if (j) {
+                json_object_set_new(j, "processes", arr);
+                arr = NULL;
+                mb_json_print(j, cli->out);
+                j = NULL;
+        }
+out:
+        json_decref(arr);
+        json_decref(j);
+        if (own_re)
+                regfree(&cre);
+        return r;
+}
+
+int cmd_limit(int argc, char **argv, struct mb_cli *cli)
+{
+        struct limit_opts o = {0};
+        int r;
+
+        r = parse(argc, argv, cli, &o);
+        if (r)
+                goto out;
+        if ((r = mb_cli_root(cli)))
+                goto out;
+        if (o.show) {
+                r = do_show(cli, &o);
+                goto out;
+        }
+        if (o.release) {
+                r = do_release(cli, &o);
+                goto out;
+        }
+        if (o.lim.max < 0) {
+                o.lim.max = default_max(cli);
+                if (o.lim.max <= 0) {
+                        r = MB_EXIT_USAGE;
+                        goto out;
+                }
+        }
+        if (o.lim.high >= 0 && o.lim.high > o.lim.max) {
+                r = mb_usage_error(cli, "--high must not be above --max");
+                goto out;
+        }
+        r = o.unit ? do_unit(cli, &o) : do_match(cli, &o);
+out:
+        if (o.has_match)
+                regfree(&o.match);
+        return r;
+}

@@ -1,0 +1,539 @@
+/* cmd-report.c: "membudget report": a period summary from the history store. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/analyze/leaks.h"
+#include "../lib/config/config.h"
+#include "../lib/out/json.h"
+#include "../lib/out/report.h"
+#include "../lib/out/svg.h"
+#include "../lib/store/history.h"
+#include "../lib/util/size.h"
+#include "cli.h"
+
+const char cmd_report_help[] =
+    "usage: membudget report [--since WHEN] [--until WHEN] [--compare SINCE..UNTIL]\n"
+    "                        [--svg FILE] [--history FILE] [--leak-window DURATION]\n"
+    "                        [--leak-rate SIZE] [--top N] [--json]\n"
+    "\n"
+    "  --since WHEN        start of the period (default 7d): a duration back from now\n"
+    "                      (30m, 24h, 7d, 2w) or a local time (2026-12-01, 2026-12-01T10:00,\n"
+    "                      '2026-12-01 10:00:00', @EPOCH)\n"
+    "  --until WHEN        end of the period (default now)\n"
+    "  --compare A..B      put the period A..B beside it as \"before\" (e.g. 14d..7d)\n"
+    "  --svg FILE          write a chart of RAM, swap and VRAM with the budget lines\n"
+    "  --history FILE      history file (default monitor.history or STATE_DIR/history.db)\n"
+    "  --leak-window DUR   sliding window of the leak detector (default 30m)\n"
+    "  --leak-rate SIZE    growth per hour that counts as a leak (default 50M)\n"
+    "  --top N             offenders listed by peak and by mean (default 10)\n"
+    "\n"
+    "Markdown on stdout by default; --json for a JSON document.  Exit 3 when there is\n"
+    "no history or no sample in the period.\n";
+
+struct report_opts {
+        const char *since, *until, *compare, *svg, *history, *now;
+        double leak_window_s;
+        double leak_rate; /* bytes per second */
+        long top;
+};
+
+/* "90", "45s", "30m", "24h", "7d", "2w" -> seconds.  0 or -EINVAL. */
+static int parse_duration(const char *s, double *ret)
+{
+        char *e;
+        double v, mul = 1;
+
+        errno = 0;
+        v = strtod(s, &e);
+        if (e == s || errno || !isfinite(v) || v < 0)
+                return -EINVAL;
+        if (!strcmp(e, "") || !strcmp(e, "s"))
+                mul = 1;
+        else if (!strcmp(e, "m") || !strcmp(e, "min"))
+                mul = 60;
+        else if (!strcmp(e, "h"))
+                mul = 3600;
+        else if (!strcmp(e, "d"))
+                mul = 86400;
+        else if (!strcmp(e, "w"))
+                mul = 7 * 86400;
+        else
+                return -EINVAL;
+        *ret = v * mul;
+        return 0;
+}
+
+/* A point in time: "now", a duration back from now, @EPOCH, or local time. */
+static int parse_when(const char *s, double now, double *ret)
+{
+        static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                                           "%Y-%m-%dT%H:%M",    "%Y-%m-%d %H:%M",
+                                           "%Y-%m-%d"};
+        double d;
+
+        if (!strcmp(s, "now")) {
+                *ret = now;
+                return 0;
+        }
+        if (s[0] == '@') {
+                char *e;
+                errno = 0;
+                d = strtod(s + 1, &e);
+                if (e == s + 1 || *e || errno || !isfinite(d))
+                        return -EINVAL;
+                *ret = d;
+                return 0;
+        }
+        if (parse_duration(s, &d) == 0 && strchr("0123456789.", s[0]) && !strchr(s, '-')) {
+                /* A bare number is ambiguous with a year; require a unit. */
+                const char *u = s + strspn(s, "0123456789.");
+                if (!*u)
+                        return -EINVAL;
+                *ret = now - d;
+                return 0;
+        }
+        for (size_t i = 0; i < MB_ARRAY_SIZE(fmts); i++) {
+                struct tm tm;
+                const char *e;
+                time_t t;
+
+                memset(&tm, 0, sizeof(tm));
+                e = strptime(s, fmts[i], &tm);
+                if (!e || *e)
+                        continue;
+                tm.tm_isdst = -1;
+                t = mktime(&tm);
+                if (t == (time_t)-1)
+                        return -EINVAL;
+                *ret = (double)t;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int opt_when(struct mb_cli *cli, const char *opt, const char *val, double now, double *ret)
+{
+        if (parse_when(val, now, ret) < 0)
+                return mb_usage_error(cli,
+                                      "invalid time '%s' for %s (expected e.g. 30m, 24h, 7d, "
+                                      "2026-12-01, 2026-12-01T10:00 or @EPOCH)",
+                                      val, opt);
+        return 0;
+}
+
+static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *o)
+{
+        enum {
+                OPT_SINCE = 0x100,
+                OPT_UNTIL,
+                OPT_COMPARE,
+                OPT_SVG,
+                OPT_HISTORY,
+                OPT_LEAK_WINDOW,
+                OPT_LEAK_RATE,
+                OPT_TOP,
+                OPT_NOW,
+        };
+        static const struct option longopts[] = {
+            {"since", required_argument, NULL, OPT_SINCE},
+            {"until", required_argument, NULL, OPT_UNTIL},
+            {"compare", required_argument, NULL, OPT_COMPARE},
+            {"svg", required_argument, NULL, OPT_SVG},
+            {"history", required_argument, NULL, OPT_HISTORY},
+            {"leak-window", required_argument, NULL, OPT_LEAK_WINDOW},
+            {"leak-rate", required_argument, NULL, OPT_LEAK_RATE},
+            {"top", required_argument, NULL, OPT_TOP},
+            {"now", required_argument, NULL, OPT_NOW}, /* hidden: for reproducible tests */
+            {NULL, 0, NULL, 0},
+        };
+        int c, r;
+
+        mb_getopt_reset();
+        while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_SINCE:
+                        o->since = optarg;
+                        break;
+                case OPT_UNTIL:
+                        o->until = optarg;
+                        break;
+                case OPT_COMPARE:
+                        o->compare = optarg;
+                        break;
+                case OPT_SVG:
+                        o->svg = optarg;
+                        break;
+                case OPT_HISTORY:
+                        o->history = optarg;
+                        break;
+                case OPT_NOW:
+                        o->now = optarg;
+                        break;
+                case OPT_LEAK_WINDOW:
+                        if (parse_duration(optarg, &o->leak_window_s) < 0 ||
+                            o->leak_window_s < 1)
+                                return mb_usage_error(cli,
+                                                      "invalid duration '%s' for --leak-window "
+                                                      "(expected e.g. 10s, 30m, 2h)",
+                                                      optarg);
+                        break;
+                case OPT_LEAK_RATE: {
+                        char buf[64];
+                        size_t len = strlen(optarg);
+                        int64_t v;
+                        /* "50M" or "50M/h": per hour either way. */
+                        if (len >= sizeof(buf))
+                                return mb_usage_error(cli, "invalid size '%s' for --leak-rate",
+                                                      optarg);
+                        memcpy(buf, optarg, len + 1);
+                        if (len > 2 && !strcmp(buf + len - 2, "/h"))
+                                buf[len - 2] = '\0';
+                        if ((r = mb_opt_size(cli, "--leak-rate", buf, &v)))
+                                return r;
+                        if (v <= 0)
+                                return mb_usage_error(cli,
+                                                      "invalid size '%s' for --leak-rate (must "
+                                                      "be above 0)",
+                                                      optarg);
+                        o->leak_rate = (double)v / 3600;
+                        break;
+                }
+                case OPT_TOP:
+                        if ((r = mb_opt_uint(cli, "--top", optarg, 1000, &o->top)))
+                                return r;
+                        break;
+                default:
+                        return mb_bad_option(cli, argc, argv, c);
+                }
+        }
+        if (optind < argc)
+                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+        return 0;
+}
+
+static int write_svg(struct mb_cli *cli, const char *path, const struct mb_history_host *rows,
+                     size_t n, const struct mb_report *rep)
+{
+        double *t = calloc(n, sizeof(double)), *v = calloc(4 * n, sizeof(double));
+        struct mb_svg_series series[4];
+        struct mb_svg_line lines[3];
+        size_t ns = 0;
+        char *data = NULL, title[128], a[32], b[32];
+        size_t len = 0;
+        FILE *f = NULL;
+        int r, code = 0;
+
+        if (!t || !v)
+                goto oom;
+        for (size_t i = 0; i < n; i++) {
+                t[i] = rows[i].t;
+                v[i] = rows[i].ram_used == MB_UNKNOWN ? NAN : (double)rows[i].ram_used;
+                v[n + i] = rows[i].swap_used == MB_UNKNOWN ? NAN : (double)rows[i].swap_used;
+                v[2 * n + i] = rows[i].vram_used == MB_UNKNOWN ? NAN : (double)rows[i].vram_used;
+                v[3 * n + i] = rows[i].target_nprocs < 0 || rows[i].target_ram == MB_UNKNOWN
+                                   ? NAN
+                                   : (double)rows[i].target_ram;
+        }
+        series[ns++] = (struct mb_svg_series){"RAM used", "#1f77b4", v};
+        series[ns++] = (struct mb_svg_series){"swap used", "#d62728", v + n};
+        series[ns++] = (struct mb_svg_series){"VRAM used", "#2ca02c", v + 2 * n};
+        if (rep->cur.target_recorded)
+                series[ns++] = (struct mb_svg_series){"target RAM", "#9467bd", v + 3 * n};
+        lines[0] = (struct mb_svg_line){"ram_max", "#1f77b4", (double)rep->limits.ram_max};
+        lines[1] = (struct mb_svg_line){"swap_max", "#d62728", (double)rep->limits.swap_max};
+        lines[2] = (struct mb_svg_line){"vram_max", "#2ca02c", (double)rep->limits.vram_max};
+        {
+                time_t x = (time_t)rep->cur.since, y = (time_t)rep->cur.until;
+                struct tm tx, ty;
+                if (!localtime_r(&x, &tx) || !localtime_r(&y, &ty) ||
+                    !strftime(a, sizeof(a), "%Y-%m-%d %H:%M", &tx) ||
+                    !strftime(b, sizeof(b), "%Y-%m-%d %H:%M", &ty))
+                        a[0] = b[0] = '\0';
+        }
+        snprintf(title, sizeof(title), "membudget: memory from %s to %s", a, b);
+        f = open_memstream(&data, &len);
+        if (!f)
+                goto oom;
+        r = mb_svg_chart(f, title, t, n, series, ns, lines, 3);
+        if (fclose(f) != 0 || r < 0) {
+                code = mb_runtime_error(cli, "cannot render the chart");
+                goto out;
+        }
+        r = mb_write_file_atomic(path, data, len, 0644);
+        if (r < 0)
+                code = mb_runtime_error(cli, "cannot write '%s': %s", path, mb_strerror(r));
+        goto out;
+oom:
+        code = mb_runtime_error(cli, "out of memory");
+out:
+        free(data);
+        free(t);
+        free(v);
+        return code;
+}
+
+struct leak_list {
+        struct mb_report_leak *a;
+        size_t n, cap;
+};
+
+static int leak_push(struct leak_list *l, const struct mb_report_leak *x)
+{
+        if (l->n == l->cap) {
+                size_t nc = l->cap ? l->cap * 2 : 8;
+                void *p = realloc(l->a, nc * sizeof(*l->a));
+                if (!p)
+                        return -ENOMEM;
+                l->a = p;
+                l->cap = nc;
+        }
+        l->a[l->n++] = *x;
+        return 0;
+}
+
+static int cmp_leak(const void *a, const void *b)
+{
+        const struct mb_report_leak *x = a, *y = b;
+
+        if (x->kind != y->kind)
+                return (int)x->kind - (int)y->kind;
+        if (x->leak.slope != y->leak.slope)
+                return x->leak.slope < y->leak.slope ? 1 : -1;
+        return x->id.pid - y->id.pid;
+}
+
+/* Leak suspects: every process identity, then the target's totals. */
+static int find_leaks(struct mb_history *h, const struct mb_history_host *rows, size_t n,
+                      double since, double until, struct mb_report *rep, struct leak_list *out,
+                      struct mb_error *err)
+{
+        struct mb_history_ident *ids = NULL;
+        size_t nids = 0, cap = 0, m;
+        double *t = NULL, *v = NULL, target_last = NAN;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                if (rows[i].target_nprocs >= 0 && rows[i].target_ram != MB_UNKNOWN)
+                        target_last = (double)rows[i].target_ram;
+        r = mb_history_idents(h, since, until, false, 0, &ids, &nids, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < nids; i++) {
+                struct mb_report_leak lk = {.kind = MB_RL_PROCESS, .id = ids[i]};
+                if (ids[i].nsamples < rep->leak_params.min_samples)
+                        continue;
+                r = mb_history_series(h, ids[i].id, since, until, &t, &v, &cap, &m, err);
+                if (r < 0)
+                        goto out;
+                if (!m || mb_leak_check(t, v, m, &rep->leak_params, &lk.leak) < 0 ||
+                    !lk.leak.flagged)
+                        continue;
+                lk.eta_s = mb_report_eta(ids[i].target && isfinite(target_last)
+                                             ? target_last
+                                             : (double)ids[i].last_v,
+                                         lk.leak.slope, rep->limits.ram_max);
+                if ((r = leak_push(out, &lk)) < 0)
+                        goto out;
+        }
+        /* The target: its total RAM and its process count. */
+        if (rep->cur.target_recorded) {
+                struct mb_report_leak lk = {.kind = MB_RL_TARGET_TOTAL};
+                struct mb_leak_params np = rep->leak_params;
+                double *tt = calloc(n ? n : 1, sizeof(double)), *vv = calloc(n ? n : 1, sizeof(double)),
+                       *cc = calloc(n ? n : 1, sizeof(double));
+                size_t k = 0;
+
+                if (!tt || !vv || !cc) {
+                        free(tt);
+                        free(vv);
+                        free(cc);
+                        r = -ENOMEM;
+                        goto out;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (rows[i].target_nprocs >= 0 && rows[i].target_ram != MB_UNKNOWN) {
+                                tt[k] = rows[i].t;
+                                vv[k] = (double)rows[i].target_ram;
+                                cc[k] = rows[i].target_nprocs;
+                                k++;
+                        }
+                if (k && mb_leak_check(tt, vv, k, &rep->leak_params, &lk.leak) == 0 &&
+                    lk.leak.flagged) {
+                        lk.eta_s = mb_report_eta(target_last, lk.leak.slope, rep->limits.ram_max);
+                        r = leak_push(out, &lk);
+                }
+                /* Process count: at least two more processes per window. */
+                np.rate = 2 / np.window_s;
+                memset(&lk, 0, sizeof(lk));
+                lk.kind = MB_RL_TARGET_NPROCS;
+                lk.eta_s = NAN;
+                if (r >= 0 && k && mb_leak_check(tt, cc, k, &np, &lk.leak) == 0 &&
+                    lk.leak.flagged)
+                        r = leak_push(out, &lk);
+                free(tt);
+                free(vv);
+                free(cc);
+                if (r < 0)
+                        goto out;
+        }
+        qsort(out->a, out->n, sizeof(*out->a), cmp_leak);
+        r = 0;
+out:
+        free(ids);
+        free(t);
+        free(v);
+        return r;
+}
+
+static void fmt_local(double t, char *buf, size_t len)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+                snprintf(buf, len, "%.0f", t);
+}
+
+int cmd_report(int argc, char **argv, struct mb_cli *cli)
+{
+        struct report_opts o = {.leak_window_s = 1800, .leak_rate = 50.0 * 1024 * 1024 / 3600,
+                                .top = 10};
+        const struct mb_config *cfg;
+        struct mb_history *h = NULL;
+        struct mb_history_host *rows = NULL, *brows = NULL;
+        struct mb_history_ident *by_peak = NULL, *by_mean = NULL;
+        struct leak_list leaks = {0};
+        struct mb_report rep;
+        struct mb_error err = {0};
+        double now, since, until, bsince = 0, buntil = 0, first, last;
+        size_t n = 0, bn = 0, total;
+        char path[1100];
+        int r, code = MB_EXIT_OK;
+
+        if ((r = parse(argc, argv, cli, &o)))
+                return r;
+        now = mb_now_wall();
+        if (o.now && (r = opt_when(cli, "--now", o.now, mb_now_wall(), &now)))
+                return r;
+        if ((r = opt_when(cli, "--since", o.since ? o.since : "7d", now, &since)))
+                return r;
+        until = now;
+        if (o.until && (r = opt_when(cli, "--until", o.until, now, &until)))
+                return r;
+        if (until <= since)
+                return mb_usage_error(cli, "--until '%s' is not after --since '%s'",
+                                      o.until ? o.until : "now", o.since ? o.since : "7d");
+        if (o.compare) {
+                const char *dots = strstr(o.compare, "..");
+                char a[128];
+                size_t la = dots ? (size_t)(dots - o.compare) : 0;
+                if (!dots || la == 0 || la >= sizeof(a) || !dots[2])
+                        return mb_usage_error(cli,
+                                              "invalid value '%s' for --compare (expected "
+                                              "SINCE..UNTIL, e.g. 14d..7d)",
+                                              o.compare);
+                memcpy(a, o.compare, la);
+                a[la] = '\0';
+                if ((r = opt_when(cli, "--compare", a, now, &bsince)) ||
+                    (r = opt_when(cli, "--compare", dots + 2, now, &buntil)))
+                        return r;
+                if (buntil <= bsince)
+                        return mb_usage_error(cli, "--compare '%s': the end is not after the start",
+                                              o.compare);
+        }
+        if ((r = mb_cli_config(cli, &cfg)))
+                return r;
+
+        if (o.history) {
+                mb_strlcpy(path, o.history, sizeof(path));
+        } else if (cfg->history_path[0]) {
+                mb_strlcpy(path, cfg->history_path, sizeof(path));
+        } else {
+                const char *dir;
+                if ((r = mb_cli_state_dir(cli, false, &dir)))
+                        return r;
+                snprintf(path, sizeof(path), "%s/history.db", dir);
+        }
+        r = mb_history_open(path, false, &h, &err);
+        if (r == -ENOENT)
+                return mb_runtime_error(cli,
+                                        "no history at '%s' (record one with 'membudget watch "
+                                        "--record')",
+                                        path);
+        if (r < 0)
+                return mb_runtime_error(cli, "%s", err.msg);
+
+        memset(&rep, 0, sizeof(rep));
+        rep.limits.ram_max = cfg->ram_max_mb > 0 ? cfg->ram_max_mb << 20 : 0;
+        rep.limits.swap_max = cfg->swap_max_mb > 0 ? cfg->swap_max_mb << 20 : 0;
+        rep.limits.vram_max = cfg->vram_max_mb > 0 ? cfg->vram_max_mb << 20 : 0;
+        rep.limits.available_min = cfg->available_min_mb > 0 ? cfg->available_min_mb << 20 : 0;
+        rep.limits.thrash_swapin_ps = cfg->thrash_swapin_pages_per_s;
+        mb_leak_params_default(&rep.leak_params);
+        rep.leak_params.window_s = o.leak_window_s;
+        rep.leak_params.rate = o.leak_rate;
+
+        if ((r = mb_history_read_host(h, since, until, &rows, &n, &err)) < 0) {
+                code = mb_runtime_error(cli, "%s", err.msg);
+                goto out;
+        }
+        if (!n) {
+                char a[32], b[32], c[32], d[32];
+                fmt_local(since, a, sizeof(a));
+                fmt_local(until, b, sizeof(b));
+                if (mb_history_range(h, &first, &last, &total, &err) == 0 && total) {
+                        fmt_local(first, c, sizeof(c));
+                        fmt_local(last, d, sizeof(d));
+                        code = mb_runtime_error(cli,
+                                                "no samples in history '%s' between %s and %s "
+                                                "(it holds %zu from %s to %s)",
+                                                path, a, b, total, c, d);
+                } else {
+                        code = mb_runtime_error(cli, "history '%s' holds no samples", path);
+                }
+                goto out;
+        }
+        mb_report_period_compute(rows, n, since, until, &rep.limits, &rep.cur);
+        if (o.compare) {
+                if ((r = mb_history_read_host(h, bsince, buntil, &brows, &bn, &err)) < 0) {
+                        code = mb_runtime_error(cli, "%s", err.msg);
+                        goto out;
+                }
+                mb_report_period_compute(brows, bn, bsince, buntil, &rep.limits, &rep.before);
+                rep.have_before = true;
+        }
+        if ((r = mb_history_idents(h, since, until, false, (size_t)o.top, &by_peak, &rep.npeak,
+                                   &err)) < 0 ||
+            (r = mb_history_idents(h, since, until, true, (size_t)o.top, &by_mean, &rep.nmean,
+                                   &err)) < 0 ||
+            (r = find_leaks(h, rows, n, since, until, &rep, &leaks, &err)) < 0) {
+                code = r == -ENOMEM ? mb_runtime_error(cli, "out of memory")
+                                    : mb_runtime_error(cli, "%s", err.msg);
+                goto out;
+        }
+        rep.by_peak = by_peak;
+        rep.by_mean = by_mean;
+        rep.leaks = leaks.a;
+        rep.nleaks = leaks.n;
+        if (o.svg) {
+                if ((code = write_svg(cli, o.svg, rows, n, &rep)))
+                        goto out;
+                rep.svg_path = o.svg;
+        }
+        if (cli->json)
+                mb_json_print(mb_report_json(&rep), cli->out);
+        else
+                mb_report_markdown(cli->out, &rep);
+out:
+        free(rows);
+        free(brows);
+        free(by_peak);
+        free(by_mean);
+        free(leaks.a);
+        mb_history_close(h);
+        return code;
+}

@@ -1,0 +1,167 @@
+/* cmd-tune.c: "membudget tune": swappiness, drop caches, guarded swap cycle. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/act/swap.h"
+#include "../lib/act/sysctl.h"
+#include "../lib/config/config.h"
+#include "act-common.h"
+
+const char cmd_tune_help[] =
+    "usage: membudget tune [--apply] [--swappiness N] [--drop-caches] [--swap-cycle]\n"
+    "\n"
+    "Plans, and with --apply (as root) makes, the host-wide changes of the budget.\n"
+    "Every change is recorded with its previous value; 'membudget undo' reverts.\n"
+    "\n"
+    "  --apply           make the changes (default: print the plan only)\n"
+    "  --swappiness N    instead of system.vm_swappiness from the configuration\n"
+    "                    (written to /proc/sys/vm/swappiness and persisted in\n"
+    "                    /etc/sysctl.d/" MB_SYSCTL_CONF_NAME ")\n"
+    "  --drop-caches     sync, then drop clean caches (also when system.drop_caches is\n"
+    "                    true); frees clean cache only, never process memory\n"
+    "  --swap-cycle      swapoff/swapon each swap area to bring swapped pages back,\n"
+    "                    refused unless MemAvailable >= swap used x swap_cycle_factor\n"
+    "                    + swap_cycle_margin_mb\n"
+    "\n"
+    "MEMBUDGET_ETC_ROOT=DIR writes DIR/etc/sysctl.d/... instead of /etc (tests, images).\n";
+
+struct tune_opts {
+        bool apply, drop, cycle;
+        long swappiness;
+};
+
+static int parse(int argc, char **argv, struct mb_cli *cli, struct tune_opts *o)
+{
+        enum { OPT_APPLY = 0x100, OPT_SWAPPINESS, OPT_DROP, OPT_CYCLE };
+        static const struct option longopts[] = {
+            {"apply", no_argument, NULL, OPT_APPLY},
+            {"swappiness", required_argument, NULL, OPT_SWAPPINESS},
+            {"drop-caches", no_argument, NULL, OPT_DROP},
+            {"swap-cycle", no_argument, NULL, OPT_CYCLE},
+            {NULL, 0, NULL, 0},
+        };
+        int c, r;
+
+        o->swappiness = -1;
+        mb_getopt_reset();
+        while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_APPLY:
+                        o->apply = true;
+                        break;
+                case OPT_SWAPPINESS:
+                        if ((r = mb_opt_uint(cli, "--swappiness", optarg, 200, &o->swappiness)))
+                                return r;
+                        break;
+                case OPT_DROP:
+                        o->drop = true;
+                        break;
+                case OPT_CYCLE:
+                        o->cycle = true;
+                        break;
+                default:
+                        return mb_bad_option(cli, argc, argv, c);
+                }
+        }
+        if (optind < argc)
+                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+        return 0;
+}
+
+/* Whole text of a file, or NULL when absent; *err = -errno otherwise. */
+static char *read_text(const char *path, int *err)
+{
+        struct mb_buf b = MB_BUF_INIT;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        *err = 0;
+        if (fd < 0) {
+                if (errno != ENOENT)
+                        *err = -errno;
+                return NULL;
+        }
+        n = mb_pread_all(fd, &b);
+        close(fd);
+        if (n < 0) {
+                *err = (int)n;
+                mb_buf_release(&b);
+                return NULL;
+        }
+        if (!b.data)
+                return strdup("");
+        return b.data;
+}
+
+int cmd_tune(int argc, char **argv, struct mb_cli *cli)
+{
+        const struct mb_config *cfg;
+        struct tune_opts o = {0};
+        struct mb_sysctl_srcs srcs = {0};
+        struct mb_plan plan;
+        struct mb_error err = {0};
+        char conf[1200], proc_sw[1200], drop[1200];
+        char *conf_text = NULL;
+        int r, cur = -1, want, e;
+
+        if ((r = parse(argc, argv, cli, &o)))
+                return r;
+        if ((r = mb_cli_config(cli, &cfg)))
+                return r;
+        if ((r = mb_cli_root(cli)))
+                return r;
+        mb_plan_init(&plan);
+        want = o.swappiness >= 0 ? (int)o.swappiness : cfg->vm_swappiness;
+        if (mb_swappiness_read(&cli->root, &cur) < 0)
+                cur = -1;
+        act_proc_path(cli, "sys/vm/swappiness", proc_sw, sizeof(proc_sw));
+        snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/%s", mb_etc_root(), MB_SYSCTL_CONF_NAME);
+        conf_text = read_text(conf, &e);
+        if (e < 0) {
+                r = mb_runtime_error(cli, "cannot read '%s': %s", conf, mb_strerror(e));
+                goto out;
+        }
+        if (mb_sysctl_scan(mb_etc_root(), "vm.swappiness", &srcs) < 0 ||
+            mb_swappiness_plan(cur, want, proc_sw, conf, conf_text, &srcs, &plan) < 0) {
+                r = mb_runtime_error(cli, "out of memory");
+                goto out;
+        }
+        if (o.drop || cfg->drop_caches) {
+                act_proc_path(cli, "sys/vm/drop_caches", drop, sizeof(drop));
+                mb_drop_caches_plan(drop, &plan);
+        }
+        if (o.cycle) {
+                struct mb_meminfo mi;
+                struct mb_swaps sw = {0};
+                if (mb_meminfo_read(&cli->root, &mi, &err) < 0 ||
+                    mb_swaps_read(&cli->root, &sw, &err) < 0) {
+                        mb_swaps_release(&sw);
+                        r = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+                        goto out;
+                }
+                r = mb_swap_cycle_plan(&mi, &sw, cfg->swap_cycle_factor,
+                                       cfg->swap_cycle_margin_mb * 1024 * 1024, &plan);
+                mb_swaps_release(&sw);
+                if (r < 0) {
+                        r = mb_runtime_error(cli, "out of memory");
+                        goto out;
+                }
+        }
+        if (!o.apply) {
+                r = act_plan_show(cli, &plan, false);
+                goto out;
+        }
+        if (!cli->json)
+                act_plan_show(cli, &plan, true);
+        r = act_apply(cli, &plan, true);
+        if (cli->json && r == MB_EXIT_OK)
+                act_plan_show(cli, &plan, true);
+out:
+        free(conf_text);
+        mb_sysctl_srcs_release(&srcs);
+        mb_plan_release(&plan);
+        return r;
+}

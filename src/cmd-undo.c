@@ -1,0 +1,99 @@
+/* cmd-undo.c: "membudget undo": revert changes recorded in the journal. */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "act-common.h"
+
+const char cmd_undo_help[] =
+    "usage: membudget undo [--last | --all] [--dry-run]\n"
+    "\n"
+    "Reverts changes recorded in the journal (STATE_DIR/journal.jsonl), newest first.\n"
+    "\n"
+    "  --last      every change of the last command run that applied changes (default)\n"
+    "  --all       every change not yet undone\n"
+    "  --dry-run   print what would be reverted, change nothing\n";
+
+int cmd_undo(int argc, char **argv, struct mb_cli *cli)
+{
+        enum { OPT_LAST = 0x100, OPT_ALL, OPT_DRY };
+        static const struct option longopts[] = {
+            {"last", no_argument, NULL, OPT_LAST},
+            {"all", no_argument, NULL, OPT_ALL},
+            {"dry-run", no_argument, NULL, OPT_DRY},
+            {NULL, 0, NULL, 0},
+        };
+        struct mb_journal_entries e = {0};
+        struct mb_error err = {0};
+        struct mb_plan plan;
+        const char *state, *run = NULL;
+        char runbuf[64];
+        bool all = false, last = false, dry = false;
+        int c, r;
+
+        mb_getopt_reset();
+        while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_LAST:
+                        last = true;
+                        break;
+                case OPT_ALL:
+                        all = true;
+                        break;
+                case OPT_DRY:
+                        dry = true;
+                        break;
+                default:
+                        return mb_bad_option(cli, argc, argv, c);
+                }
+        }
+        if (optind < argc)
+                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+        if (all && last)
+                return mb_usage_error(cli, "--last and --all exclude each other");
+        if ((r = mb_cli_state_dir(cli, false, &state)))
+                return r;
+        r = mb_journal_read(state, &e, &err);
+        if (r < 0)
+                return mb_runtime_error(cli, "%s:%d: %s", err.where, err.line, err.msg);
+        mb_plan_init(&plan);
+        if (!all) {
+                const char *l = mb_undo_last_run(&e);
+                if (l) {
+                        mb_strlcpy(runbuf, l, sizeof(runbuf));
+                        run = runbuf;
+                }
+        }
+        if ((all || run) && mb_undo_plan(&e, run, &plan) < 0) {
+                r = mb_runtime_error(cli, "out of memory");
+                goto out;
+        }
+        if (plan.n == 0) {
+                if (cli->json)
+                        act_plan_show(cli, &plan, false);
+                else
+                        fprintf(cli->out, "nothing to undo (journal %s/%s)\n", state,
+                                MB_JOURNAL_FILE);
+                r = MB_EXIT_OK;
+                goto out;
+        }
+        if (!cli->json) {
+                if (run)
+                        fprintf(cli->out, "undoing run %s:\n", run);
+                else
+                        fprintf(cli->out, "undoing every recorded change:\n");
+                act_plan_show(cli, &plan, !dry);
+        }
+        if (dry) {
+                if (cli->json)
+                        act_plan_show(cli, &plan, false);
+                r = MB_EXIT_OK;
+                goto out;
+        }
+        r = act_apply(cli, &plan, false);
+        if (cli->json && r == MB_EXIT_OK)
+                act_plan_show(cli, &plan, true);
+out:
+        mb_plan_release(&plan);
+        mb_journal_entries_release(&e);
+        return r;
+}

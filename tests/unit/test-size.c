@@ -1,0 +1,191 @@
+/* test-size.c: the one size parser and formatter (lib/util/size.c). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../../lib/util/size.h"
+#include "../../lib/util/util.h"
+
+static void ok(const char *s, uint64_t want)
+{
+        uint64_t v = 12345;
+        int r = mb_size_parse(s, &v);
+
+        if (r != 0 || v != want)
+                fail_msg("mb_size_parse(\"%s\") = %d, %llu; want 0, %llu", s, r,
+                         (unsigned long long)v, (unsigned long long)want);
+}
+
+static void bad(const char *s, int want_err)
+{
+        uint64_t v = 12345;
+        int r = mb_size_parse(s, &v);
+
+        if (r != want_err)
+                fail_msg("mb_size_parse(\"%s\") = %d; want %d", s, r, want_err);
+        assert_int_equal(v, 12345); /* untouched on error */
+}
+
+static void test_parse_plain_and_units(void **state)
+{
+        (void)state;
+        ok("0", 0);
+        ok("1048576", 1048576);
+        ok("500M", 500ull << 20);
+        ok("3.5G", 3758096384ull);
+        ok("3500MiB", 3500ull << 20);
+        ok("1B", 1);
+        ok("1b", 1);
+        ok("1k", 1024);
+        ok("1K", 1024);
+        ok("1KB", 1024);
+        ok("1kib", 1024);
+        ok("1KiB", 1024);
+        ok("2m", 2ull << 20);
+        ok("2MB", 2ull << 20);
+        ok("7g", 7ull << 30);
+        ok("7GB", 7ull << 30);
+        ok("7GiB", 7ull << 30);
+        ok("2T", 2ull << 40);
+        ok("2tb", 2ull << 40);
+        ok("2TiB", 2ull << 40);
+}
+
+static void test_parse_fractions_and_blanks(void **state)
+{
+        (void)state;
+        ok("1.5K", 1536);
+        ok("0.5G", 512ull << 20);
+        ok(".5G", 512ull << 20);
+        ok("5.", 5);
+        ok("1.25M", 1310720);
+        ok("  42", 42);  /* leading blanks */
+        ok("10 G", 10ull << 30); /* a space before the unit */
+        ok("7 ", 7);     /* blanks before an empty unit */
+        /* More fraction digits than kept: truncated, no overflow. */
+        ok("1.0000000000000000000001G", 1ull << 30);
+        ok("0.000000000000000001T", 0);
+}
+
+static void test_parse_limits(void **state)
+{
+        (void)state;
+        ok("9223372036854775807", INT64_MAX);
+        bad("9223372036854775808", -ERANGE);
+        ok("8388607T", 8388607ull << 40);
+        bad("8388608T", -ERANGE); /* exactly 2^63 */
+        bad("99999999999999999999999", -ERANGE);
+        bad("99999999999999999999999999999999999999999999999999G", -ERANGE);
+        bad("18446744073709551616", -ERANGE);
+        bad("8589934592G", -ERANGE);
+}
+
+static void test_parse_errors(void **state)
+{
+        uint64_t v;
+
+        (void)state;
+        bad("", -EINVAL);
+        bad(" ", -EINVAL);
+        bad("3.5X", -EINVAL);
+        bad("-1G", -EINVAL);
+        bad("-0", -EINVAL);
+        bad("+5", -EINVAL);
+        bad("G", -EINVAL);
+        bad("M5", -EINVAL);
+        bad(".", -EINVAL);
+        bad("1e3", -EINVAL);
+        bad("0x10", -EINVAL);
+        bad("1,5G", -EINVAL);
+        bad("1GiBx", -EINVAL);
+        bad("1 G B", -EINVAL);
+        bad("1P", -EINVAL); /* no peta: above the documented units */
+        bad("1E", -EINVAL);
+        bad("0.5", -EINVAL); /* a fraction of a byte */
+        bad("1.5B", -EINVAL);
+        bad("1..5G", -EINVAL);
+        bad("1\n", -EINVAL);
+        assert_int_equal(mb_size_parse(NULL, &v), -EINVAL);
+}
+
+static void fmt(int64_t b, const char *want)
+{
+        char buf[MB_SIZE_STRLEN];
+
+        assert_string_equal(mb_size_format(b, buf, sizeof(buf)), want);
+}
+
+static void test_format(void **state)
+{
+        (void)state;
+        fmt(0, "0 B");
+        fmt(1, "1 B");
+        fmt(512, "512 B");
+        fmt(1023, "1023 B");
+        fmt(1024, "1 KiB");
+        fmt(1536, "1.5 KiB");
+        fmt(100ll << 20, "100 MiB");
+        fmt(3758096384ll, "3.5 GiB");
+        fmt(1ll << 30, "1 GiB");
+        fmt(5ll << 40, "5 TiB");
+        fmt(3ll << 50, "3 PiB");
+        fmt(INT64_MAX, "8 EiB");
+        fmt(-1024, "-1 KiB");
+        fmt(-1536, "-1.5 KiB");
+        fmt(MB_UNKNOWN, "-");
+        /* 4194300 KiB (a real swap partition size): 3.99998 GiB. */
+        fmt(4194300ll * 1024, "4.0 GiB");
+        fmt(150ll << 20, "150 MiB");
+        fmt((int64_t)(12.3 * 1048576), "12.3 MiB");
+}
+
+static void test_format_truncates_safely(void **state)
+{
+        char small[4];
+
+        (void)state;
+        mb_size_format(3758096384ll, small, sizeof(small));
+        assert_int_equal(small[3], '\0');
+        assert_string_equal(small, "3.5");
+}
+
+/* What the formatter prints, the parser reads back (within the rounding). */
+static void test_roundtrip(void **state)
+{
+        static const int64_t vals[] = {0,         1,          1000,        1024,
+                                       1536,      1ll << 20,  500ll << 20, 3758096384ll,
+                                       7ll << 30, 2ll << 40,  123456789,   987654321012ll};
+        char buf[MB_SIZE_STRLEN];
+
+        (void)state;
+        for (size_t i = 0; i < MB_ARRAY_SIZE(vals); i++) {
+                uint64_t back;
+                double err;
+
+                mb_size_format(vals[i], buf, sizeof(buf));
+                if (mb_size_parse(buf, &back) != 0)
+                        fail_msg("format(%lld) = \"%s\" does not parse", (long long)vals[i], buf);
+                err = vals[i] ? ((double)back - (double)vals[i]) / (double)vals[i] : (double)back;
+                if (err < -0.05 || err > 0.05)
+                        fail_msg("format(%lld) = \"%s\" reads back as %llu", (long long)vals[i],
+                                 buf, (unsigned long long)back);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_parse_plain_and_units),
+            cmocka_unit_test(test_parse_fractions_and_blanks),
+            cmocka_unit_test(test_parse_limits),
+            cmocka_unit_test(test_parse_errors),
+            cmocka_unit_test(test_format),
+            cmocka_unit_test(test_format_truncates_safely),
+            cmocka_unit_test(test_roundtrip),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
