@@ -50,7 +50,7 @@ $(LIBA): $(LIB_OBJ)
 
 $(BIN): $(CLI_OBJ) $(LIBA)
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
-	@ln -sf $(BUILD)/membudget membudget
+	@if [ "$(BUILD)" = build ]; then ln -sf build/membudget membudget; fi
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)

@@ -272,7 +272,7 @@ static void cgroup_parse(struct mb_proctab *t, const char *buf, size_t len, stru
         }
 }
 
-static bool filter_size_ok(const struct mb_scan_filter *f, const struct mb_proc *p)
+bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc *p)
 {
         if (!f)
                 return true;
@@ -395,7 +395,7 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                         t->n_kthreads++;
                 if (p->flags & MB_P_ZOMBIE)
                         t->n_zombies++;
-                if (!filter_size_ok(filter, p)) {
+                if (!mb_scan_filter_accepts(filter, p)) {
                         t->n_filtered++;
                         goto next_drop;
                 }

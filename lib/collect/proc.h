@@ -107,6 +107,10 @@ const char *mb_proc_str(const struct mb_proctab *t, uint32_t off);
 /* Display name: the cmdline's program or "[name]" for kernel threads. */
 const char *mb_proc_cmdline(const struct mb_proctab *t, const struct mb_proc *p);
 
+/* Does a process read from status pass the filter's uid, size and kernel
+ * thread tests?  (The regex is applied once the command line is read.) */
+bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc *p);
+
 /* Buffer parsers, exposed for unit tests and fuzzing.  Return 0 / -EINVAL. */
 int mb_status_parse(const char *buf, size_t len, struct mb_proc *p);
 int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p);

@@ -151,6 +151,54 @@ static void test_positions(void **state)
         bad_at("{\r\n\t\"system\" :\r\n\t\t{ \"vm_swappiness\" :\t201 } }", 3, 23, "not 201");
 }
 
+/* The position scanner against jansson's own output, in every layout:
+ * decoys (a "memory" key nested in the application's section, strings
+ * holding JSON-like text, non-ASCII escaped or not) must not fool it. */
+static void test_positions_dumped(void **state)
+{
+        static const size_t flags[] = {0,
+                                       JSON_INDENT(2),
+                                       JSON_INDENT(8),
+                                       JSON_COMPACT,
+                                       JSON_ENSURE_ASCII | JSON_INDENT(1),
+                                       JSON_ENSURE_ASCII | JSON_COMPACT};
+
+        (void)state;
+        for (size_t f = 0; f < MB_ARRAY_SIZE(flags); f++) {
+                json_t *root = json_pack(
+                    "{s:{s:{s:{s:i}},s:s,s:[s,{s:s},[]],s:s},s:{s:s,s:i}}", "app", "nested",
+                    "memory", "ram_max_mb", 1, "text", "{\"memory\": {\"ram_max_mb\": [}", "list",
+                    "\u00e9\u20ac\U0001F600", "k\"]}", "v\\", "memory\u00e9", "\t\n", "memory",
+                    "ram_max_mb", "MARKER", "vram_max_mb", 1);
+                char *text, *m;
+                int line = 1, col = 1;
+                struct mb_config c;
+                struct mb_error err = {0};
+
+                assert_non_null(root);
+                text = json_dumps(root, flags[f] | JSON_PRESERVE_ORDER);
+                assert_non_null(text);
+                m = strstr(text, "\"MARKER\"");
+                assert_non_null(m);
+                for (char *p = text; p < m; p++) {
+                        if (*p == '\n') {
+                                line++;
+                                col = 1;
+                        } else if (((unsigned char)*p & 0xC0) != 0x80) {
+                                col++;
+                        }
+                }
+                assert_int_equal(
+                    mb_config_load_buffer("t.json", text, strlen(text), false, &c, NULL, &err),
+                    -EINVAL);
+                if (err.line != line || err.col != col)
+                        fail_msg("layout %zu: got %d:%d, want %d:%d in\n%s", f, err.line, err.col,
+                                 line, col, text);
+                free(text);
+                json_decref(root);
+        }
+}
+
 static void test_plan_first_snippet(void **state)
 {
         struct mb_config c;
@@ -571,6 +619,7 @@ int main(void)
             cmocka_unit_test(test_bad_regex),
             cmocka_unit_test(test_structure),
             cmocka_unit_test(test_positions),
+            cmocka_unit_test(test_positions_dumped),
             cmocka_unit_test(test_plan_first_snippet),
             cmocka_unit_test(test_plan_proposed),
             cmocka_unit_test(test_init_file),
