@@ -160,10 +160,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts 
                         return mb_usage_error(cli, "give a PID or --match, not both ('%s')", a);
                 errno = 0;
                 v = strtol(a, &e, 10);
-                if (!*a || *e || errno || v <= 0 || v > 0x7fffffffL || a[0] == '+' ||
-                    a[0] == ' ')
-                        return mb_usage_error(cli, "invalid pid '%s' (expected a number >= 1)",
-                                              a);
+                if (!*a || *e || errno || v <= 0 || v > 0x7fffffffL || a[0] == '+' || a[0] == ' ')
+                        return mb_usage_error(cli, "invalid pid '%s' (expected a number >= 1)", a);
                 o->pid = (int)v;
                 optind++;
         }
@@ -255,13 +253,13 @@ static json_t *json_sum(const struct mb_memsum *m, uint32_t seen, bool all)
         json_object_set_new(j, "uss_bytes", json_integer(m->uss));
         json_object_set_new(j, "swap_bytes", json_integer(m->swap));
         if (all) {
-                json_object_set_new(j, "swap_pss_bytes", (seen & (1u << MB_SM_SWAP_PSS))
-                                                             ? json_integer(m->swappss)
-                                                             : json_null());
+                json_object_set_new(j, "swap_pss_bytes",
+                                    (seen & (1u << MB_SM_SWAP_PSS)) ? json_integer(m->swappss)
+                                                                    : json_null());
                 json_object_set_new(j, "anon_huge_bytes", json_integer(m->anon_huge));
-                json_object_set_new(j, "locked_bytes", (seen & (1u << MB_SM_LOCKED))
-                                                           ? json_integer(m->locked)
-                                                           : json_null());
+                json_object_set_new(j, "locked_bytes",
+                                    (seen & (1u << MB_SM_LOCKED)) ? json_integer(m->locked)
+                                                                  : json_null());
                 json_object_set_new(j, "dirty_bytes", json_integer(m->dirty));
                 json_object_set_new(j, "size_bytes", json_integer(m->size));
         }
@@ -289,8 +287,7 @@ static json_t *json_mapping(const struct mb_smaps *s, const struct mb_mapping *m
         json_object_set_new(j, "end", json_string(buf));
         json_object_set_new(j, "perms", json_string(m->perms));
         json_object_set_new(j, "kind", json_string(mb_map_kinds[mb_map_classify(s, m)].id));
-        json_object_set_new(j, "path",
-                            m->path ? mb_json_str(mb_mapping_path(s, m)) : json_null());
+        json_object_set_new(j, "path", m->path ? mb_json_str(mb_mapping_path(s, m)) : json_null());
         json_object_set_new(j, "deleted", json_boolean(m->flags & MB_MAP_DELETED));
         snprintf(buf, sizeof(buf), "%02x:%02x", m->dev_major, m->dev_minor);
         json_object_set_new(j, "dev", json_string(buf));
@@ -362,9 +359,8 @@ static json_t *json_summary(const struct mb_inspect_summary *sum, size_t top)
                         continue;
                 o = json_object();
                 json_object_set_new(o, "kind", json_string(mb_map_kinds[r->kind].id));
-                json_object_set_new(o, "name",
-                                    mb_json_str(sum->labels.data ? sum->labels.data + r->label
-                                                                 : ""));
+                json_object_set_new(
+                    o, "name", mb_json_str(sum->labels.data ? sum->labels.data + r->label : ""));
                 json_object_set_new(o, "processes", json_integer(r->procs));
                 json_object_set_new(o, "rss_bytes", json_integer(r->rss));
                 json_object_set_new(o, "pss_bytes", json_integer(r->pss));
@@ -515,8 +511,7 @@ static void render_summary_text(FILE *f, const struct mb_inspect_summary *sum, s
         fprintf(f, "  RSS summed  %s (shared pages counted once per process)\n", fmt(sum->rss, a));
         fprintf(f, "  PSS summed  %s (each shared page counted once: the real footprint)\n",
                 fmt(sum->pss, a));
-        fprintf(f, "  USS summed  %s (private: freed if the processes exited)\n",
-                fmt(sum->uss, a));
+        fprintf(f, "  USS summed  %s (private: freed if the processes exited)\n", fmt(sum->uss, a));
         fprintf(f, "  shared      %s (PSS - USS)\n", fmt(sum->pss - sum->uss, a));
         fprintf(f, "  swap        %s\n", fmt(sum->swap, a));
         mb_table_init(&tab);
@@ -655,13 +650,55 @@ static void print_growth_summary(FILE *f, const struct target *t)
         mb_table_print(&tab, f, true);
         mb_table_release(&tab);
         if (mb_inspect_dominant_growth(&t->first, &t->in, dt, 1 << 20, &fd) == 1) {
-                fprintf(f, "growing: %s +%s", mb_map_kinds[fd.kind].title,
-                        fmt(fd.delta_bytes, a));
+                fprintf(f, "growing: %s +%s", mb_map_kinds[fd.kind].title, fmt(fd.delta_bytes, a));
                 fprintf(f, " (+%s per minute, %.0f%% of the growth)\n",
                         fmt(llround(fd.rate_bytes_per_min), a), fd.share * 100);
         } else {
                 fprintf(f, "no kind grew by 1 MiB or more\n");
         }
+}
+
+/* One process in a --watch --json line; gp is NULL for the first sample. */
+static json_t *json_watch_proc(const struct target *x, const struct mb_kind_growth *gp)
+{
+        struct mb_kind_growth gs;
+        struct mb_inspect_finding fd;
+        json_t *po = json_object();
+        double dt = x->t_now - x->t_first;
+
+        json_object_set_new(po, "pid", json_integer(x->s.pid));
+        json_object_set_new(po, "totals", json_sum(&x->in.total, x->s.fields_seen, false));
+        json_object_set_new(po, "kinds", json_kinds(x->in.kinds, x->s.fields_seen));
+        json_object_set_new(po, "since_previous", gp ? json_growth(gp) : json_null());
+        if (dt > 0 && mb_inspect_growth(&x->first, &x->in, dt, &gs) == 0)
+                json_object_set_new(po, "since_start", json_growth(&gs));
+        else
+                json_object_set_new(po, "since_start", json_null());
+        json_object_set_new(po, "seconds_since_start", json_real(dt));
+        if (dt > 0 && mb_inspect_dominant_growth(&x->first, &x->in, dt, 1 << 20, &fd) == 1) {
+                json_t *d = json_object();
+                json_object_set_new(d, "kind", json_string(mb_map_kinds[fd.kind].id));
+                json_object_set_new(d, "delta_bytes", json_integer(fd.delta_bytes));
+                json_object_set_new(d, "per_min_bytes",
+                                    json_integer((json_int_t)llround(fd.rate_bytes_per_min)));
+                json_object_set_new(d, "share", json_real(fd.share));
+                json_object_set_new(po, "growing", d);
+        } else {
+                json_object_set_new(po, "growing", json_null());
+        }
+        return po;
+}
+
+/* Print one --watch --json line (JSON Lines: one compact object per sample). */
+static void emit_sample(FILE *f, json_t *js, long sample, double start, json_t *procs)
+{
+        json_object_set_new(js, "sample", json_integer(sample));
+        json_object_set_new(js, "time", json_real(mb_now_wall()));
+        json_object_set_new(js, "elapsed_s", json_real(mb_now_mono() - start));
+        json_object_set_new(js, "processes", procs);
+        json_dumpf(js, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', f);
+        json_decref(js);
 }
 
 static void sleep_s(double s)
@@ -702,6 +739,13 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                                 fmt(mb_memsum_charge(&t[i].in.total), a), "-", "first sample");
                 }
         }
+        if (cli->json) {
+                json_t *arr = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(arr, json_watch_proc(&t[i], NULL));
+                emit_sample(f, json_object(), 1, start, arr);
+        }
+        fflush(f);
         next = start;
         while (!stop_requested && (!o->count || samples < o->count) && alive) {
                 double now;
@@ -720,8 +764,7 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                 }
                 for (size_t i = 0; i < n; i++) {
                         struct target *x = &t[i];
-                        struct mb_kind_growth gp, gs;
-                        struct mb_inspect_finding fd;
+                        struct mb_kind_growth gp;
                         uint64_t st = x->s.starttime;
                         int pid = x->s.pid;
                         char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], grew[160];
@@ -735,16 +778,21 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                         if (r < 0 || x->s.starttime != st) {
                                 x->gone = true;
                                 alive--;
-                                if (!cli->json)
-                                        fprintf(f, "%-9.1f %8d  exited\n", x->t_prev - start,
-                                                pid);
+                                if (!cli->json) {
+                                        fprintf(f, "%-9.1f %8d  exited\n", x->t_prev - start, pid);
+                                } else {
+                                        json_t *e = json_object();
+                                        json_object_set_new(e, "pid", json_integer(pid));
+                                        json_object_set_new(e, "exited", json_true());
+                                        json_array_append_new(arr, e);
+                                }
                                 /* keep the last good sample for the summary */
                                 shift(&x->prev, &x->in);
                                 x->t_now = x->t_prev;
                                 continue;
                         }
-                        mb_inspect_growth(&x->prev, &x->in, x->t_now - x->t_prev, &gp);
-                        mb_inspect_growth(&x->first, &x->in, x->t_now - x->t_first, &gs);
+                        if (mb_inspect_growth(&x->prev, &x->in, x->t_now - x->t_prev, &gp) < 0)
+                                continue; /* no time passed: nothing to say */
                         if (!cli->json) {
                                 char rate[MB_SIZE_STRLEN + 2];
                                 grew_text(grew, sizeof(grew), &gp, 64 * 1024);
@@ -755,42 +803,10 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                                         fmt(mb_memsum_charge(&x->in.total), a), rate, grew);
                                 continue;
                         }
-                        json_t *po = json_object();
-                        json_object_set_new(po, "pid", json_integer(pid));
-                        json_object_set_new(po, "totals",
-                                            json_sum(&x->in.total, x->s.fields_seen, false));
-                        json_object_set_new(po, "kinds",
-                                            json_kinds(x->in.kinds, x->s.fields_seen));
-                        json_object_set_new(po, "since_previous", json_growth(&gp));
-                        json_object_set_new(po, "since_start", json_growth(&gs));
-                        json_object_set_new(po, "seconds_since_start",
-                                            json_real(x->t_now - x->t_first));
-                        if (mb_inspect_dominant_growth(&x->first, &x->in, gs.seconds, 1 << 20,
-                                                       &fd) == 1) {
-                                json_t *d = json_object();
-                                json_object_set_new(d, "kind",
-                                                    json_string(mb_map_kinds[fd.kind].id));
-                                json_object_set_new(d, "delta_bytes",
-                                                    json_integer(fd.delta_bytes));
-                                json_object_set_new(
-                                    d, "per_min_bytes",
-                                    json_integer((json_int_t)llround(fd.rate_bytes_per_min)));
-                                json_object_set_new(d, "share", json_real(fd.share));
-                                json_object_set_new(po, "growing", d);
-                        } else {
-                                json_object_set_new(po, "growing", json_null());
-                        }
-                        json_array_append_new(arr, po);
+                        json_array_append_new(arr, json_watch_proc(x, &gp));
                 }
-                if (cli->json) {
-                        json_object_set_new(js, "sample", json_integer(samples));
-                        json_object_set_new(js, "time", json_real(mb_now_wall()));
-                        json_object_set_new(js, "elapsed_s", json_real(mb_now_mono() - start));
-                        json_object_set_new(js, "processes", arr);
-                        json_dumpf(js, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                        fputc('\n', f);
-                        json_decref(js);
-                }
+                if (cli->json)
+                        emit_sample(f, js, samples, start, arr);
                 fflush(f);
         }
         if (!cli->json)
@@ -847,7 +863,7 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
         {
-                unsigned denied = 0, vanished = 0;
+                unsigned denied = 0;
                 for (size_t i = 0; i < npids; i++) {
                         target_init(&t[n]);
                         r = sample(cli, &t[n], pids[i], (size_t)o.top);
@@ -858,17 +874,16 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                                         goto out;
                                 }
                                 if (r == -EACCES)
-                                        denied++;
-                                else
-                                        vanished++;
+                                        denied++; /* others vanished meanwhile: skip them */
                                 mb_smaps_release(&t[n].s);
                                 mb_inspect_release(&t[n].in);
                                 continue;
                         }
                         if (!t[n].s.n && !o.has_match) {
                                 code = mb_runtime_error(
-                                    cli, "process %d (%s) has no user memory (kernel thread or "
-                                         "zombie)",
+                                    cli,
+                                    "process %d (%s) has no user memory (kernel thread or "
+                                    "zombie)",
                                     pids[i], t[n].s.name);
                                 n++;
                                 goto out;
@@ -885,15 +900,14 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                                 "users: run as root",
                                 denied);
                 if (!n) {
-                        code = denied ? mb_runtime_error(cli,
-                                                         "cannot read smaps of any process "
-                                                         "matching '%s': run as root",
-                                                         o.match_text)
-                                      : mb_runtime_error(cli, "no process matches '%s'",
-                                                         o.match_text);
+                        code = denied
+                                   ? mb_runtime_error(cli,
+                                                      "cannot read smaps of any process "
+                                                      "matching '%s': run as root",
+                                                      o.match_text)
+                                   : mb_runtime_error(cli, "no process matches '%s'", o.match_text);
                         goto out;
                 }
-                (void)vanished;
         }
 
         if (o.interval_s > 0) {

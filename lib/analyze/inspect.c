@@ -7,16 +7,11 @@
 #include <string.h>
 
 const struct mb_map_kind_info mb_map_kinds[MB_MK_COUNT] = {
-    [MB_MK_HEAP] = {"heap", "heap"},
-    [MB_MK_ANON] = {"anon", "anonymous mmap"},
-    [MB_MK_STACK] = {"stack", "stack"},
-    [MB_MK_EXE] = {"exe", "executable"},
-    [MB_MK_LIB] = {"lib", "libraries"},
-    [MB_MK_FILE] = {"file", "other files"},
-    [MB_MK_SHM] = {"shm", "shared memory"},
-    [MB_MK_GPU] = {"gpu", "GPU driver"},
-    [MB_MK_TMPFS] = {"tmpfs", "tmpfs files"},
-    [MB_MK_OTHER] = {"other", "other"},
+    [MB_MK_HEAP] = {"heap", "heap"},          [MB_MK_ANON] = {"anon", "anonymous mmap"},
+    [MB_MK_STACK] = {"stack", "stack"},       [MB_MK_EXE] = {"exe", "executable"},
+    [MB_MK_LIB] = {"lib", "libraries"},       [MB_MK_FILE] = {"file", "other files"},
+    [MB_MK_SHM] = {"shm", "shared memory"},   [MB_MK_GPU] = {"gpu", "GPU driver"},
+    [MB_MK_TMPFS] = {"tmpfs", "tmpfs files"}, [MB_MK_OTHER] = {"other", "other"},
 };
 
 int mb_map_kind_lookup(const char *id)
@@ -87,8 +82,8 @@ enum mb_map_kind mb_map_classify(const struct mb_smaps *s, const struct mb_mappi
         return MB_MK_FILE;
 }
 
-const char *mb_map_label(const struct mb_smaps *s, const struct mb_mapping *m,
-                         enum mb_map_kind k, size_t *len)
+const char *mb_map_label(const struct mb_smaps *s, const struct mb_mapping *m, enum mb_map_kind k,
+                         size_t *len)
 {
         const char *p = mb_mapping_path(s, m), *l = p;
 
@@ -314,8 +309,8 @@ int mb_inspect_growth(const struct mb_inspect *before, const struct mb_inspect *
         memset(ret, 0, sizeof(*ret));
         ret->seconds = seconds;
         for (int k = 0; k < MB_MK_COUNT; k++) {
-                ret->delta[k] = mb_memsum_charge(&after->kinds[k]) -
-                                mb_memsum_charge(&before->kinds[k]);
+                ret->delta[k] =
+                    mb_memsum_charge(&after->kinds[k]) - mb_memsum_charge(&before->kinds[k]);
                 ret->rate_per_min[k] = (double)ret->delta[k] * 60.0 / seconds;
         }
         ret->total_delta = mb_memsum_charge(&after->total) - mb_memsum_charge(&before->total);

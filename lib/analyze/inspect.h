@@ -48,8 +48,8 @@ enum mb_map_kind mb_map_classify(const struct mb_smaps *s, const struct mb_mappi
  * GPU and tmpfs files, "anonymous" for unnamed anonymous memory.  Sets
  * *len; the result points into s's strings or a static string.
  */
-const char *mb_map_label(const struct mb_smaps *s, const struct mb_mapping *m,
-                         enum mb_map_kind k, size_t *len);
+const char *mb_map_label(const struct mb_smaps *s, const struct mb_mapping *m, enum mb_map_kind k,
+                         size_t *len);
 
 /* Sums over mappings, in bytes. */
 struct mb_memsum {

@@ -492,6 +492,29 @@ static void rule_config(const struct mb_problem_input *in, struct mb_findings *f
         SET(f, action, "'membudget config plan' computes the workers and cache that fit");
 }
 
+static void rule_growth_kind(const struct mb_problem_input *in, struct mb_findings *fs)
+{
+        const struct mb_inspect_finding *g = in->growth;
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN];
+        struct mb_finding *f;
+
+        if (!g || g->delta_bytes <= 0 || g->kind >= MB_MK_COUNT)
+                return;
+        f = mb_findings_add(fs, "target-growth-kind", MB_SEV_MEDIUM);
+        if (!f)
+                return;
+        f->pid = in->growth_pid;
+        SET(f, title, "one kind of memory dominates the target's growth");
+        SET(f, value, "pid %d %s: %s +%s/min", in->growth_pid,
+            in->growth_name ? in->growth_name : "", mb_map_kinds[g->kind].title,
+            sz((int64_t)g->rate_bytes_per_min, a));
+        SET(f, cause, "%.0f %% of the growth is %s", g->share * 100, mb_map_kinds[g->kind].title);
+        SET(f, evidence, "+%s in %.0f s (all kinds +%s), from /proc/%d/smaps", sz(g->delta_bytes, a),
+            in->growth_seconds, sz(g->total_growth_bytes, b), in->growth_pid);
+        SET(f, action, "'membudget inspect %d --watch 10s' shows the mappings that grow",
+            in->growth_pid);
+}
+
 int mb_problems_run(const struct mb_problem_input *in, struct mb_findings *ret)
 {
         enum mb_swap_activity act = mb_swap_activity(in->snap, in->cfg);
@@ -506,6 +529,7 @@ int mb_problems_run(const struct mb_problem_input *in, struct mb_findings *ret)
         rule_config(in, ret);
         rule_other_consumers(in, act, ret);
         rule_vsz(in, ret);
+        rule_growth_kind(in, ret);
         for (size_t i = 0; i < in->nextra; i++) {
                 struct mb_finding *f = mb_findings_add(ret, in->extra[i].id, in->extra[i].severity);
                 if (f)

@@ -12,6 +12,7 @@
 
 #include "../collect/snapshot.h"
 #include "../config/config.h"
+#include "inspect.h"
 #include "target.h"
 
 enum mb_severity { MB_SEV_INFO, MB_SEV_MEDIUM, MB_SEV_HIGH, MB_SEV_CRITICAL, MB_SEV_COUNT };
@@ -45,6 +46,12 @@ struct mb_problem_input {
         bool persisted_known;           /* the sysctl files could be read */
         const struct mb_finding *extra; /* e.g. leak findings from history */
         size_t nextra;
+        /* Growth of one target process by kind of mapping, from two smaps
+         * samples (mb_inspect_dominant_growth); NULL when not sampled. */
+        const struct mb_inspect_finding *growth;
+        int growth_pid;
+        const char *growth_name;
+        double growth_seconds;
 };
 
 enum mb_swap_activity mb_swap_activity(const struct mb_snapshot *s, const struct mb_config *c);

@@ -11,8 +11,8 @@
 
 #include "proc.h"
 
-#define SMAPS_CHUNK (256u * 1024u)
-#define CMDLINE_MAX (32u * 1024u)
+#define SMAPS_CHUNK    (256u * 1024u)
+#define CMDLINE_MAX    (32u * 1024u)
 #define DELETED_SUFFIX " (deleted)"
 
 static const struct {
@@ -75,8 +75,7 @@ const char *mb_mapping_path(const struct mb_smaps *s, const struct mb_mapping *m
 
 int64_t mb_mapping_uss(const struct mb_mapping *m)
 {
-        return m->v[MB_SM_PRIVATE_CLEAN] + m->v[MB_SM_PRIVATE_DIRTY] +
-               m->v[MB_SM_PRIVATE_HUGETLB];
+        return m->v[MB_SM_PRIVATE_CLEAN] + m->v[MB_SM_PRIVATE_DIRTY] + m->v[MB_SM_PRIVATE_HUGETLB];
 }
 
 static uint32_t arena_put(struct mb_smaps *s, const char *p, size_t n)
@@ -148,9 +147,9 @@ static bool parse_header(const char *p, const char *end, struct mb_mapping *m, c
         memcpy(m->perms, p, 4);
         m->perms[4] = '\0';
         p += 5;
-        if (!parse_hex(&p, end, &m->offset) || !expect(&p, end, ' ') ||
-            !parse_hex(&p, end, &maj) || !expect(&p, end, ':') || !parse_hex(&p, end, &min) ||
-            !expect(&p, end, ' ') || maj > UINT32_MAX || min > UINT32_MAX)
+        if (!parse_hex(&p, end, &m->offset) || !expect(&p, end, ' ') || !parse_hex(&p, end, &maj) ||
+            !expect(&p, end, ':') || !parse_hex(&p, end, &min) || !expect(&p, end, ' ') ||
+            maj > UINT32_MAX || min > UINT32_MAX)
                 return false;
         m->dev_major = (uint32_t)maj;
         m->dev_minor = (uint32_t)min;

@@ -68,10 +68,10 @@ struct mb_smaps {
         size_t n, cap;
         struct mb_buf strings; /* paths; offset 0 is "" */
         /* What the last read / parse saw. */
-        uint32_t fields_seen;  /* bit per enum mb_smaps_field seen in any mapping */
-        unsigned n_garbled;    /* lines skipped as unparsable */
-        bool truncated;        /* the mapping cap was reached; the rest skipped */
-        bool fs_known;         /* MB_MAP_TMPFS is meaningful (mountinfo was read) */
+        uint32_t fields_seen; /* bit per enum mb_smaps_field seen in any mapping */
+        unsigned n_garbled;   /* lines skipped as unparsable */
+        bool truncated;       /* the mapping cap was reached; the rest skipped */
+        bool fs_known;        /* MB_MAP_TMPFS is meaningful (mountinfo was read) */
         /* Identity of the process (mb_smaps_read only). */
         int pid;
         uint32_t uid;

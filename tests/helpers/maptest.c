@@ -77,8 +77,8 @@ static void die(const char *what)
         _exit(1);
 }
 
-static char *map_file(const char *dir, const char *name, long len, char *path, size_t cap,
-                      int prot, int flags)
+static char *map_file(const char *dir, const char *name, long len, char *path, size_t cap, int prot,
+                      int flags)
 {
         static char page[1 << 16];
         char *p;

@@ -235,6 +235,33 @@ static void test_available_low(void **state)
         mb_snapshot_release(&s);
 }
 
+static void test_growth_kind(void **state)
+{
+        struct mb_snapshot s;
+        struct mb_config c;
+        struct mb_findings fs = {0};
+        struct mb_inspect_finding g = {.kind = MB_MK_ANON, .delta_bytes = 240 * MIB,
+                                       .rate_bytes_per_min = 24.0 * MIB, .share = 0.95,
+                                       .total_growth_bytes = 250 * MIB};
+        struct mb_problem_input in = {.persisted_swappiness = 10, .persisted_known = true,
+                                      .growth = &g, .growth_pid = 4242, .growth_name = "python",
+                                      .growth_seconds = 600};
+
+        (void)state;
+        mb_config_defaults(&c);
+        snap_init(&s, 16 * GIB, 14 * GIB, 0);
+        in.snap = &s;
+        in.cfg = &c;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        assert_true(has(&fs, "target-growth-kind", NULL));
+        assert_non_null(strstr(fs.f[0].value, "pid 4242 python"));
+        in.growth = NULL;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        assert_false(has(&fs, "target-growth-kind", NULL));
+        mb_findings_release(&fs);
+        mb_snapshot_release(&s);
+}
+
 static void test_metrics_and_baseline(void **state)
 {
         char dir[] = "/tmp/mb-test-baseline-XXXXXX", tmp[256];
@@ -310,6 +337,7 @@ int main(void)
                 cmocka_unit_test(test_vsz_is_info_never_ulimit),
                 cmocka_unit_test(test_target_and_config_rules),
                 cmocka_unit_test(test_available_low),
+                cmocka_unit_test(test_growth_kind),
                 cmocka_unit_test(test_metrics_and_baseline),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

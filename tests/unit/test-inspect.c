@@ -17,7 +17,7 @@
 #include "../../lib/analyze/inspect.h"
 #include "fixture-path.h"
 
-#define KB(x) ((int64_t)(x) * 1024)
+#define KB(x)  ((int64_t)(x)*1024)
 #define MIB(x) ((int64_t)(x) << 20)
 
 static void load_odd(struct mb_smaps *s)
@@ -37,7 +37,8 @@ static const struct mb_inspect_group *group(const struct mb_inspect *in, enum mb
                                             const char *label)
 {
         for (size_t i = 0; i < in->ngroups; i++)
-                if (in->groups[i].kind == k && !strcmp(mb_inspect_label(in, in->groups[i].label), label))
+                if (in->groups[i].kind == k &&
+                    !strcmp(mb_inspect_label(in, in->groups[i].label), label))
                         return &in->groups[i];
         fail_msg("no group %s '%s'", mb_map_kinds[k].id, label);
         return NULL;
@@ -168,12 +169,15 @@ static void test_classify(void **state)
                 l = mb_map_label(&s, &s.m[0], k, &len);
                 if (k != cases[i].kind || len != strlen(cases[i].label) ||
                     memcmp(l, cases[i].label, len))
-                        fail_msg("'%s': got %s '%.*s'", cases[i].line, mb_map_kinds[k].id,
-                                 (int)len, l);
+                        fail_msg("'%s': got %s '%.*s'", cases[i].line, mb_map_kinds[k].id, (int)len,
+                                 l);
         }
         /* with mountinfo read, only the flag decides tmpfs */
         mb_smaps_reset(&s);
-        assert_int_equal(mb_smaps_parse(&s, "1000-2000 r--p 0 8:1 9 /run/x.db", 31), 0);
+        {
+                static const char run[] = "1000-2000 r--p 0 8:1 9 /run/x.db";
+                assert_int_equal(mb_smaps_parse(&s, run, sizeof(run) - 1), 0);
+        }
         s.fs_known = true;
         assert_int_equal(mb_map_classify(&s, &s.m[0]), MB_MK_FILE);
         s.m[0].flags |= MB_MAP_TMPFS;
@@ -298,8 +302,7 @@ static void test_summary(void **state)
         for (int i = 0; i < 2; i++) {
                 mb_smaps_init(&s[i]);
                 mb_inspect_init(&in[i]);
-                assert_int_equal(mb_smaps_parse(&s[i], worker_smaps, sizeof(worker_smaps) - 1),
-                                 0);
+                assert_int_equal(mb_smaps_parse(&s[i], worker_smaps, sizeof(worker_smaps) - 1), 0);
                 assert_int_equal(mb_inspect_analyze(&s[i], 10, &in[i]), 0);
                 /* PSS splits the shared region, USS excludes it */
                 assert_int_equal(in[i].kinds[MB_MK_SHM].pss, MIB(32));
@@ -355,9 +358,9 @@ static void test_empty(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_kinds_odd), cmocka_unit_test(test_classify),
+            cmocka_unit_test(test_kinds_odd),       cmocka_unit_test(test_classify),
             cmocka_unit_test(test_maptest_capture), cmocka_unit_test(test_growth),
-            cmocka_unit_test(test_summary), cmocka_unit_test(test_empty),
+            cmocka_unit_test(test_summary),         cmocka_unit_test(test_empty),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

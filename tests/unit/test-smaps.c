@@ -17,7 +17,7 @@
 #include "../../lib/collect/smaps.h"
 #include "fixture-path.h"
 
-#define KB(x) ((int64_t)(x) * 1024)
+#define KB(x) ((int64_t)(x)*1024)
 
 static size_t load(const char *rel, struct mb_buf *b)
 {
@@ -332,9 +332,9 @@ static void test_read_self(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_odd_fixture),    cmocka_unit_test(test_line_by_line),
-            cmocka_unit_test(test_headers),        cmocka_unit_test(test_hostile),
-            cmocka_unit_test(test_mountinfo),      cmocka_unit_test(test_mark_exe),
+            cmocka_unit_test(test_odd_fixture),       cmocka_unit_test(test_line_by_line),
+            cmocka_unit_test(test_headers),           cmocka_unit_test(test_hostile),
+            cmocka_unit_test(test_mountinfo),         cmocka_unit_test(test_mark_exe),
             cmocka_unit_test(test_read_fixture_tree), cmocka_unit_test(test_read_self),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
