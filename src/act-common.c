@@ -21,8 +21,7 @@ static void show_value(const struct mb_change *c, const char *v, char *buf, size
         if (!v) {
                 snprintf(buf, len, "%s",
                          c->action == MB_ACT_FILE ? "(absent)"
-                         : c->action == MB_ACT_CGROUP_CREATE ||
-                                 c->action == MB_ACT_CGROUP_REMOVE
+                         : c->action == MB_ACT_CGROUP_CREATE || c->action == MB_ACT_CGROUP_REMOVE
                              ? "(absent)"
                              : "-");
                 return;
@@ -37,7 +36,9 @@ static void show_value(const struct mb_change *c, const char *v, char *buf, size
                 const char *nl = strchr(p, '\n');
                 size_t l = nl ? (size_t)(nl - p) : strlen(p);
                 if (c->action == MB_ACT_EXEC || (l > 0 && p[0] != '#' && p[0] != '[')) {
-                        int w = snprintf(buf + k, len - k, "%s%.*s", k ? (c->action == MB_ACT_EXEC ? " " : "; ") : "", (int)l, p);
+                        int w =
+                            snprintf(buf + k, len - k, "%s%.*s",
+                                     k ? (c->action == MB_ACT_EXEC ? " " : "; ") : "", (int)l, p);
                         if (w < 0 || (size_t)w >= len - k)
                                 break;
                         k += (size_t)w;
@@ -181,7 +182,7 @@ int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
         }
         if (!cli->json)
                 fprintf(cli->out, "%s %zu change%s (run %s, journal %s/%s)\n",
-                        rollback ? "applied" : "reverted", ctx.applied,
-                        ctx.applied == 1 ? "" : "s", j.run, state, MB_JOURNAL_FILE);
+                        rollback ? "applied" : "reverted", ctx.applied, ctx.applied == 1 ? "" : "s",
+                        j.run, state, MB_JOURNAL_FILE);
         return MB_EXIT_OK;
 }

@@ -125,8 +125,9 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
                 return mb_usage_error(cli, "say what to limit: --unit NAME, --match REGEX, "
                                            "--release N or --show");
         if (o->name && !mb_cgroup_name_valid(o->name))
-                return mb_usage_error(cli, "invalid name '%s' for --name (letters, digits, '_', "
-                                           "'.', '-'; at most 64)",
+                return mb_usage_error(cli,
+                                      "invalid name '%s' for --name (letters, digits, '_', "
+                                      "'.', '-'; at most 64)",
                                       o->name);
         if (o->release && !mb_cgroup_name_valid(o->release))
                 return mb_usage_error(cli, "invalid name '%s' for --release", o->release);
@@ -148,7 +149,7 @@ static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const
                         struct mb_proctab *tab, struct member_list *ret)
 {
         struct mb_scan_filter f = {.skip_kthreads = true};
-        bool *mark, changed = true;
+        bool *mark, *skip, changed = true;
         int n;
 
         memset(ret, 0, sizeof(*ret));
@@ -161,18 +162,33 @@ static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const
                 free(mark);
                 return -ENOMEM;
         }
+        /* membudget itself and its ancestors (sudo, timeout, a shell running
+         * it) carry the pattern in their command lines: never theirs */
+        skip = calloc(tab->n + 1, sizeof(*skip));
+        if (!skip) {
+                free(mark);
+                return -ENOMEM;
+        }
+        for (int pid = getpid(), hops = 0; pid > 1 && hops < 4096; hops++) {
+                int ppid = 0;
+                for (size_t i = 0; i < tab->n; i++)
+                        if (tab->p[i].pid == pid) {
+                                skip[i] = true;
+                                ppid = tab->p[i].ppid;
+                        }
+                pid = ppid;
+        }
         for (size_t i = 0; i < tab->n; i++) {
                 const struct mb_proc *p = &tab->p[i];
                 const char *cl = mb_proc_cmdline(tab, p);
-                if (p->pid == getpid() || (p->flags & MB_P_ZOMBIE))
+                if (skip[i] || (p->flags & MB_P_ZOMBIE))
                         continue;
                 mark[i] = regexec(re, *cl ? cl : p->name, 0, NULL, 0) == 0;
         }
         while (changed) {
                 changed = false;
                 for (size_t i = 0; i < tab->n; i++) {
-                        if (mark[i] || tab->p[i].pid == getpid() ||
-                            (tab->p[i].flags & MB_P_ZOMBIE))
+                        if (mark[i] || skip[i] || (tab->p[i].flags & MB_P_ZOMBIE))
                                 continue;
                         for (size_t k = 0; k < tab->n; k++)
                                 if (mark[k] && tab->p[k].pid == tab->p[i].ppid) {
@@ -194,6 +210,7 @@ static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const
                 ret->n++;
         }
         free(mark);
+        free(skip);
         return 0;
 }
 
@@ -230,8 +247,9 @@ static int do_unit(struct mb_cli *cli, struct limit_opts *o)
         int r;
 
         if (mb_unit_name(o->unit, unit, sizeof(unit)) < 0)
-                return mb_usage_error(cli, "invalid unit '%s' for --unit (expected NAME or "
-                                           "NAME.service)",
+                return mb_usage_error(cli,
+                                      "invalid unit '%s' for --unit (expected NAME or "
+                                      "NAME.service)",
                                       o->unit);
         snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), unit,
                  MB_DROPIN_NAME);
@@ -270,8 +288,9 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
         int r;
 
         if (mb_cgroup_detect(cli->sys_root, &fs) < 0)
-                return mb_runtime_error(cli, "no cgroup memory controller under '%s/fs/cgroup' "
-                                             "(neither v2 with memory nor v1 memory)",
+                return mb_runtime_error(cli,
+                                        "no cgroup memory controller under '%s/fs/cgroup' "
+                                        "(neither v2 with memory nor v1 memory)",
                                         cli->sys_root ? cli->sys_root : "/sys");
         mb_proctab_init(&tab);
         r = find_members(cli, &fs, &o->match, &tab, &ml);
@@ -287,8 +306,9 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
         mb_plan_init(&plan);
         r = mb_cgroup_limit_plan(&fs, name, &o->lim, exists, &now, ml.m, ml.n, &plan);
         if (r == 0 && ml.n == 0)
-                mb_plan_note(&plan, "no process matches '%s' now: the group gets its limits, "
-                                    "nothing is moved",
+                mb_plan_note(&plan,
+                             "no process matches '%s' now: the group gets its limits, "
+                             "nothing is moved",
                              o->match_s);
         if (r < 0) {
                 r = mb_runtime_error(cli, "out of memory");
@@ -516,12 +536,18 @@ static int do_show(struct mb_cli *cli, struct limit_opts *o)
                         if (t)
                                 mb_print_clean(cli->out, t);
                         if (mb_systemd_is_pid1(cli->proc_root)) {
-                                char *argv[] = {"systemctl",        "show",
-                                                "-p",               "MemoryCurrent",
-                                                "-p",               "MemoryMax",
-                                                "-p",               "MemoryHigh",
-                                                "-p",               "MemorySwapMax",
-                                                (char *)(uintptr_t)u, NULL};
+                                char *argv[] = {"systemctl",
+                                                "show",
+                                                "-p",
+                                                "MemoryCurrent",
+                                                "-p",
+                                                "MemoryMax",
+                                                "-p",
+                                                "MemoryHigh",
+                                                "-p",
+                                                "MemorySwapMax",
+                                                (char *)(uintptr_t)u,
+                                                NULL};
                                 char msg[256];
                                 fflush(cli->out);
                                 if (mb_run_argv(argv, msg, sizeof(msg)) < 0)
@@ -584,9 +610,8 @@ static int do_show(struct mb_cli *cli, struct limit_opts *o)
                                 json_object_set_new(x, "memory_high", mb_json_str(v.high));
                                 json_object_set_new(x, "memory_swap", mb_json_str(v.swap));
                                 json_object_set_new(x, "rlimit_as_bytes",
-                                                    as == MB_UNKNOWN || as < 0
-                                                        ? json_null()
-                                                        : json_integer(as));
+                                                    as == MB_UNKNOWN || as < 0 ? json_null()
+                                                                               : json_integer(as));
                                 json_object_set_new(x, "rlimit_as_unlimited",
                                                     json_boolean(as == -1));
                                 json_object_set_new(x, "cuda_mapped",

@@ -32,9 +32,9 @@ const char cmd_run_help[] =
     "  --high SIZE       throttle limit (v2 memory.high; v1 soft limit)\n"
     "  --swap-max SIZE   swap limit (0 = no swap; v1 needs swap accounting, else\n"
     "                    memory.swappiness 0 in the group)\n"
-    "  --check           exit 1 when a peak broke the budget (RAM over the limit, swap\n"
-    "                    over memory.swap_max_mb, VRAM over memory.vram_max_mb) or an\n"
-    "                    OOM kill happened\n";
+    "  --check           exit 1 when a peak broke the budget of the configuration\n"
+    "                    (RSS over memory.ram_max_mb, swap over memory.swap_max_mb, VRAM\n"
+    "                    over memory.vram_max_mb) or an OOM kill happened\n";
 
 static volatile sig_atomic_t child_pid;
 
@@ -288,8 +288,7 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
                 snprintf(msg, sizeof(msg), "no cgroup memory controller found");
                 r = -ENOENT;
         } else if (geteuid() != 0) {
-                snprintf(msg, sizeof(msg), "needs root to create a cgroup under '%s'",
-                         rc.fs.mount);
+                snprintf(msg, sizeof(msg), "needs root to create a cgroup under '%s'", rc.fs.mount);
                 r = -EPERM;
         } else {
                 r = make_group(&rc, &lim, msg, sizeof(msg));
@@ -376,8 +375,7 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
                 if (v2)
                         mb_cgroup_read_key(rc.dir, "memory.events", "oom_kill", &pk.oom_kills);
                 else
-                        mb_cgroup_read_key(rc.dir, "memory.oom_control", "oom_kill",
-                                           &pk.oom_kills);
+                        mb_cgroup_read_key(rc.dir, "memory.oom_control", "oom_kill", &pk.oom_kills);
         }
         remove_group(&rc);
 
@@ -394,32 +392,46 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
                 code = MB_EXIT_RUNTIME;
 
         {
-                int64_t ram_budget = lim.max;
+                /* the budget of the configuration, not the limit given */
+                int64_t ram_budget = cfg->ram_max_mb * 1024 * 1024;
                 int64_t swap_budget = cfg->swap_max_mb >= 0 ? cfg->swap_max_mb * 1024 * 1024 : -1;
                 int64_t vram_budget = cfg->vram_max_mb >= 0 ? cfg->vram_max_mb * 1024 * 1024 : -1;
                 bool have_vram = rc.gpu_ok && rc.gpus.n > 0;
-                int64_t peak_ram = pk.cg > pk.rss ? pk.cg : pk.rss;
-                bool broke_ram = peak_ram > ram_budget;
-                bool broke_swap = swap_budget >= 0 && (pk.swap > swap_budget || pk.cg_swap > swap_budget);
+                bool broke_ram = pk.rss > ram_budget;
+                bool broke_swap =
+                    swap_budget >= 0 && (pk.swap > swap_budget || pk.cg_swap > swap_budget);
                 bool broke_vram = have_vram && vram_budget >= 0 && pk.vram > vram_budget;
                 bool broke = broke_ram || broke_swap || broke_vram || pk.oom_kills > 0;
 
                 if (cli->json) {
                         json_t *j = json_object();
                         json_object_set_new(j, "command", mb_json_str(argv[optind]));
-                        json_object_set_new(j, "cgroup", rc.have_cg ? mb_json_str(rc.dir) : json_null());
-                        json_object_set_new(j, "limit_max_bytes", rc.have_cg ? json_integer(lim.max) : json_null());
-                        json_object_set_new(j, "limit_high_bytes", lim.high >= 0 && rc.have_cg ? json_integer(lim.high) : json_null());
-                        json_object_set_new(j, "limit_swap_max_bytes", lim.swap_max >= 0 && rc.have_cg ? json_integer(lim.swap_max) : json_null());
+                        json_object_set_new(j, "cgroup",
+                                            rc.have_cg ? mb_json_str(rc.dir) : json_null());
+                        json_object_set_new(j, "limit_max_bytes",
+                                            rc.have_cg ? json_integer(lim.max) : json_null());
+                        json_object_set_new(j, "limit_high_bytes",
+                                            lim.high >= 0 && rc.have_cg ? json_integer(lim.high)
+                                                                        : json_null());
+                        json_object_set_new(j, "limit_swap_max_bytes",
+                                            lim.swap_max >= 0 && rc.have_cg
+                                                ? json_integer(lim.swap_max)
+                                                : json_null());
                         json_object_set_new(j, "peak_rss_bytes", json_integer(pk.rss));
-                        json_object_set_new(j, "peak_swap_bytes", json_integer(pk.swap > pk.cg_swap ? pk.swap : pk.cg_swap));
+                        json_object_set_new(
+                            j, "peak_swap_bytes",
+                            json_integer(pk.swap > pk.cg_swap ? pk.swap : pk.cg_swap));
                         json_object_set_new(j, "peak_rss_swap_bytes", json_integer(pk.tree));
-                        json_object_set_new(j, "peak_cgroup_bytes", rc.have_cg ? json_integer(pk.cg) : json_null());
-                        json_object_set_new(j, "peak_vram_bytes", have_vram ? json_integer(pk.vram) : json_null());
-                        json_object_set_new(j, "oom_kills", rc.have_cg ? json_integer(pk.oom_kills) : json_null());
+                        json_object_set_new(j, "peak_cgroup_bytes",
+                                            rc.have_cg ? json_integer(pk.cg) : json_null());
+                        json_object_set_new(j, "peak_vram_bytes",
+                                            have_vram ? json_integer(pk.vram) : json_null());
+                        json_object_set_new(j, "oom_kills",
+                                            rc.have_cg ? json_integer(pk.oom_kills) : json_null());
                         json_object_set_new(j, "wall_seconds", json_real(wall));
                         json_object_set_new(j, "samples", json_integer(pk.samples));
-                        json_object_set_new(j, "max_processes", json_integer((json_int_t)pk.max_procs));
+                        json_object_set_new(j, "max_processes",
+                                            json_integer((json_int_t)pk.max_procs));
                         if (WIFSIGNALED(status))
                                 json_object_set_new(j, "signal", json_integer(WTERMSIG(status)));
                         else
@@ -433,30 +445,40 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
                         if (rc.have_cg) {
                                 char h[MB_SIZE_STRLEN], s[MB_SIZE_STRLEN];
                                 fprintf(f, "  cgroup          %s (removed)\n", rc.dir);
-                                fprintf(f, "  limits          max %s, high %s, swap %s\n",
-                                        mb_size_format(lim.max, a, sizeof(a)),
-                                        lim.high >= 0 ? mb_size_format(lim.high, h, sizeof(h)) : "none",
-                                        lim.swap_max >= 0 ? mb_size_format(lim.swap_max, s, sizeof(s)) : "none");
+                                fprintf(
+                                    f, "  limits          max %s, high %s, swap %s\n",
+                                    mb_size_format(lim.max, a, sizeof(a)),
+                                    lim.high >= 0 ? mb_size_format(lim.high, h, sizeof(h)) : "none",
+                                    lim.swap_max >= 0 ? mb_size_format(lim.swap_max, s, sizeof(s))
+                                                      : "none");
                         }
                         fmt(pk.rss, a, sizeof(a));
-                        fprintf(f, "  peak RSS        %s%s\n", a, broke_ram && pk.rss > ram_budget ? "  OVER BUDGET" : "");
+                        fprintf(f, "  peak RSS        %s%s\n", a, broke_ram ? "  OVER BUDGET" : "");
                         fmt(pk.swap > pk.cg_swap ? pk.swap : pk.cg_swap, a, sizeof(a));
-                        fprintf(f, "  peak swap       %s%s\n", a, broke_swap ? "  OVER BUDGET" : "");
+                        fprintf(f, "  peak swap       %s%s\n", a,
+                                broke_swap ? "  OVER BUDGET" : "");
                         fmt(pk.tree, a, sizeof(a));
-                        fprintf(f, "  peak RSS+swap   %s (process tree, %zu process%s at most)\n", a, pk.max_procs, pk.max_procs == 1 ? "" : "es");
+                        fprintf(f, "  peak RSS+swap   %s (process tree, %zu process%s at most)\n",
+                                a, pk.max_procs, pk.max_procs == 1 ? "" : "es");
                         fmt(rc.have_cg ? pk.cg : MB_UNKNOWN, a, sizeof(a));
                         fprintf(f, "  peak cgroup     %s\n", a);
                         fmt(have_vram ? pk.vram : MB_UNKNOWN, a, sizeof(a));
-                        fprintf(f, "  peak VRAM       %s%s\n", a, broke_vram ? "  OVER BUDGET" : "");
+                        fprintf(f, "  peak VRAM       %s%s\n", a,
+                                broke_vram ? "  OVER BUDGET" : "");
                         if (rc.have_cg)
                                 fprintf(f, "  OOM kills       %lld%s\n", (long long)pk.oom_kills,
-                                        pk.oom_kills ? "  (the cgroup's OOM killer killed a process: the limit is too low for it)" : "");
+                                        pk.oom_kills ? "  (the cgroup's OOM killer killed a "
+                                                       "process: the limit is too low for it)"
+                                                     : "");
                         else
                                 fprintf(f, "  OOM kills       n/a (no cgroup)\n");
                         fprintf(f, "  wall time       %.2f s\n", wall);
                         if (WIFSIGNALED(status))
-                                fprintf(f, "  exit            killed by signal %d (%s)%s\n", WTERMSIG(status), strsignal(WTERMSIG(status)),
-                                        WTERMSIG(status) == SIGKILL && pk.oom_kills ? " by the OOM killer" : "");
+                                fprintf(f, "  exit            killed by signal %d (%s)%s\n",
+                                        WTERMSIG(status), strsignal(WTERMSIG(status)),
+                                        WTERMSIG(status) == SIGKILL && pk.oom_kills
+                                            ? " by the OOM killer"
+                                            : "");
                         else
                                 fprintf(f, "  exit            status %d\n", code);
                 }

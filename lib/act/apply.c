@@ -276,15 +276,13 @@ int mb_plan_apply(struct mb_plan *p, struct mb_apply_ctx *ctx)
 
                 if (c->noop) {
                         if (ctx->journal && c->undoes_seq >= 0)
-                                mb_journal_mark_undone(ctx->journal, c->undoes_run,
-                                                       c->undoes_seq);
+                                mb_journal_mark_undone(ctx->journal, c->undoes_run, c->undoes_seq);
                         continue;
                 }
                 if (ctx->journal) {
-                        r = c->undoes_seq >= 0 ? mb_journal_mark_undone(ctx->journal,
-                                                                        c->undoes_run,
-                                                                        c->undoes_seq)
-                                               : (seq = mb_journal_append(ctx->journal, c));
+                        r = c->undoes_seq >= 0
+                                ? mb_journal_mark_undone(ctx->journal, c->undoes_run, c->undoes_seq)
+                                : (seq = mb_journal_append(ctx->journal, c));
                         if (r < 0) {
                                 snprintf(ctx->msg, sizeof(ctx->msg),
                                          "cannot write the journal '%s': %s", ctx->journal->path,

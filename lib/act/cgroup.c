@@ -137,8 +137,8 @@ int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
                         r = add_write(plan, dir, "memory.max", now->max, lim->max, "max", how);
                 }
                 if (!r && lim->swap_max >= 0)
-                        r = add_write(plan, dir, "memory.swap.max", now->swap, lim->swap_max,
-                                      "max", "swap limit");
+                        r = add_write(plan, dir, "memory.swap.max", now->swap, lim->swap_max, "max",
+                                      "swap limit");
         } else {
                 char memsw_how[128];
                 int64_t memsw = lim->max >= 0 && lim->swap_max >= 0 ? lim->max + lim->swap_max : -1;
@@ -163,8 +163,8 @@ int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
                         r = add_write(plan, dir, "memory.memsw.limit_in_bytes", now->swap, memsw,
                                       "-1", memsw_how);
                 if (!r && lim->high >= 0)
-                        r = add_write(plan, dir, "memory.soft_limit_in_bytes", now->high,
-                                      lim->high, "-1", "soft limit (v1 has no memory.high)");
+                        r = add_write(plan, dir, "memory.soft_limit_in_bytes", now->high, lim->high,
+                                      "-1", "soft limit (v1 has no memory.high)");
                 if (!r && !fs->memsw && lim->swap_max == 0)
                         r = add_write(plan, dir, "memory.swappiness", now->swappiness, 0, "0",
                                       "no swap in limit reclaim (swap accounting is off)");
@@ -209,8 +209,7 @@ static void read_str(const char *dir, const char *file, char *buf, size_t len)
         buf[strcspn(buf, "\n")] = '\0';
 }
 
-void mb_cgroup_values_read(const struct mb_cgroup_fs *fs, const char *dir,
-                           struct mb_cg_values *ret)
+void mb_cgroup_values_read(const struct mb_cgroup_fs *fs, const char *dir, struct mb_cg_values *ret)
 {
         memset(ret, 0, sizeof(*ret));
         if (fs->version == MB_CG_V2) {
@@ -359,9 +358,9 @@ int mb_cgroup_move(const char *dir, int pid)
 
         snprintf(p, sizeof(p), "%s/cgroup.procs", dir);
         snprintf(v, sizeof(v), "%d", pid);
-        /* the file exists on a real cgroupfs; never create one in a wrong place */
+        /* O_CREAT: cgroupfs cannot create files (fails there); fixture trees get one */
         {
-                int fd = open(p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_APPEND);
+                int fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0644);
                 ssize_t n;
                 if (fd < 0)
                         return -errno;

@@ -34,11 +34,11 @@ struct mb_change {
         bool noop;       /* already as wanted: nothing to do */
         bool refused;    /* a guard refuses it: the whole plan cannot be applied */
         char reason[512];
-        int pid;             /* CGROUP_MOVE */
-        uint64_t starttime;  /* CGROUP_MOVE: identity of pid (0 = not checked) */
-        int prio;            /* SWAP_CYCLE: priority to restore (< 0: kernel picks) */
-        int64_t need;        /* SWAP_CYCLE: MemAvailable needed, bytes */
-        double factor;       /* SWAP_CYCLE: re-check factor for each device */
+        int pid;            /* CGROUP_MOVE */
+        uint64_t starttime; /* CGROUP_MOVE: identity of pid (0 = not checked) */
+        int prio;           /* SWAP_CYCLE: priority to restore (< 0: kernel picks) */
+        int64_t need;       /* SWAP_CYCLE: MemAvailable needed, bytes */
+        double factor;      /* SWAP_CYCLE: re-check factor for each device */
         int64_t margin;
         /* Undo: the journal entry this change reverts (undoes_seq -1 = none) */
         char undoes_run[64];

@@ -34,8 +34,8 @@ int mb_swap_cycle_plan(const struct mb_meminfo *mi, const struct mb_swaps *sw, d
 
                 snprintf(cur, sizeof(cur), "on, %s used, priority %d",
                          mb_size_format((int64_t)d->used, a, sizeof(a)), d->priority);
-                snprintf(how, sizeof(how), "swapoff (%s back into RAM), swapon at priority %d",
-                         a, d->priority);
+                snprintf(how, sizeof(how), "swapoff (%s back into RAM), swapon at priority %d", a,
+                         d->priority);
                 c = mb_plan_add(plan, MB_ACT_SWAP_CYCLE, d->path, cur, cur, how);
                 if (!c)
                         return -ENOMEM;
@@ -87,8 +87,7 @@ static void say(void (*progress)(void *, const char *), void *arg, const char *f
 }
 
 int mb_swap_cycle_do(const struct mb_change *c, const char *proc_root,
-                     void (*progress)(void *arg, const char *msg), void *arg, char *msg,
-                     size_t len)
+                     void (*progress)(void *arg, const char *msg), void *arg, char *msg, size_t len)
 {
         struct mb_root root;
         struct mb_meminfo mi;
@@ -147,8 +146,8 @@ int mb_swap_cycle_do(const struct mb_change *c, const char *proc_root,
         }
         say(progress, arg, "swapoff %s: done in %.1f s", c->target, mb_now_mono() - t0);
         if (c->prio >= 0)
-                flags = SWAP_FLAG_PREFER |
-                        ((c->prio << SWAP_FLAG_PRIO_SHIFT) & SWAP_FLAG_PRIO_MASK);
+                flags =
+                    SWAP_FLAG_PREFER | ((c->prio << SWAP_FLAG_PRIO_SHIFT) & SWAP_FLAG_PRIO_MASK);
         if (swapon(c->target, flags) < 0) {
                 r = -errno;
                 snprintf(msg, len, "swapon '%s' failed: %s; the area is OFF: run 'swapon %s'",

@@ -224,8 +224,7 @@ void mb_swappiness_conf_text(int want, char *buf, size_t len)
 }
 
 int mb_swappiness_plan(int current, int want, const char *proc_path, const char *conf_path,
-                       const char *conf_current, struct mb_sysctl_srcs *srcs,
-                       struct mb_plan *plan)
+                       const char *conf_current, struct mb_sysctl_srcs *srcs, struct mb_plan *plan)
 {
         char cur[32], nw[32], text[256], wantv[16];
         struct mb_change *c;
@@ -270,9 +269,8 @@ int mb_swappiness_plan(int current, int want, const char *proc_path, const char 
                                              "after %s: it wins at boot; change or remove it",
                                              s->path, s->value, base);
                 } else if (strcmp(s->value, wantv)) {
-                        mb_plan_note(plan,
-                                     "%s sets vm.swappiness = %s; %s is read later and wins", s->path,
-                                     s->value, base);
+                        mb_plan_note(plan, "%s sets vm.swappiness = %s; %s is read later and wins",
+                                     s->path, s->value, base);
                 }
         }
         return 0;

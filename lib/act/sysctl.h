@@ -40,9 +40,9 @@ struct mb_sysctl_src {
         char path[1024];
         char name[256];
         enum mb_sysctl_dir dir;
-        bool sets;    /* sets the key */
+        bool sets; /* sets the key */
         char value[64];
-        bool masked;  /* hidden by the same name in an earlier directory */
+        bool masked; /* hidden by the same name in an earlier directory */
 };
 
 struct mb_sysctl_srcs {
@@ -77,8 +77,7 @@ void mb_swappiness_conf_text(int want, char *buf, size_t len);
  * them or not; reordered).  Adds notes on conflicting files.
  */
 int mb_swappiness_plan(int current, int want, const char *proc_path, const char *conf_path,
-                       const char *conf_current, struct mb_sysctl_srcs *srcs,
-                       struct mb_plan *plan);
+                       const char *conf_current, struct mb_sysctl_srcs *srcs, struct mb_plan *plan);
 
 /* Plan a cache drop (pure): sync, then 3 > PROC/sys/vm/drop_caches. */
 int mb_drop_caches_plan(const char *drop_path, struct mb_plan *plan);

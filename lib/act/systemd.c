@@ -68,8 +68,8 @@ void mb_dropin_text(const struct mb_cg_limits *lim, char *buf, size_t len)
                  "%s%s%s"
                  "CPUAccounting=yes\n"
                  "TasksAccounting=yes\n",
-                 hi, mx, lim->swap_max >= 0 ? "MemorySwapMax=" : "",
-                 lim->swap_max >= 0 ? sw : "", lim->swap_max >= 0 ? "\n" : "");
+                 hi, mx, lim->swap_max >= 0 ? "MemorySwapMax=" : "", lim->swap_max >= 0 ? sw : "",
+                 lim->swap_max >= 0 ? "\n" : "");
 }
 
 bool mb_systemd_is_pid1(const char *proc_root)
@@ -102,7 +102,7 @@ int mb_systemd_limit_plan(const char *unit, const char *dropin_path, const char 
                 high -= high % 4096;
         mb_dropin_text(lim, text, sizeof(text));
         c = mb_plan_add(plan, MB_ACT_FILE, dropin_path, current, text,
-                        "drop-in: MemoryMax/MemoryHigh/MemorySwapMax (not MemoryLimit=)");
+                        "drop-in with MemoryMax, MemoryHigh, MemorySwapMax");
         if (!c)
                 return -ENOMEM;
         mb_systemd_size(lim->max, mx, sizeof(mx));

@@ -1,0 +1,496 @@
+/* test-act.c: pure plans, journal round trip, sysctl file idempotence, load-order winner. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../lib/act/apply.h"
+#include "../../lib/act/cgroup.h"
+#include "../../lib/act/journal.h"
+#include "../../lib/act/plan.h"
+#include "../../lib/act/swap.h"
+#include "../../lib/act/sysctl.h"
+#include "../../lib/act/systemd.h"
+
+static char *tmpdir(void)
+{
+        char *t = strdup("/tmp/mbtest-actions-unit.XXXXXX");
+        assert_non_null(mkdtemp(t));
+        return t;
+}
+
+static void rmtree(const char *d)
+{
+        char *argv[] = {"rm", "-rf", (char *)(uintptr_t)d, NULL};
+        char msg[256];
+        mb_run_argv(argv, msg, sizeof(msg));
+}
+
+static char *slurp(const char *path)
+{
+        struct mb_buf b = MB_BUF_INIT;
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+                return NULL;
+        mb_pread_all(fd, &b);
+        close(fd);
+        return b.data ? b.data : strdup("");
+}
+
+static void test_conf_value(void **state)
+{
+        const char *t = "# vm.swappiness = 1\n; vm.swappiness=2\n  vm.swappiness = 30 \n"
+                        "-vm/swappiness=40\nvm.swappinessx = 9\nkernel.x=1";
+        char v[16];
+        (void)state;
+        assert_int_equal(mb_sysctl_conf_value(t, strlen(t), "vm.swappiness", v, sizeof(v)), 1);
+        assert_string_equal(v, "40");
+        assert_int_equal(mb_sysctl_conf_value("kernel.x=1", 10, "vm.swappiness", v, sizeof(v)), 0);
+        /* no trailing newline, CR */
+        assert_int_equal(mb_sysctl_conf_value("vm.swappiness=7\r", 16, "vm/swappiness", v, 16), 1);
+        assert_string_equal(v, "7");
+}
+
+static void test_winner(void **state)
+{
+        struct mb_sysctl_srcs s = {0};
+        int w;
+        (void)state;
+        mb_sysctl_src_add(&s, MB_SD_USR, "/usr/lib/sysctl.d/99-x.conf", "99-x.conf", "30");
+        mb_sysctl_src_add(&s, MB_SD_ETC, "/etc/sysctl.d/10-a.conf", "10-a.conf", "5");
+        mb_sysctl_src_add(&s, MB_SD_USR, "/usr/lib/sysctl.d/60-m.conf", "60-m.conf", "1");
+        mb_sysctl_src_add(&s, MB_SD_ETC, "/etc/sysctl.d/60-m.conf", "60-m.conf", "10");
+        w = mb_sysctl_winner(&s);
+        assert_true(w >= 0);
+        assert_string_equal(s.s[w].path, "/usr/lib/sysctl.d/99-x.conf");
+        /* the /usr/lib 60-m.conf is masked by /etc's */
+        for (size_t i = 0; i < s.n; i++)
+                if (!strcmp(s.s[i].path, "/usr/lib/sysctl.d/60-m.conf"))
+                        assert_true(s.s[i].masked);
+                else
+                        assert_false(s.s[i].masked);
+        /* /etc/sysctl.conf comes last, whatever its name sorts as */
+        mb_sysctl_src_add(&s, MB_SD_SYSCTL_CONF, "/etc/sysctl.conf", "sysctl.conf", "60");
+        w = mb_sysctl_winner(&s);
+        assert_string_equal(s.s[w].path, "/etc/sysctl.conf");
+        assert_int_equal(w, (int)s.n - 1);
+        mb_sysctl_srcs_release(&s);
+        /* a later file that does not set the key does not win */
+        mb_sysctl_src_add(&s, MB_SD_ETC, "/etc/sysctl.d/60-m.conf", "60-m.conf", "10");
+        mb_sysctl_src_add(&s, MB_SD_ETC, "/etc/sysctl.d/99-y.conf", "99-y.conf", NULL);
+        w = mb_sysctl_winner(&s);
+        assert_string_equal(s.s[w].name, "60-m.conf");
+        mb_sysctl_srcs_release(&s);
+}
+
+static void test_swappiness_plan(void **state)
+{
+        struct mb_sysctl_srcs s = {0};
+        struct mb_plan p;
+        char text[256];
+        (void)state;
+        mb_plan_init(&p);
+        mb_sysctl_src_add(&s, MB_SD_ETC, "/etc/sysctl.d/99-sysctl.conf", "99-sysctl.conf", "60");
+        assert_int_equal(mb_swappiness_plan(60, 10, "/proc/sys/vm/swappiness",
+                                            "/etc/sysctl.d/60-membudget.conf", NULL, &s, &p),
+                         0);
+        assert_int_equal(p.n, 2);
+        assert_int_equal(p.c[0].action, MB_ACT_SYSCTL);
+        assert_string_equal(p.c[0].current, "60");
+        assert_string_equal(p.c[0].new_value, "10");
+        assert_false(p.c[0].noop);
+        assert_null(p.c[1].current);
+        assert_non_null(strstr(p.c[1].new_value, "vm.swappiness = 10\n"));
+        assert_int_equal(mb_plan_todo(&p), 2);
+        assert_int_equal(p.nnotes, 1);
+        assert_non_null(strstr(p.notes[0], "99-sysctl.conf sets vm.swappiness = 60"));
+        assert_non_null(strstr(p.notes[0], "wins at boot"));
+        mb_plan_release(&p);
+        mb_sysctl_srcs_release(&s);
+
+        /* already in place: nothing to do */
+        mb_swappiness_conf_text(10, text, sizeof(text));
+        mb_plan_init(&p);
+        assert_int_equal(mb_swappiness_plan(10, 10, "/proc/sys/vm/swappiness",
+                                            "/etc/sysctl.d/60-membudget.conf", text, &s, &p),
+                         0);
+        assert_int_equal(mb_plan_todo(&p), 0);
+        assert_int_equal(p.nnotes, 0);
+        mb_plan_release(&p);
+        mb_sysctl_srcs_release(&s);
+}
+
+static void test_sysctl_file_idempotent(void **state)
+{
+        struct mb_apply_ctx ctx = {0};
+        struct mb_sysctl_srcs s = {0};
+        struct mb_plan p;
+        char *d = tmpdir(), conf[512], *t1, *t2;
+        struct stat st;
+        (void)state;
+        snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/60-membudget.conf", d);
+        for (int round = 0; round < 2; round++) {
+                char *cur = slurp(conf);
+                mb_plan_init(&p);
+                assert_int_equal(mb_swappiness_plan(10, 10, "/nonexistent", conf, cur, &s, &p), 0);
+                assert_int_equal(p.c[1].noop, round == 1);
+                if (!p.c[1].noop)
+                        assert_int_equal(mb_change_do(&p.c[1], &ctx), 0);
+                mb_plan_release(&p);
+                mb_sysctl_srcs_release(&s);
+                free(cur);
+                if (round == 0)
+                        t1 = slurp(conf);
+        }
+        t2 = slurp(conf);
+        assert_non_null(t1);
+        assert_string_equal(t1, t2);
+        assert_int_equal(stat(conf, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0644);
+        /* and the scan finds it with its value */
+        setenv("MEMBUDGET_ETC_ROOT", d, 1);
+        assert_string_equal(mb_etc_root(), d);
+        assert_int_equal(mb_sysctl_scan(mb_etc_root(), "vm.swappiness", &s), 0);
+        assert_int_equal(s.n, 1);
+        assert_true(s.s[0].sets);
+        assert_string_equal(s.s[0].value, "10");
+        mb_sysctl_srcs_release(&s);
+        unsetenv("MEMBUDGET_ETC_ROOT");
+        free(t1);
+        free(t2);
+        rmtree(d);
+        free(d);
+}
+
+static void meminfo(struct mb_meminfo *mi, uint64_t avail)
+{
+        memset(mi, 0, sizeof(*mi));
+        mi->v[MB_MI_MEMAVAILABLE] = avail;
+        mi->have = 1ull << MB_MI_MEMAVAILABLE;
+}
+
+static void test_swap_cycle_plan(void **state)
+{
+        struct mb_swapdev dev[2] = {{.path = "/swapfile", .used = 1ull << 30, .priority = 5},
+                                    {.path = "/dev/zram0", .used = 0, .priority = 100}};
+        struct mb_swaps sw = {.dev = dev, .n = 2};
+        struct mb_meminfo mi;
+        struct mb_plan p;
+        (void)state;
+        /* 1 GiB used: needs 1.2 GiB + 512 MiB = 1.7 GiB */
+        meminfo(&mi, 1700ull << 20);
+        mb_plan_init(&p);
+        assert_int_equal(mb_swap_cycle_plan(&mi, &sw, 1.2, 512ll << 20, &p), 0);
+        assert_int_equal(p.n, 2);
+        assert_true(p.c[0].refused);
+        assert_non_null(strstr(p.c[0].reason, "swap cycle refused: MemAvailable"));
+        assert_int_equal(mb_plan_refused(&p), 2);
+        {
+                char msg[512];
+                assert_int_equal(mb_plan_check(&p, true, msg, sizeof(msg)), -ECANCELED);
+                assert_non_null(strstr(msg, "refused"));
+        }
+        mb_plan_release(&p);
+
+        meminfo(&mi, 2000ull << 20);
+        mb_plan_init(&p);
+        assert_int_equal(mb_swap_cycle_plan(&mi, &sw, 1.2, 512ll << 20, &p), 0);
+        assert_false(p.c[0].refused);
+        assert_int_equal(p.c[0].prio, 5);
+        assert_true(p.c[1].noop); /* nothing in it */
+        assert_int_equal(mb_plan_todo(&p), 1);
+        mb_plan_release(&p);
+
+        /* no swap: a note, no change */
+        sw.n = 0;
+        mb_plan_init(&p);
+        assert_int_equal(mb_swap_cycle_plan(&mi, &sw, 1.2, 512ll << 20, &p), 0);
+        assert_int_equal(p.n, 0);
+        assert_int_equal(p.nnotes, 1);
+        mb_plan_release(&p);
+}
+
+static void test_journal_roundtrip(void **state)
+{
+        struct mb_journal j;
+        struct mb_journal_entries e;
+        struct mb_error err = {0};
+        struct mb_plan p, u;
+        char *d = tmpdir(), path[512];
+        struct stat st;
+        char run1[64];
+        (void)state;
+        mb_plan_init(&p);
+        mb_plan_add(&p, MB_ACT_SYSCTL, "/proc/sys/vm/swappiness", "60", "10", "x");
+        mb_plan_add(&p, MB_ACT_FILE, "/etc/sysctl.d/60-membudget.conf", NULL, "a\n\"b\"\n", "y");
+        assert_int_equal(mb_journal_open(&j, d), 0);
+        mb_strlcpy(run1, j.run, sizeof(run1));
+        assert_int_equal(mb_journal_append(&j, &p.c[0]), 0);
+        assert_int_equal(mb_journal_append(&j, &p.c[1]), 1);
+        mb_journal_close(&j);
+        snprintf(path, sizeof(path), "%s/%s", d, MB_JOURNAL_FILE);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+
+        /* a second run with a cgroup move */
+        assert_int_equal(mb_journal_open(&j, d), 0);
+        snprintf(j.run, sizeof(j.run), "run-two");
+        {
+                struct mb_change *c =
+                    mb_plan_add(&p, MB_ACT_CGROUP_MOVE, "pid 42 (x)", "/a", "/b", "m");
+                c->pid = 42;
+                c->starttime = 12345;
+                assert_int_equal(mb_journal_append(&j, c), 0);
+        }
+        mb_journal_close(&j);
+
+        assert_int_equal(mb_journal_read(d, &e, &err), 0);
+        assert_int_equal(e.n, 3);
+        assert_string_equal(e.e[0].run, run1);
+        assert_int_equal(e.e[0].action, MB_ACT_SYSCTL);
+        assert_string_equal(e.e[0].change.current, "60");
+        assert_string_equal(e.e[0].change.new_value, "10");
+        assert_null(e.e[1].change.current);
+        assert_string_equal(e.e[1].change.new_value, "a\n\"b\"\n");
+        assert_int_equal(e.e[2].change.pid, 42);
+        assert_int_equal(e.e[2].change.starttime, 12345);
+        assert_string_equal(mb_undo_last_run(&e), "run-two");
+
+        /* undo --last: only the move, back to /a */
+        mb_plan_init(&u);
+        assert_int_equal(mb_undo_plan(&e, "run-two", &u), 1);
+        assert_int_equal(u.c[0].action, MB_ACT_CGROUP_MOVE);
+        assert_string_equal(u.c[0].new_value, "/a");
+        assert_int_equal(u.c[0].pid, 42);
+        mb_plan_release(&u);
+        /* undo --all: newest first; the file goes away, swappiness back to 60 */
+        mb_plan_init(&u);
+        assert_int_equal(mb_undo_plan(&e, NULL, &u), 3);
+        assert_int_equal(u.c[1].action, MB_ACT_FILE);
+        assert_null(u.c[1].new_value);
+        assert_int_equal(u.c[2].action, MB_ACT_SYSCTL);
+        assert_string_equal(u.c[2].new_value, "60");
+        assert_int_equal(u.c[2].undoes_seq, 0);
+        mb_plan_release(&u);
+        mb_journal_entries_release(&e);
+
+        /* mark run-two undone: the last run is run1 again */
+        assert_int_equal(mb_journal_open(&j, d), 0);
+        assert_int_equal(mb_journal_mark_undone(&j, "run-two", 0), 0);
+        mb_journal_close(&j);
+        assert_int_equal(mb_journal_read(d, &e, &err), 0);
+        assert_true(e.e[2].undone);
+        assert_string_equal(mb_undo_last_run(&e), run1);
+        mb_journal_entries_release(&e);
+
+        /* a torn last line is skipped; a bad line in the middle is an error */
+        {
+                const char *torn = "{\"time\":1,\"run\":\"r\",\"seq\":0,\"action\":\"sysctl\","
+                                   "\"target\":\"t\",\"previous\":\"1\",\"new\":\"2\"}\n{\"ti";
+                const char *bad = "garbage\n{\"time\":1,\"run\":\"r\",\"seq\":0,\"action\":"
+                                  "\"sysctl\",\"target\":\"t\",\"previous\":\"1\",\"new\":\"2\"}\n";
+                assert_int_equal(mb_journal_read_buffer(torn, strlen(torn), &e, &err), 0);
+                assert_int_equal(e.n, 1);
+                mb_journal_entries_release(&e);
+                assert_int_equal(mb_journal_read_buffer(bad, strlen(bad), &e, &err), -EINVAL);
+                assert_int_equal(err.line, 1);
+        }
+        /* the journal is never followed through a symlink */
+        unlink(path);
+        assert_int_equal(symlink("/tmp/mbtest-actions-elsewhere", path), 0);
+        assert_int_equal(mb_journal_open(&j, d), -ELOOP);
+        mb_plan_release(&p);
+        rmtree(d);
+        free(d);
+}
+
+static void test_cgroup_plans(void **state)
+{
+        struct mb_cgroup_fs v1 = {
+            .version = MB_CG_V1, .mount = "/sys/fs/cgroup/memory", .memsw = true};
+        struct mb_cgroup_fs v2 = {.version = MB_CG_V2, .mount = "/sys/fs/cgroup", .swap_max = true};
+        struct mb_cg_limits lim = {64 << 20, 48 << 20, 0};
+        struct mb_cg_member m = {.pid = 7, .starttime = 9, .comm = "x", .from = "/sys/fs/cgroup"};
+        struct mb_cg_values now = {.max = "1073741824", .high = "-1", .swap = "2147483648"};
+        struct mb_plan p;
+        (void)state;
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v2, "web", &lim, false, NULL, &m, 1, &p), 0);
+        assert_int_equal(p.n, 5);
+        assert_int_equal(p.c[0].action, MB_ACT_CGROUP_CREATE);
+        assert_string_equal(p.c[0].target, "/sys/fs/cgroup/membudget/web");
+        assert_string_equal(p.c[1].target, "/sys/fs/cgroup/membudget/web/memory.high");
+        assert_string_equal(p.c[1].new_value, "50331648");
+        assert_string_equal(p.c[2].target, "/sys/fs/cgroup/membudget/web/memory.max");
+        assert_string_equal(p.c[2].current, "max");
+        assert_string_equal(p.c[2].new_value, "67108864");
+        assert_string_equal(p.c[3].target, "/sys/fs/cgroup/membudget/web/memory.swap.max");
+        assert_string_equal(p.c[3].new_value, "0");
+        assert_int_equal(p.c[4].action, MB_ACT_CGROUP_MOVE);
+        assert_int_equal(p.c[4].pid, 7);
+        mb_plan_release(&p);
+
+        /* v1, existing group, lowering: limit first, then memsw = max + swap */
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "web", &lim, true, &now, NULL, 0, &p), 0);
+        assert_non_null(strstr(p.c[0].target, "memory.limit_in_bytes"));
+        assert_non_null(strstr(p.c[1].target, "memory.memsw.limit_in_bytes"));
+        assert_string_equal(p.c[1].new_value, "67108864");
+        assert_non_null(strstr(p.c[2].target, "memory.soft_limit_in_bytes"));
+        mb_plan_release(&p);
+        /* raising: memsw first */
+        lim.max = 2ll << 30;
+        lim.high = -1;
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "web", &lim, true, &now, NULL, 0, &p), 0);
+        assert_non_null(strstr(p.c[0].target, "memory.memsw.limit_in_bytes"));
+        assert_non_null(strstr(p.c[1].target, "memory.limit_in_bytes"));
+        mb_plan_release(&p);
+        /* no swap accounting: --swap-max 0 becomes memory.swappiness 0 */
+        v1.memsw = false;
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "web", &lim, false, NULL, NULL, 0, &p), 0);
+        assert_int_equal(p.n, 3);
+        assert_non_null(strstr(p.c[2].target, "memory.swappiness"));
+        assert_string_equal(p.c[2].new_value, "0");
+        mb_plan_release(&p);
+        assert_true(mb_cgroup_name_valid("run-12"));
+        assert_false(mb_cgroup_name_valid("../x"));
+        assert_false(mb_cgroup_name_valid(""));
+}
+
+static void test_systemd(void **state)
+{
+        struct mb_cg_limits lim = {3584ll << 20, -1, 512 << 20};
+        struct mb_plan p;
+        char text[1024], u[256];
+        (void)state;
+        mb_dropin_text(&lim, text, sizeof(text));
+        assert_non_null(strstr(text, "[Service]\n"));
+        assert_non_null(strstr(text, "MemoryAccounting=yes\n"));
+        assert_non_null(strstr(text, "MemoryMax=3584M\n"));
+        assert_non_null(strstr(text, "MemorySwapMax=512M\n"));
+        assert_non_null(strstr(text, "CPUAccounting=yes\n"));
+        assert_non_null(strstr(text, "TasksAccounting=yes\n"));
+        assert_null(strstr(text, "MemoryLimit"));
+        /* 90 % of 3584 MiB, on a page boundary */
+        assert_non_null(strstr(text, "MemoryHigh=3303012K\n"));
+        assert_int_equal(mb_unit_name("omnimind", u, sizeof(u)), 0);
+        assert_string_equal(u, "omnimind.service");
+        assert_int_equal(mb_unit_name("a.service", u, sizeof(u)), 0);
+        assert_int_equal(mb_unit_name("a.scope", u, sizeof(u)), -EINVAL);
+        assert_int_equal(mb_unit_name("../x", u, sizeof(u)), -EINVAL);
+        assert_int_equal(mb_unit_name("a b", u, sizeof(u)), -EINVAL);
+        mb_plan_init(&p);
+        assert_int_equal(mb_systemd_limit_plan("a.service", "/etc/x.conf", NULL, &lim, false, &p),
+                         0);
+        assert_int_equal(p.n, 1);
+        assert_int_equal(p.nnotes, 1);
+        assert_non_null(strstr(p.notes[0], "systemctl daemon-reload"));
+        mb_plan_release(&p);
+        mb_plan_init(&p);
+        assert_int_equal(mb_systemd_limit_plan("a.service", "/etc/x.conf", NULL, &lim, true, &p),
+                         0);
+        assert_int_equal(p.n, 3);
+        assert_int_equal(p.c[2].action, MB_ACT_EXEC);
+        assert_non_null(strstr(p.c[2].new_value, "set-property\n--runtime\na.service\n"));
+        mb_plan_release(&p);
+}
+
+static void test_check_privilege(void **state)
+{
+        struct mb_plan p;
+        char msg[512];
+        (void)state;
+        mb_plan_init(&p);
+        mb_plan_add(&p, MB_ACT_SYSCTL, "/proc/sys/vm/swappiness", "60", "60", "x"); /* noop */
+        assert_int_equal(mb_plan_check(&p, false, msg, sizeof(msg)), 0);
+        mb_plan_add(&p, MB_ACT_SYSCTL, "/proc/sys/vm/swappiness", "60", "10", "x");
+        assert_int_equal(mb_plan_check(&p, false, msg, sizeof(msg)), -EPERM);
+        assert_string_equal(msg, "needs root (CAP_SYS_ADMIN) to write /proc/sys/vm/swappiness");
+        assert_int_equal(mb_plan_check(&p, true, msg, sizeof(msg)), 0);
+        mb_plan_release(&p);
+}
+
+static void test_inverse(void **state)
+{
+        struct mb_change c = {.action = MB_ACT_CGROUP_CREATE, .target = "/x", .undoes_seq = -1};
+        struct mb_plan p;
+        (void)state;
+        mb_plan_init(&p);
+        assert_int_equal(mb_change_inverse(&c, &p), 0);
+        assert_int_equal(p.c[0].action, MB_ACT_CGROUP_REMOVE);
+        c.action = MB_ACT_DROP_CACHES;
+        assert_int_equal(mb_change_inverse(&c, &p), 0);
+        assert_true(p.c[1].noop);
+        c.action = MB_ACT_CGROUP_WRITE; /* "+memory" switched on: left on */
+        c.current = NULL;
+        c.new_value = "+memory";
+        assert_int_equal(mb_change_inverse(&c, &p), 0);
+        assert_true(p.c[2].noop);
+        mb_plan_release(&p);
+}
+
+/* A failing change rolls back the ones before it, and the journal says so. */
+static void test_apply_rollback(void **state)
+{
+        struct mb_apply_ctx ctx = {0};
+        struct mb_journal j;
+        struct mb_journal_entries e;
+        struct mb_error err = {0};
+        struct mb_plan p;
+        char *d = tmpdir(), f1[512], f2[512], *t;
+        (void)state;
+        if (geteuid() != 0) {
+                rmtree(d);
+                free(d);
+                skip();
+        }
+        snprintf(f1, sizeof(f1), "%s/one.conf", d);
+        snprintf(f2, sizeof(f2), "%s/two.conf", d);
+        assert_int_equal(mb_write_file_atomic(f2, "old\n", 4, 0644), 0);
+        mb_plan_init(&p);
+        mb_plan_add(&p, MB_ACT_FILE, f1, NULL, "new1\n", "x");
+        mb_plan_add(&p, MB_ACT_FILE, f2, "old\n", "new2\n", "x");
+        mb_plan_add(&p, MB_ACT_SYSCTL, "/nonexistent/mbtest-actions/swappiness", "1", "2", "x");
+        assert_int_equal(mb_journal_open(&j, d), 0);
+        ctx.journal = &j;
+        ctx.rollback = true;
+        assert_int_equal(mb_plan_apply(&p, &ctx), -ENOENT);
+        assert_non_null(strstr(ctx.msg, "/nonexistent/mbtest-actions/swappiness"));
+        mb_journal_close(&j);
+        assert_int_equal(access(f1, F_OK), -1);
+        t = slurp(f2);
+        assert_string_equal(t, "old\n");
+        free(t);
+        /* every record is marked undone: nothing left for undo */
+        assert_int_equal(mb_journal_read(d, &e, &err), 0);
+        assert_int_equal(e.n, 3);
+        assert_null(mb_undo_last_run(&e));
+        mb_journal_entries_release(&e);
+        mb_plan_release(&p);
+        rmtree(d);
+        free(d);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_conf_value),      cmocka_unit_test(test_winner),
+            cmocka_unit_test(test_swappiness_plan), cmocka_unit_test(test_sysctl_file_idempotent),
+            cmocka_unit_test(test_swap_cycle_plan), cmocka_unit_test(test_journal_roundtrip),
+            cmocka_unit_test(test_cgroup_plans),    cmocka_unit_test(test_systemd),
+            cmocka_unit_test(test_check_privilege), cmocka_unit_test(test_inverse),
+            cmocka_unit_test(test_apply_rollback),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
