@@ -32,7 +32,8 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 # Debian packages: build and test dependencies.
 DEB_BUILD := gcc make pkg-config libjansson-dev libsqlite3-dev libmicrohttpd-dev libncurses-dev
-DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps
+DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps python3 jq tmux strace curl valgrind \
+             systemd prometheus wrk
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 
 .PHONY: all deps run test unit cli live asan install uninstall clean format check-format bench

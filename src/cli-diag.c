@@ -1,11 +1,16 @@
 /* cli-diag.c: the diagnosis shared by status, check and baseline. */
 #define _GNU_SOURCE
 #include <stdlib.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "../lib/act/sysctl.h"
 #include "../lib/config/config.h"
+#include "../lib/store/history-leaks.h"
 #include "cli-diag.h"
 
 void mb_sleep_until(double mono_deadline)
@@ -59,7 +64,9 @@ int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb
         struct mb_problem_input in = {0};
         struct mb_diag_opts o = {0};
         struct mb_error err = {0};
+        struct mb_findings leaks = {0};
         struct mb_vmstat vm0;
+        char hpath[1200];
         bool have_vm0 = false;
         double t0 = 0;
         int r;
@@ -106,7 +113,42 @@ int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb
                 in.persisted_known = persisted_swappiness(&d->persisted_swappiness) == 0;
         d->persisted_known = in.persisted_known;
         in.persisted_swappiness = d->persisted_swappiness;
-        if (mb_problems_run(&in, &d->findings) < 0)
+        /* Leak suspects from the history, when one is being recorded. */
+        /* (quietly: without HOME or a state dir there is simply no history) */
+        if (cli->root.live && (cli->state_dir || geteuid() == 0 || getenv("HOME")) &&
+            mb_cli_history_path(cli, d->cfg, NULL, false, hpath, sizeof(hpath)) == 0) {
+                struct mb_error herr = {0};
+                if (mb_history_leak_findings(hpath, mb_now_wall(), d->cfg->ram_max_mb << 20, &leaks,
+                                             &herr) > 0) {
+                        in.extra = leaks.f;
+                        in.nextra = leaks.n;
+                }
+        }
+        r = mb_problems_run(&in, &d->findings);
+        mb_findings_release(&leaks);
+        if (r < 0)
                 return mb_runtime_error(cli, "out of memory");
+        return 0;
+}
+
+int mb_cli_history_path(struct mb_cli *cli, const struct mb_config *cfg, const char *override,
+                        bool create, char *buf, size_t len)
+{
+        const char *state;
+        int r;
+
+        if (override || cfg->history_path[0]) {
+                char dir[1200];
+                mb_strlcpy(buf, override ? override : cfg->history_path, len);
+                mb_strlcpy(dir, buf, sizeof(dir));
+                if (create && access(dirname(dir), F_OK) != 0 &&
+                    (r = mb_mkdir_p(dir, 0700)) < 0)
+                        return mb_runtime_error(cli, "cannot create '%s': %s", dir,
+                                                mb_strerror(r));
+                return 0;
+        }
+        if ((r = mb_cli_state_dir(cli, create, &state)))
+                return r;
+        snprintf(buf, len, "%s/history.db", state);
         return 0;
 }

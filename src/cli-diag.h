@@ -28,5 +28,12 @@ void mb_diag_release(struct mb_diag *d);
 /* 0, or an exit code after printing the one-line error. */
 int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb_diag *d);
 void mb_sleep_until(double mono_deadline);
+/*
+ * The history file: `override` (--history), monitor.history, or
+ * STATE_DIR/history.db.  With `create`, its directory is created (0700).
+ * 0, or an exit code after printing why.
+ */
+int mb_cli_history_path(struct mb_cli *cli, const struct mb_config *cfg, const char *override,
+                        bool create, char *buf, size_t len);
 
 #endif

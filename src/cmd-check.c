@@ -127,9 +127,7 @@ static void checklist(struct mb_cli *cli, const struct mb_diag *d, const char *s
 
         /* 3. monitoring recorded in the last hour */
         items[2].item = "monitoring recorded in the last hour";
-        if (c->history_path[0])
-                mb_strlcpy(path, c->history_path, sizeof(path));
-        else
+        if (mb_cli_history_path(cli, c, NULL, false, path, sizeof(path) - 4))
                 snprintf(path, sizeof(path), "%s/history.db", state);
         if (stat(path, &st) == 0)
                 newest = (double)st.st_mtime;

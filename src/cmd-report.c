@@ -12,7 +12,9 @@
 #include "../lib/out/report.h"
 #include "../lib/out/svg.h"
 #include "../lib/store/history.h"
+#include "../lib/store/history-leaks.h"
 #include "../lib/util/size.h"
+#include "cli-diag.h"
 #include "cli.h"
 
 const char cmd_report_help[] =
@@ -71,8 +73,7 @@ static int parse_duration(const char *s, double *ret)
 static int parse_when(const char *s, double now, double *ret)
 {
         static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                                           "%Y-%m-%dT%H:%M",    "%Y-%m-%d %H:%M",
-                                           "%Y-%m-%d"};
+                                           "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"};
         double d;
 
         if (!strcmp(s, "now")) {
@@ -174,8 +175,7 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *
                         o->now = optarg;
                         break;
                 case OPT_LEAK_WINDOW:
-                        if (parse_duration(optarg, &o->leak_window_s) < 0 ||
-                            o->leak_window_s < 1)
+                        if (parse_duration(optarg, &o->leak_window_s) < 0 || o->leak_window_s < 1)
                                 return mb_usage_error(cli,
                                                       "invalid duration '%s' for --leak-window "
                                                       "(expected e.g. 10s, 30m, 2h)",
@@ -243,7 +243,9 @@ static int write_svg(struct mb_cli *cli, const char *path, const struct mb_histo
         series[ns++] = (struct mb_svg_series){"VRAM used", "#2ca02c", v + 2 * n};
         if (rep->cur.target_recorded)
                 series[ns++] = (struct mb_svg_series){"target RAM", "#9467bd", v + 3 * n};
-        lines[0] = (struct mb_svg_line){"ram_max", "#1f77b4", (double)rep->limits.ram_max};
+        lines[0] = (struct mb_svg_line){rep->cur.target_recorded ? "ram_max (target)" : "ram_max",
+                                        rep->cur.target_recorded ? "#9467bd" : "#1f77b4",
+                                        (double)rep->limits.ram_max};
         lines[1] = (struct mb_svg_line){"swap_max", "#d62728", (double)rep->limits.swap_max};
         lines[2] = (struct mb_svg_line){"vram_max", "#2ca02c", (double)rep->limits.vram_max};
         {
@@ -276,119 +278,6 @@ out:
         return code;
 }
 
-struct leak_list {
-        struct mb_report_leak *a;
-        size_t n, cap;
-};
-
-static int leak_push(struct leak_list *l, const struct mb_report_leak *x)
-{
-        if (l->n == l->cap) {
-                size_t nc = l->cap ? l->cap * 2 : 8;
-                void *p = realloc(l->a, nc * sizeof(*l->a));
-                if (!p)
-                        return -ENOMEM;
-                l->a = p;
-                l->cap = nc;
-        }
-        l->a[l->n++] = *x;
-        return 0;
-}
-
-static int cmp_leak(const void *a, const void *b)
-{
-        const struct mb_report_leak *x = a, *y = b;
-
-        if (x->kind != y->kind)
-                return (int)x->kind - (int)y->kind;
-        if (x->leak.slope != y->leak.slope)
-                return x->leak.slope < y->leak.slope ? 1 : -1;
-        return x->id.pid - y->id.pid;
-}
-
-/* Leak suspects: every process identity, then the target's totals. */
-static int find_leaks(struct mb_history *h, const struct mb_history_host *rows, size_t n,
-                      double since, double until, struct mb_report *rep, struct leak_list *out,
-                      struct mb_error *err)
-{
-        struct mb_history_ident *ids = NULL;
-        size_t nids = 0, cap = 0, m;
-        double *t = NULL, *v = NULL, target_last = NAN;
-        int r;
-
-        for (size_t i = 0; i < n; i++)
-                if (rows[i].target_nprocs >= 0 && rows[i].target_ram != MB_UNKNOWN)
-                        target_last = (double)rows[i].target_ram;
-        r = mb_history_idents(h, since, until, false, 0, &ids, &nids, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < nids; i++) {
-                struct mb_report_leak lk = {.kind = MB_RL_PROCESS, .id = ids[i]};
-                if (ids[i].nsamples < rep->leak_params.min_samples)
-                        continue;
-                r = mb_history_series(h, ids[i].id, since, until, &t, &v, &cap, &m, err);
-                if (r < 0)
-                        goto out;
-                if (!m || mb_leak_check(t, v, m, &rep->leak_params, &lk.leak) < 0 ||
-                    !lk.leak.flagged)
-                        continue;
-                lk.eta_s = mb_report_eta(ids[i].target && isfinite(target_last)
-                                             ? target_last
-                                             : (double)ids[i].last_v,
-                                         lk.leak.slope, rep->limits.ram_max);
-                if ((r = leak_push(out, &lk)) < 0)
-                        goto out;
-        }
-        /* The target: its total RAM and its process count. */
-        if (rep->cur.target_recorded) {
-                struct mb_report_leak lk = {.kind = MB_RL_TARGET_TOTAL};
-                struct mb_leak_params np = rep->leak_params;
-                double *tt = calloc(n ? n : 1, sizeof(double)), *vv = calloc(n ? n : 1, sizeof(double)),
-                       *cc = calloc(n ? n : 1, sizeof(double));
-                size_t k = 0;
-
-                if (!tt || !vv || !cc) {
-                        free(tt);
-                        free(vv);
-                        free(cc);
-                        r = -ENOMEM;
-                        goto out;
-                }
-                for (size_t i = 0; i < n; i++)
-                        if (rows[i].target_nprocs >= 0 && rows[i].target_ram != MB_UNKNOWN) {
-                                tt[k] = rows[i].t;
-                                vv[k] = (double)rows[i].target_ram;
-                                cc[k] = rows[i].target_nprocs;
-                                k++;
-                        }
-                if (k && mb_leak_check(tt, vv, k, &rep->leak_params, &lk.leak) == 0 &&
-                    lk.leak.flagged) {
-                        lk.eta_s = mb_report_eta(target_last, lk.leak.slope, rep->limits.ram_max);
-                        r = leak_push(out, &lk);
-                }
-                /* Process count: at least two more processes per window. */
-                np.rate = 2 / np.window_s;
-                memset(&lk, 0, sizeof(lk));
-                lk.kind = MB_RL_TARGET_NPROCS;
-                lk.eta_s = NAN;
-                if (r >= 0 && k && mb_leak_check(tt, cc, k, &np, &lk.leak) == 0 &&
-                    lk.leak.flagged)
-                        r = leak_push(out, &lk);
-                free(tt);
-                free(vv);
-                free(cc);
-                if (r < 0)
-                        goto out;
-        }
-        qsort(out->a, out->n, sizeof(*out->a), cmp_leak);
-        r = 0;
-out:
-        free(ids);
-        free(t);
-        free(v);
-        return r;
-}
-
 static void fmt_local(double t, char *buf, size_t len)
 {
         time_t tt = (time_t)t;
@@ -400,13 +289,13 @@ static void fmt_local(double t, char *buf, size_t len)
 
 int cmd_report(int argc, char **argv, struct mb_cli *cli)
 {
-        struct report_opts o = {.leak_window_s = 1800, .leak_rate = 50.0 * 1024 * 1024 / 3600,
-                                .top = 10};
+        struct report_opts o = {
+            .leak_window_s = 1800, .leak_rate = 50.0 * 1024 * 1024 / 3600, .top = 10};
         const struct mb_config *cfg;
         struct mb_history *h = NULL;
         struct mb_history_host *rows = NULL, *brows = NULL;
         struct mb_history_ident *by_peak = NULL, *by_mean = NULL;
-        struct leak_list leaks = {0};
+        struct mb_report_leak *leaks = NULL;
         struct mb_report rep;
         struct mb_error err = {0};
         double now, since, until, bsince = 0, buntil = 0, first, last;
@@ -448,16 +337,8 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
         if ((r = mb_cli_config(cli, &cfg)))
                 return r;
 
-        if (o.history) {
-                mb_strlcpy(path, o.history, sizeof(path));
-        } else if (cfg->history_path[0]) {
-                mb_strlcpy(path, cfg->history_path, sizeof(path));
-        } else {
-                const char *dir;
-                if ((r = mb_cli_state_dir(cli, false, &dir)))
-                        return r;
-                snprintf(path, sizeof(path), "%s/history.db", dir);
-        }
+        if ((r = mb_cli_history_path(cli, cfg, o.history, false, path, sizeof(path))))
+                return r;
         r = mb_history_open(path, false, &h, &err);
         if (r == -ENOENT)
                 return mb_runtime_error(cli,
@@ -510,15 +391,15 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
                                    &err)) < 0 ||
             (r = mb_history_idents(h, since, until, true, (size_t)o.top, &by_mean, &rep.nmean,
                                    &err)) < 0 ||
-            (r = find_leaks(h, rows, n, since, until, &rep, &leaks, &err)) < 0) {
+            (r = mb_history_find_leaks(h, rows, n, since, until, &rep.leak_params,
+                                       rep.limits.ram_max, &leaks, &rep.nleaks, &err)) < 0) {
                 code = r == -ENOMEM ? mb_runtime_error(cli, "out of memory")
                                     : mb_runtime_error(cli, "%s", err.msg);
                 goto out;
         }
         rep.by_peak = by_peak;
         rep.by_mean = by_mean;
-        rep.leaks = leaks.a;
-        rep.nleaks = leaks.n;
+        rep.leaks = leaks;
         if (o.svg) {
                 if ((code = write_svg(cli, o.svg, rows, n, &rep)))
                         goto out;
@@ -533,7 +414,7 @@ out:
         free(brows);
         free(by_peak);
         free(by_mean);
-        free(leaks.a);
+        free(leaks);
         mb_history_close(h);
         return code;
 }

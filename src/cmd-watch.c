@@ -22,6 +22,7 @@
 #include "../lib/store/history.h"
 #include "../lib/util/size.h"
 #include "../lib/util/users.h"
+#include "cli-diag.h"
 #include "cli.h"
 
 const char cmd_watch_help[] =
@@ -34,7 +35,8 @@ const char cmd_watch_help[] =
     "  --csv               CSV with a header and raw byte values\n"
     "  --json              one JSON object per line\n"
     "  --screen            full-screen view with the top processes (q quits)\n"
-    "  --record            also write every tick into the history store\n"
+    "  --record            also write every tick into the history store (default\n"
+    "                      monitor.record)\n"
     "  --history FILE      history file (default monitor.history or STATE_DIR/history.db)\n"
     "  --top-n N           processes recorded per tick besides the target (default\n"
     "                      monitor.top_n, 10)\n"
@@ -144,8 +146,6 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct watch_opts *o
                 return mb_usage_error(cli, "--screen and --json cannot be combined");
         if (cli->json)
                 o->fmt = FMT_JSON;
-        if (o->history && !o->record)
-                return mb_usage_error(cli, "--history needs --record");
         if (o->fmt == FMT_SCREEN && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
                 return mb_usage_error(cli, "--screen needs a terminal");
         return 0;
@@ -172,8 +172,8 @@ static void fill_tick(const struct mb_snapshot *s, bool target_configured, struc
         k->vram_total = MB_UNKNOWN;
         for (size_t i = 0; i < s->gpus.n; i++) {
                 if (s->gpus.dev[i].used != MB_UNKNOWN)
-                        k->vram_used = (k->vram_used == MB_UNKNOWN ? 0 : k->vram_used) +
-                                       s->gpus.dev[i].used;
+                        k->vram_used =
+                            (k->vram_used == MB_UNKNOWN ? 0 : k->vram_used) + s->gpus.dev[i].used;
                 if (s->gpus.dev[i].total != MB_UNKNOWN)
                         k->vram_total = (k->vram_total == MB_UNKNOWN ? 0 : k->vram_total) +
                                         s->gpus.dev[i].total;
@@ -200,10 +200,9 @@ static void print_text(FILE *f, const struct tick *k, const struct mb_proctab *t
 
         if (!localtime_r(&tt, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm))
                 snprintf(ts, sizeof(ts), "%.0f", k->wall);
-        fprintf(f, "%s  ram %s used %s avail  swap %s", ts,
-                mb_size_format(k->ram_used, a, sizeof(a)),
-                mb_size_format(k->ram_avail, b, sizeof(b)),
-                mb_size_format(k->swap_used, c, sizeof(c)));
+        fprintf(
+            f, "%s  ram %s used %s avail  swap %s", ts, mb_size_format(k->ram_used, a, sizeof(a)),
+            mb_size_format(k->ram_avail, b, sizeof(b)), mb_size_format(k->swap_used, c, sizeof(c)));
         if (k->rates.valid)
                 fprintf(f, "  in %.1f/s out %.1f/s", k->rates.swapin_pages_per_s,
                         k->rates.swapout_pages_per_s);
@@ -255,8 +254,7 @@ static void print_csv(FILE *f, const struct tick *k)
         csv_i64(f, k->ram_avail);
         csv_i64(f, k->swap_used);
         if (k->rates.valid)
-                fprintf(f, "%.2f,%.2f,", k->rates.swapin_pages_per_s,
-                        k->rates.swapout_pages_per_s);
+                fprintf(f, "%.2f,%.2f,", k->rates.swapin_pages_per_s, k->rates.swapout_pages_per_s);
         else
                 fputs(",,", f);
         csv_i64(f, k->vram_used);
@@ -288,8 +286,7 @@ static void print_json(FILE *f, const struct tick *k, const struct mb_proctab *t
         json_object_set_new(j, "swapin_pages_per_s",
                             k->rates.valid ? json_real(k->rates.swapin_pages_per_s) : json_null());
         json_object_set_new(j, "swapout_pages_per_s",
-                            k->rates.valid ? json_real(k->rates.swapout_pages_per_s)
-                                           : json_null());
+                            k->rates.valid ? json_real(k->rates.swapout_pages_per_s) : json_null());
         json_object_set_new(j, "vram_used_bytes", mb_json_size(k->vram_used));
         json_object_set_new(j, "psi_some_avg10", j_real(k->psi_some10));
         if (k->tg.configured) {
@@ -424,28 +421,6 @@ static bool sleep_until(double deadline)
         return false;
 }
 
-static int history_path(struct mb_cli *cli, const struct watch_opts *o,
-                        const struct mb_config *cfg, char *path, size_t len)
-{
-        const char *dir;
-        int r;
-
-        if (o->history || cfg->history_path[0]) {
-                char tmp[1100];
-                mb_strlcpy(path, o->history ? o->history : cfg->history_path, len);
-                mb_strlcpy(tmp, path, sizeof(tmp));
-                dir = dirname(tmp);
-                if (access(dir, F_OK) != 0 && (r = mb_mkdir_p(dir, 0700)) < 0)
-                        return mb_runtime_error(cli, "cannot create '%s': %s", dir,
-                                                mb_strerror(r));
-                return 0;
-        }
-        if ((r = mb_cli_state_dir(cli, true, &dir)))
-                return r;
-        snprintf(path, len, "%s/history.db", dir);
-        return 0;
-}
-
 int cmd_watch(int argc, char **argv, struct mb_cli *cli)
 {
         struct watch_opts o = {.interval_s = -1, .top_n = -1};
@@ -479,6 +454,12 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                         goto out_opts;
                 o.has_target = true;
         }
+        if (cfg->monitor_record)
+                o.record = true;
+        if (o.history && !o.record) {
+                r = mb_usage_error(cli, "--history needs --record");
+                goto out_opts;
+        }
         unit = cfg->target_unit;
         if (*unit)
                 scan_flags |= MB_SCAN_CGROUP;
@@ -487,16 +468,15 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                 goto out_opts;
         if (o.record) {
                 struct mb_error err = {0};
-                if ((r = history_path(cli, &o, cfg, path, sizeof(path))))
+                if ((r = mb_cli_history_path(cli, cfg, o.history, true, path, sizeof(path))))
                         goto out_opts;
                 r = mb_history_open(path, true, &h, &err);
                 if (r < 0) {
                         r = mb_runtime_error(cli, "%s", err.msg[0] ? err.msg : mb_strerror(r));
                         goto out_opts;
                 }
-                mb_history_set_retention(h, cfg->retention_days > 0
-                                                ? cfg->retention_days * 86400.0
-                                                : 0);
+                mb_history_set_retention(h, cfg->retention_days > 0 ? cfg->retention_days * 86400.0
+                                                                    : 0);
         }
 
         memset(&sa, 0, sizeof(sa));
@@ -627,8 +607,8 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                         break;
                 }
                 if (!screen && fflush(cli->out) != 0) {
-                        code = mb_runtime_error(cli, "cannot write the output: %s",
-                                                strerror(errno));
+                        code =
+                            mb_runtime_error(cli, "cannot write the output: %s", strerror(errno));
                         break;
                 }
                 if (o.count && ++done >= o.count)
@@ -639,8 +619,8 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                 k++;
                 now = mb_now_mono();
                 if (now > start + (double)k * o.interval_s) {
-                        long missed = (long)floor((now - (start + (double)k * o.interval_s)) /
-                                                  o.interval_s);
+                        long missed =
+                            (long)floor((now - (start + (double)k * o.interval_s)) / o.interval_s);
                         if (missed > 0) {
                                 k += missed;
                                 missed_total += (unsigned long)missed;

@@ -49,13 +49,13 @@ void mb_leak_params_default(struct mb_leak_params *p);
 
 struct mb_leak {
         bool flagged;
-        double slope;    /* bytes/s over the stretch (least squares) */
-        double r2;       /* of the stretch */
-        double t_start;  /* first sample of the stretch */
-        double t_end;    /* last sample of the stretch */
-        double v_start;  /* fitted value at t_start */
-        double v_end;    /* last sample's value */
-        size_t nsamples; /* in the stretch */
+        double slope;             /* bytes/s over the stretch (least squares) */
+        double r2;                /* of the stretch */
+        double t_start;           /* first sample of the stretch */
+        double t_end;             /* last sample of the stretch */
+        double v_start;           /* fitted value at t_start */
+        double v_end;             /* last sample's value */
+        size_t nsamples;          /* in the stretch */
         double best_window_slope; /* steepest window examined (bytes/s), flagged or not */
 };
 

@@ -104,9 +104,9 @@ void mb_report_period_compute(const struct mb_history_host *rows, size_t n, doub
 
         for (size_t i = 0; i < n; i++) {
                 const struct mb_history_host *x = &rows[i];
-                int64_t ram = ret->target_recorded ? (x->target_nprocs >= 0 ? x->target_ram
-                                                                            : MB_UNKNOWN)
-                                                   : x->ram_used;
+                int64_t ram = ret->target_recorded
+                                  ? (x->target_nprocs >= 0 ? x->target_ram : MB_UNKNOWN)
+                                  : x->ram_used;
                 struct {
                         int64_t v;
                         bool below;
@@ -121,8 +121,7 @@ void mb_report_period_compute(const struct mb_history_host *rows, size_t n, doub
                         if (q[b].v == MB_UNKNOWN)
                                 continue;
                         bu->have = true;
-                        if (bu->limit > 0 &&
-                            (q[b].below ? q[b].v < bu->limit : q[b].v > bu->limit))
+                        if (bu->limit > 0 && (q[b].below ? q[b].v < bu->limit : q[b].v > bu->limit))
                                 bu->seconds_over += w[i];
                 }
                 if (!isnan(x->swapin_ps)) {
@@ -180,8 +179,7 @@ static char *fmt_time(double t, char *buf, size_t len)
         time_t tt = (time_t)t;
         struct tm tm;
 
-        if (!isfinite(t) || !localtime_r(&tt, &tm) ||
-            !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+        if (!isfinite(t) || !localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
                 snprintf(buf, len, "-");
         return buf;
 }
@@ -289,7 +287,8 @@ static void md_period(FILE *f, const struct mb_report *r, const struct mb_report
         char a[32], b[32], d[32], e[32];
 
         fprintf(f, "- Period: %s to %s (%s)\n", fmt_time(p->since, a, sizeof(a)),
-                fmt_time(p->until, b, sizeof(b)), mb_report_duration(p->until - p->since, d, sizeof(d)));
+                fmt_time(p->until, b, sizeof(b)),
+                mb_report_duration(p->until - p->since, d, sizeof(d)));
         fprintf(f, "- Samples: %zu, every %s, covering %s (first %s, last %s)\n", p->nsamples,
                 mb_report_duration(p->interval_s, d, sizeof(d)),
                 mb_report_duration(p->covered_s, e, sizeof(e)), fmt_time(p->first, a, sizeof(a)),
@@ -441,9 +440,10 @@ void mb_report_markdown(FILE *f, const struct mb_report *r)
         md_offenders(f, r->by_mean, r->nmean);
         fputs("\n## Leak suspects\n\n", f);
         fmt_rate(r->leak_params.rate, rate, sizeof(rate));
-        fprintf(f, "Window %s, flagged above %s with R² ≥ %.2f and the growth spread over the window.\n\n",
-                mb_report_duration(r->leak_params.window_s, d, sizeof(d)), rate,
-                r->leak_params.r2_min);
+        fprintf(
+            f,
+            "Window %s, flagged above %s with R² ≥ %.2f and the growth spread over the window.\n\n",
+            mb_report_duration(r->leak_params.window_s, d, sizeof(d)), rate, r->leak_params.r2_min);
         if (!r->nleaks)
                 fputs("None.\n", f);
         for (size_t i = 0; i < r->nleaks; i++) {

@@ -40,12 +40,12 @@ struct mb_report_limits {
 };
 
 struct mb_report_period {
-        double since, until;   /* requested */
-        double first, last;    /* first and last sample */
+        double since, until; /* requested */
+        double first, last;  /* first and last sample */
         size_t nsamples;
-        double interval_s;     /* median gap between samples */
-        double covered_s;      /* time the samples stand for (gaps excluded) */
-        bool target_recorded;  /* target totals present: ram_max applies to them */
+        double interval_s;    /* median gap between samples */
+        double covered_s;     /* time the samples stand for (gaps excluded) */
+        bool target_recorded; /* target totals present: ram_max applies to them */
         struct mb_report_stat ram_used, swap_used, vram_used, available, target_ram;
         struct mb_report_budget budget[MB_RB_COUNT];
         /* swap-in activity */
@@ -80,7 +80,7 @@ struct mb_report {
 };
 
 /*
- * Statistics of host rows (time order) for [since, until].  Gaps longer
+ * Statistics of host rows (time order) for [since, until).  Gaps longer
  * than three median intervals (the recorder was not running) count as one
  * interval.  Pure.
  */

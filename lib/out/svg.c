@@ -10,8 +10,8 @@
 #include "../util/size.h"
 #include "../util/util.h"
 
-#define W 960
-#define H 440
+#define W  960
+#define H  440
 #define ML 84 /* margins of the plot area */
 #define MR 24
 #define MT 44
@@ -81,9 +81,9 @@ int mb_svg_chart(FILE *f, const char *title, const double *t, size_t n,
                  const struct mb_svg_series *series, size_t nseries,
                  const struct mb_svg_line *lines, size_t nlines)
 {
-        static const double tsteps[] = {1,    2,    5,     10,    15,    30,    60,     120,
-                                        300,  600,  900,   1800,  3600,  7200,  10800,  21600,
-                                        43200, 86400, 172800, 345600, 604800, 1209600, 2419200};
+        static const double tsteps[] = {
+            1,    2,    5,     10,    15,    30,    60,     120,    300,    600,     900,    1800,
+            3600, 7200, 10800, 21600, 43200, 86400, 172800, 345600, 604800, 1209600, 2419200};
         double ymax = 0, ystep, t0, t1, span, tstep = 0;
         int nticks;
         char buf[64];
@@ -116,12 +116,13 @@ int mb_svg_chart(FILE *f, const char *title, const double *t, size_t n,
                         break;
         }
 
-#define X(tt) (ML + ((tt) - t0) / span * PW)
+#define X(tt) (ML + ((tt)-t0) / span * PW)
 #define Y(vv) (MT + PH - (vv) / ymax * PH)
 
-        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                   "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+        fprintf(f,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
                 W, H, W, H);
         fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H);
         fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">", ML);

@@ -31,14 +31,16 @@ struct mb_history {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_INS_HOST] = "INSERT OR REPLACE INTO host(t, ram_total, ram_used, ram_available, "
-                    "swap_total, swap_used, vram_total, vram_used, swapin_ps, swapout_ps, "
-                    "psi_some10, psi_full10, target_nprocs, target_ram, target_swap, target_vram) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [ST_INS_HOST] =
+        "INSERT OR REPLACE INTO host(t, ram_total, ram_used, ram_available, "
+        "swap_total, swap_used, vram_total, vram_used, swapin_ps, swapout_ps, "
+        "psi_some10, psi_full10, target_nprocs, target_ram, target_swap, target_vram) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [ST_UPSERT_ID] = "INSERT INTO proc_id(pid, starttime, name, cmdline, target) "
                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(pid, starttime) DO UPDATE SET "
                      "target = max(target, excluded.target) RETURNING id",
-    [ST_INS_PROC] = "INSERT OR REPLACE INTO proc(id, t, rss, swap, gpu) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_INS_PROC] =
+        "INSERT OR REPLACE INTO proc(id, t, rss, swap, gpu) VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /*
@@ -165,8 +167,7 @@ static int take_lock(struct mb_history *h, struct mb_error *err)
                         pid = atoi(buf);
                         if (pid > 0)
                                 mb_error_set(err, h->path, 0, 0,
-                                             "history %s is being written by pid %d", h->path,
-                                             pid);
+                                             "history %s is being written by pid %d", h->path, pid);
                         else
                                 mb_error_set(err, h->path, 0, 0,
                                              "history %s is being written by another process",
@@ -216,8 +217,7 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
                         goto fail;
                 }
                 close(fd);
-                r = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                    NULL);
+                r = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
         } else {
                 if (stat(path, &sb) < 0) {
                         r = -errno;
@@ -242,7 +242,8 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
         sqlite3_busy_timeout(h->db, 5000);
         if (write) {
                 if ((r = exec(h, "PRAGMA journal_mode = WAL", err)) ||
-                    (r = exec(h, "PRAGMA synchronous = FULL", err)) || (r = migrate(h, err)))
+                    (r = exec(h, "PRAGMA synchronous = FULL", err)) ||
+                    (r = exec(h, "PRAGMA cache_size = -1024", err)) || (r = migrate(h, err)))
                         goto fail;
                 for (int i = 0; i < ST_COUNT; i++)
                         if (sqlite3_prepare_v3(h->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -257,7 +258,8 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
                         goto fail;
                 }
                 if (v < 0) {
-                        mb_error_set(err, path, 0, 0, "not a membudget history (no schema_version)");
+                        mb_error_set(err, path, 0, 0,
+                                     "not a membudget history (no schema_version)");
                         r = -EPROTO;
                         goto fail;
                 }
@@ -458,8 +460,8 @@ int mb_history_range(struct mb_history *h, double *ret_first, double *ret_last, 
 {
         sqlite3_stmt *st;
 
-        if (sqlite3_prepare_v2(h->db, "SELECT min(t), max(t), count(*) FROM host", -1, &st,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(h->db, "SELECT min(t), max(t), count(*) FROM host", -1, &st, NULL) !=
+            SQLITE_OK)
                 return db_error(h, err, "cannot read");
         if (sqlite3_step(st) != SQLITE_ROW) {
                 sqlite3_finalize(st);
@@ -486,7 +488,7 @@ int mb_history_read_host(struct mb_history *h, double since, double until,
                                "SELECT t, ram_total, ram_used, ram_available, swap_total, "
                                "swap_used, vram_total, vram_used, swapin_ps, swapout_ps, "
                                "psi_some10, psi_full10, target_nprocs, target_ram, target_swap, "
-                               "target_vram FROM host WHERE t >= ?1 AND t <= ?2 ORDER BY t",
+                               "target_vram FROM host WHERE t >= ?1 AND t < ?2 ORDER BY t",
                                -1, &st, NULL) != SQLITE_OK)
                 return db_error(h, err, "cannot read");
         sqlite3_bind_double(st, 1, since);
@@ -533,9 +535,8 @@ int mb_history_read_host(struct mb_history *h, double since, double until,
         return 0;
 }
 
-int mb_history_idents(struct mb_history *h, double since, double until, bool by_mean,
-                      size_t limit, struct mb_history_ident **ret, size_t *ret_n,
-                      struct mb_error *err)
+int mb_history_idents(struct mb_history *h, double since, double until, bool by_mean, size_t limit,
+                      struct mb_history_ident **ret, size_t *ret_n, struct mb_error *err)
 {
         static const char sql_fmt[] =
             "SELECT i.id, i.pid, i.starttime, i.name, coalesce(i.cmdline, ''), i.target, "
@@ -543,8 +544,8 @@ int mb_history_idents(struct mb_history *h, double since, double until, bool by_
             "max(coalesce(p.rss, 0) + coalesce(p.swap, 0)) AS pk, "
             "avg(coalesce(p.rss, 0) + coalesce(p.swap, 0)) AS mn, "
             "(SELECT coalesce(q.rss, 0) + coalesce(q.swap, 0) FROM proc q WHERE q.id = p.id "
-            " AND q.t <= ?2 ORDER BY q.t DESC LIMIT 1) "
-            "FROM proc p JOIN proc_id i ON i.id = p.id WHERE p.t >= ?1 AND p.t <= ?2 "
+            " AND q.t < ?2 ORDER BY q.t DESC LIMIT 1) "
+            "FROM proc p JOIN proc_id i ON i.id = p.id WHERE p.t >= ?1 AND p.t < ?2 "
             "GROUP BY p.id ORDER BY %s DESC, i.pid, i.starttime LIMIT ?3";
         char sql[sizeof(sql_fmt) + 8];
         struct mb_history_ident *a = NULL;
@@ -611,7 +612,7 @@ int mb_history_series(struct mb_history *h, int64_t ident, double since, double 
         *ret_n = 0;
         if (sqlite3_prepare_v2(h->db,
                                "SELECT t, coalesce(rss, 0) + coalesce(swap, 0) FROM proc "
-                               "WHERE id = ?1 AND t >= ?2 AND t <= ?3 AND rss IS NOT NULL "
+                               "WHERE id = ?1 AND t >= ?2 AND t < ?3 AND rss IS NOT NULL "
                                "ORDER BY t",
                                -1, &st, NULL) != SQLITE_OK)
                 return db_error(h, err, "cannot read");

@@ -84,7 +84,7 @@ int mb_history_prune(struct mb_history *h, double before, struct mb_error *err);
 int mb_history_range(struct mb_history *h, double *ret_first, double *ret_last, size_t *ret_n,
                      struct mb_error *err);
 
-/* Host rows with since <= t <= until, in time order.  Caller frees *ret. */
+/* Host rows with since <= t < until, in time order.  Caller frees *ret. */
 int mb_history_read_host(struct mb_history *h, double since, double until,
                          struct mb_history_host **ret, size_t *ret_n, struct mb_error *err);
 
@@ -104,16 +104,15 @@ struct mb_history_ident {
 };
 
 /*
- * Every identity with samples in [since, until], sorted by peak (or by
+ * Every identity with samples in [since, until), sorted by peak (or by
  * mean with by_mean), largest first, at most `limit` (0 = all).  Ties are
  * broken by pid, then starttime.  Caller frees *ret.
  */
-int mb_history_idents(struct mb_history *h, double since, double until, bool by_mean,
-                      size_t limit, struct mb_history_ident **ret, size_t *ret_n,
-                      struct mb_error *err);
+int mb_history_idents(struct mb_history *h, double since, double until, bool by_mean, size_t limit,
+                      struct mb_history_ident **ret, size_t *ret_n, struct mb_error *err);
 
 /*
- * The RSS+swap series of one identity in [since, until], in time order.
+ * The RSS+swap series of one identity in [since, until), in time order.
  * *t and *v are (re)allocated as needed with capacity *cap (pass NULL/0
  * first); the caller frees both.
  */

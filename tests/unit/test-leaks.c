@@ -14,8 +14,8 @@
 #include "../../lib/analyze/leaks.h"
 
 #define MiB (1024.0 * 1024.0)
-#define T0 1790000000.0 /* an epoch time: the fit must cope with large t */
-#define N 270           /* 45 min every 10 s */
+#define T0  1790000000.0 /* an epoch time: the fit must cope with large t */
+#define N   270          /* 45 min every 10 s */
 
 static uint32_t seed;
 
@@ -263,12 +263,12 @@ static void test_theil_sen(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_linfit),           cmocka_unit_test(test_steady_leak),
-            cmocka_unit_test(test_noisy_leak),       cmocka_unit_test(test_noise),
-            cmocka_unit_test(test_sawtooth),         cmocka_unit_test(test_step),
-            cmocka_unit_test(test_step_plus_drift),  cmocka_unit_test(test_slow_drift),
-            cmocka_unit_test(test_too_few_samples),  cmocka_unit_test(test_leak_then_plateau),
-            cmocka_unit_test(test_short_window),     cmocka_unit_test(test_theil_sen),
+            cmocka_unit_test(test_linfit),          cmocka_unit_test(test_steady_leak),
+            cmocka_unit_test(test_noisy_leak),      cmocka_unit_test(test_noise),
+            cmocka_unit_test(test_sawtooth),        cmocka_unit_test(test_step),
+            cmocka_unit_test(test_step_plus_drift), cmocka_unit_test(test_slow_drift),
+            cmocka_unit_test(test_too_few_samples), cmocka_unit_test(test_leak_then_plateau),
+            cmocka_unit_test(test_short_window),    cmocka_unit_test(test_theil_sen),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
