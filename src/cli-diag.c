@@ -91,12 +91,9 @@ int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb
                 t0 = mb_now_mono();
         }
         r = mb_diag_take(&cli->root, &o, &d->snap, &d->target, &err);
-        if (r < 0) {
-                if (cli->proc_root)
-                        return mb_usage_error(cli, "cannot read --proc-root '%s': %s: %s",
-                                              cli->proc_root, err.where, err.msg);
-                return mb_runtime_error(cli, "cannot read /proc/%s: %s", err.where, err.msg);
-        }
+        if (r < 0)
+                return mb_runtime_error(cli, "cannot read %s/%s: %s", cli->root.proc_path,
+                                        err.where, err.msg);
         if (have_vm0) {
                 struct mb_vmstat vm1;
                 mb_sleep_until(t0 + req->sample_s);

@@ -59,8 +59,10 @@ int mb_cols_parse(const char *list, enum mb_col *cols, const char **bad)
                         goto bad;
                 cols[n++] = (enum mb_col)i;
                 p = c ? c + 1 : p + len;
-                if (c && !*p)
+                if (c && !*p) {
+                        len = 0; /* a trailing comma: an empty name */
                         goto bad;
+                }
                 continue;
         bad:
                 len = len < sizeof(badbuf) ? len : sizeof(badbuf) - 1;

@@ -220,7 +220,9 @@ int mb_rollup_parse(const char *buf, size_t len, struct mb_proc *p)
                         got |= 1;
                 } else if (K("Private_Clean:") || K("Private_Dirty:") || K("Private_Hugetlb:")) {
                         x = kb_value(v, le);
-                        if (x != MB_UNKNOWN)
+                        if (x == MB_UNKNOWN || priv == MB_UNKNOWN || priv > INT64_MAX - x)
+                                priv = MB_UNKNOWN; /* garbled or absurd: USS unknown */
+                        else
                                 priv += x;
                         got |= 2;
                 } else if (K("Swap:")) {

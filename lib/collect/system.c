@@ -73,6 +73,12 @@ int mb_meminfo_parse(const char *buf, size_t len, struct mb_meminfo *ret, struct
                                                      "bad value for %s", mi_fields[i].name);
                                         return -EINVAL;
                                 }
+                                if (v > (uint64_t)INT64_MAX / (mi_fields[i].kb ? 1024 : 1)) {
+                                        mb_error_set(err, "meminfo", lineno, 0,
+                                                     "value of %s out of range",
+                                                     mi_fields[i].name);
+                                        return -EINVAL;
+                                }
                                 if (mi_fields[i].kb) {
                                         if (v > UINT64_MAX / 1024) {
                                                 mb_error_set(err, "meminfo", lineno, 0,
@@ -146,7 +152,7 @@ static void unescape_octal(const char *s, size_t n, char *out, size_t cap)
         size_t o = 0;
 
         for (size_t i = 0; i < n && o + 1 < cap; i++) {
-                if (s[i] == '\\' && i + 3 < n + 1 && i + 3 <= n && s[i + 1] >= '0' &&
+                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
                     s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
                     s[i + 3] <= '7') {
                         out[o++] =
@@ -212,10 +218,10 @@ int mb_swaps_parse(const char *buf, size_t len, struct mb_swaps *ret, struct mb_
                         goto bad;
                 memcpy(d.type, f, (size_t)(fe - f));
                 f = fe;
-                if (mb_parse_u64(&f, le, &v) < 0 || v > UINT64_MAX / 1024)
+                if (mb_parse_u64(&f, le, &v) < 0 || v > (uint64_t)INT64_MAX / 1024)
                         goto bad;
                 d.size = v * 1024;
-                if (mb_parse_u64(&f, le, &v) < 0 || v > UINT64_MAX / 1024)
+                if (mb_parse_u64(&f, le, &v) < 0 || v > (uint64_t)INT64_MAX / 1024)
                         goto bad;
                 d.used = v * 1024;
                 if (mb_parse_i64(&f, le, &prio) < 0)

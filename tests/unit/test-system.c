@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -20,7 +21,7 @@
 #include "../../lib/collect/system.h"
 #include "fixture-path.h"
 
-#define KB(x) ((uint64_t)(x) * 1024u)
+#define KB(x) ((uint64_t)(x)*1024u)
 
 static void open_root(struct mb_root *root, const char *scenario)
 {
@@ -89,9 +90,8 @@ static void test_meminfo_optional_fields(void **state)
         assert_false(mb_mi_has(&m, MB_MI_ZSWAP));
         assert_int_equal(m.v[MB_MI_MEMAVAILABLE], 0);
         /* HugePages_Total is a count: not multiplied. */
-        assert_int_equal(parse_mi("MemTotal: 8 kB\nMemFree: 1 kB\nHugePages_Total:      16\n", &m,
-                                  &err),
-                         0);
+        assert_int_equal(
+            parse_mi("MemTotal: 8 kB\nMemFree: 1 kB\nHugePages_Total:      16\n", &m, &err), 0);
         assert_int_equal(m.v[MB_MI_HUGEPAGES_TOTAL], 16);
 }
 
@@ -121,9 +121,8 @@ static void test_meminfo_errors(void **state)
         /* kB value that overflows when multiplied by 1024, and one above 2^64. */
         assert_int_equal(parse_mi("MemTotal: 18446744073709551615 kB\nMemFree: 1 kB\n", &m, &err),
                          -EINVAL);
-        assert_int_equal(parse_mi("MemTotal: 99999999999999999999999 kB\nMemFree: 1 kB\n", &m,
-                                  &err),
-                         -EINVAL);
+        assert_int_equal(
+            parse_mi("MemTotal: 99999999999999999999999 kB\nMemFree: 1 kB\n", &m, &err), -EINVAL);
         /* A NULL error struct is allowed. */
         assert_int_equal(parse_mi("MemFree: 5 kB\n", &m, NULL), -EINVAL);
 }
@@ -212,9 +211,8 @@ static void test_memsummary_fallbacks(void **state)
         assert_int_equal(s.buff_cache, KB(35));
 
         /* MemAvailable present but 0: treated as absent. */
-        assert_int_equal(parse_mi("MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 0 kB\n", &m,
-                                  NULL),
-                         0);
+        assert_int_equal(
+            parse_mi("MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 0 kB\n", &m, NULL), 0);
         mb_memsummary_compute(&m, &s);
         assert_int_equal(s.available, KB(400));
         assert_int_equal(s.used, KB(600));
@@ -229,9 +227,8 @@ static void test_memsummary_fallbacks(void **state)
 
         /* MemAvailable < MemTotal but used via MemAvailable fine, MemFree
          * bigger than available (possible transiently): no fallback. */
-        assert_int_equal(parse_mi("MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 450 kB\n", &m,
-                                  NULL),
-                         0);
+        assert_int_equal(
+            parse_mi("MemTotal: 1000 kB\nMemFree: 500 kB\nMemAvailable: 450 kB\n", &m, NULL), 0);
         mb_memsummary_compute(&m, &s);
         assert_int_equal(s.used, KB(550));
 
@@ -676,6 +673,28 @@ static void test_live_host(void **state)
         mb_root_close(&root);
 }
 
+/* Regressions for inputs the fuzzers found (tests/fuzz). */
+static void test_fuzz_regressions(void **state)
+{
+        static const char swaps[] = "Filename\n/swap\\01"; /* no NUL after the escape */
+        static const char mi[] = "MemTotal: 16 kB\nMemFree: 11111111111101111 kB\n";
+        struct mb_swaps sw = {0};
+        struct mb_meminfo m;
+        struct mb_error err = {0};
+        char *copy;
+
+        (void)state;
+        /* an octal escape cut at the end of the buffer: never read past it */
+        copy = malloc(sizeof(swaps) - 1);
+        memcpy(copy, swaps, sizeof(swaps) - 1);
+        assert_int_equal(mb_swaps_parse(copy, sizeof(swaps) - 1, &sw, &err), -EINVAL);
+        free(copy);
+        mb_swaps_release(&sw);
+        /* a value above INT64_MAX bytes is refused, not wrapped into used > total */
+        assert_int_equal(mb_meminfo_parse(mi, sizeof(mi) - 1, &m, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "MemFree"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -703,6 +722,7 @@ int main(void)
             cmocka_unit_test(test_snapshot_fixtures),
             cmocka_unit_test(test_snapshot_garbled),
             cmocka_unit_test(test_live_host),
+            cmocka_unit_test(test_fuzz_regressions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
