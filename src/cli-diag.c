@@ -42,8 +42,7 @@ void mb_diag_release(struct mb_diag *d)
         d->have_re = false;
 }
 
-/* vm.swappiness after a reboot, from the sysctl files in load order. */
-static int persisted_swappiness(int *ret)
+int mb_cli_persisted_swappiness(int *ret)
 {
         struct mb_sysctl_srcs srcs = {0};
         int r, w;
@@ -107,7 +106,7 @@ int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb
         /* The sysctl files belong to the live host: read them for a captured
          * tree only when MEMBUDGET_ETC_ROOT names its /etc. */
         if (cli->root.live || getenv("MEMBUDGET_ETC_ROOT"))
-                in.persisted_known = persisted_swappiness(&d->persisted_swappiness) == 0;
+                in.persisted_known = mb_cli_persisted_swappiness(&d->persisted_swappiness) == 0;
         d->persisted_known = in.persisted_known;
         in.persisted_swappiness = d->persisted_swappiness;
         /* Leak suspects from the history, when one is being recorded. */
@@ -148,4 +147,71 @@ int mb_cli_history_path(struct mb_cli *cli, const struct mb_config *cfg, const c
                 return r;
         snprintf(buf, len, "%s/history.db", state);
         return 0;
+}
+
+void mb_growth_init(struct mb_growth *g)
+{
+        memset(g, 0, sizeof(*g));
+        mb_smaps_init(&g->smaps);
+        mb_inspect_init(&g->prev);
+        mb_inspect_init(&g->cur);
+}
+
+void mb_growth_release(struct mb_growth *g)
+{
+        mb_smaps_release(&g->smaps);
+        mb_inspect_release(&g->prev);
+        mb_inspect_release(&g->cur);
+}
+
+void mb_growth_sample(struct mb_growth *g, struct mb_root *root, const struct mb_snapshot *s,
+                      double now)
+{
+        const struct mb_proc *big = NULL;
+        struct mb_inspect tmp;
+
+        for (size_t i = 0; i < s->procs.n; i++) {
+                const struct mb_proc *p = &s->procs.p[i];
+                if ((p->flags & MB_P_TARGET) &&
+                    (!big || mb_proc_rss_swap(p) > mb_proc_rss_swap(big)))
+                        big = p;
+        }
+        if (!big || big->starttime == 0) {
+                g->have_prev = g->have_finding = false;
+                return;
+        }
+        if (big->pid != g->pid || big->starttime != g->start) {
+                g->have_prev = g->have_finding = false;
+                g->pid = big->pid;
+                g->start = big->starttime;
+                mb_strlcpy(g->name, big->name, sizeof(g->name));
+        }
+        mb_smaps_reset(&g->smaps);
+        if (mb_smaps_read(root, big->pid, &g->smaps) < 0 ||
+            mb_inspect_analyze(&g->smaps, 0, &g->cur) < 0) {
+                g->have_prev = false;
+                return;
+        }
+        if (g->have_prev) {
+                double dt = now - g->t;
+                g->have_finding = dt > 0 && mb_inspect_dominant_growth(&g->prev, &g->cur, dt,
+                                                                       16ll << 20, &g->finding) == 1;
+                g->seconds = dt;
+        }
+        /* the current sample becomes the previous one */
+        tmp = g->prev;
+        g->prev = g->cur;
+        g->cur = tmp;
+        g->have_prev = true;
+        g->t = now;
+}
+
+void mb_growth_input(const struct mb_growth *g, struct mb_problem_input *in)
+{
+        if (!g->have_finding)
+                return;
+        in->growth = &g->finding;
+        in->growth_pid = g->pid;
+        in->growth_name = g->name;
+        in->growth_seconds = g->seconds;
 }

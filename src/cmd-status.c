@@ -217,21 +217,6 @@ static void print_human(struct mb_cli *cli, const struct mb_snapshot *s,
         mb_table_release(&t);
 }
 
-static json_t *json_target(const struct mb_diag *d)
-{
-        const struct mb_target *tg = &d->target;
-
-        if (!tg->configured)
-                return json_null();
-        return json_pack("{s:o,s:o,s:i,s:I,s:I,s:o,s:b}", "match",
-                         d->cfg->target_match[0] ? mb_json_str(d->cfg->target_match) : json_null(),
-                         "unit",
-                         d->cfg->target_unit[0] ? mb_json_str(d->cfg->target_unit) : json_null(),
-                         "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
-                         (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
-                         "ram_is_rss_fallback", tg->rss_fallback > 0);
-}
-
 static void print_target(FILE *f, const struct mb_diag *d)
 {
         const struct mb_target *tg = &d->target;
@@ -274,31 +259,7 @@ int cmd_status(int argc, char **argv, struct mb_cli *cli)
         nrows = mb_breakdown_compute(&s->mi, rows);
 
         if (cli->json) {
-                json_t *j = json_object(), *top = json_array();
-                size_t shown = 0;
-
-                json_object_set_new(j, "version", json_integer(1));
-                json_object_set_new(j, "time", json_real(s->wall));
-                json_object_set_new(j, "collector", json_string(s->collector));
-                json_object_set_new(j, "config", cli->config_defaults
-                                                         ? json_null()
-                                                         : mb_json_str(d.cfg->path));
-                json_object_set_new(j, "memory", mb_json_memory(&s->mem));
-                json_object_set_new(j, "swap", mb_json_swap(s));
-                json_object_set_new(j, "pressure", mb_json_pressure(s));
-                json_object_set_new(j, "swappiness",
-                                    s->have_swappiness ? json_integer(s->swappiness) : json_null());
-                json_object_set_new(j, "breakdown", mb_json_breakdown(rows, nrows));
-                json_object_set_new(j, "gpus", mb_json_gpus(&s->gpus));
-                json_object_set_new(j, "target", json_target(&d));
-                for (size_t i = 0; i < s->procs.n && shown < (size_t)o.top; i++) {
-                        json_array_append_new(top, mb_json_proc(&s->procs, &s->procs.p[i]));
-                        shown++;
-                }
-                json_object_set_new(j, "top", top);
-                json_object_set_new(j, "findings", mb_json_findings(&d.findings));
-                json_object_set_new(j, "scan", mb_json_scan(&s->procs));
-                mb_json_print(j, cli->out);
+                mb_json_print(mb_status_json(cli, &d, (size_t)o.top), cli->out);
         } else {
                 if (cli->config_defaults)
                         fputs("config: none found, using host-wide defaults from the plan's "
@@ -318,4 +279,42 @@ int cmd_status(int argc, char **argv, struct mb_cli *cli)
 out:
         mb_diag_release(&d);
         return code;
+}
+
+json_t *mb_status_json(const struct mb_cli *cli, const struct mb_diag *d, size_t top_n)
+{
+        const struct mb_snapshot *s = &d->snap;
+        const struct mb_target *tg = &d->target;
+        struct mb_breakdown_row rows[MB_BREAKDOWN_MAX];
+        size_t nrows = mb_breakdown_compute(&s->mi, rows);
+        json_t *j = json_object(), *top = json_array(), *target = json_null();
+
+        if (tg->configured)
+                target = json_pack(
+                        "{s:o,s:o,s:i,s:I,s:I,s:o,s:b}", "match",
+                        d->cfg->target_match[0] ? mb_json_str(d->cfg->target_match) : json_null(),
+                        "unit",
+                        d->cfg->target_unit[0] ? mb_json_str(d->cfg->target_unit) : json_null(),
+                        "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
+                        (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
+                        "ram_is_rss_fallback", tg->rss_fallback > 0);
+        json_object_set_new(j, "version", json_integer(1));
+        json_object_set_new(j, "time", json_real(s->wall));
+        json_object_set_new(j, "collector", json_string(s->collector));
+        json_object_set_new(j, "config",
+                            cli->config_defaults ? json_null() : mb_json_str(d->cfg->path));
+        json_object_set_new(j, "memory", mb_json_memory(&s->mem));
+        json_object_set_new(j, "swap", mb_json_swap(s));
+        json_object_set_new(j, "pressure", mb_json_pressure(s));
+        json_object_set_new(j, "swappiness",
+                            s->have_swappiness ? json_integer(s->swappiness) : json_null());
+        json_object_set_new(j, "breakdown", mb_json_breakdown(rows, nrows));
+        json_object_set_new(j, "gpus", mb_json_gpus(&s->gpus));
+        json_object_set_new(j, "target", target);
+        for (size_t i = 0; i < s->procs.n && i < top_n; i++)
+                json_array_append_new(top, mb_json_proc(&s->procs, &s->procs.p[i]));
+        json_object_set_new(j, "top", top);
+        json_object_set_new(j, "findings", mb_json_findings(&d->findings));
+        json_object_set_new(j, "scan", mb_json_scan(&s->procs));
+        return j;
 }

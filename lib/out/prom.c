@@ -180,8 +180,7 @@ void mb_prom_format_value(double v, char *buf, size_t len)
         }
 }
 
-void mb_prom_sample(struct mb_prom *p, enum mb_prom_metric m, const char *const *labels,
-                    double v)
+void mb_prom_sample(struct mb_prom *p, enum mb_prom_metric m, const char *const *labels, double v)
 {
         const struct mb_prom_desc *d;
         char num[64];
@@ -287,8 +286,8 @@ static void render_gpus(struct mb_prom *p, const struct mb_gpus *g)
         for (size_t i = 0; i < g->n; i++) {
                 const struct mb_gpu *d = &g->dev[i];
                 snprintf(idx, sizeof(idx), "%d", d->index);
-                const char *l[] = {"gpu", idx, "uuid", d->uuid, "vendor", d->vendor,
-                                   "name", d->name, NULL};
+                const char *l[] = {"gpu",     idx,    "uuid",  d->uuid, "vendor",
+                                   d->vendor, "name", d->name, NULL};
                 mb_prom_sample(p, MB_PM_GPU_INFO, l, 1);
         }
         for (int k = 0; k < 2; k++)

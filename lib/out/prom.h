@@ -82,9 +82,9 @@ extern const struct mb_prom_desc mb_prom_descs[MB_PM_COUNT];
 /* A writer over a buffer. */
 struct mb_prom {
         struct mb_buf *b;
-        int cur;                  /* metric of the last sample, -1 = none */
-        bool seen[MB_PM_COUNT];   /* HELP/TYPE written */
-        int err;                  /* first error: -ENOMEM, -EINVAL (non-contiguous family) */
+        int cur;                /* metric of the last sample, -1 = none */
+        bool seen[MB_PM_COUNT]; /* HELP/TYPE written */
+        int err;                /* first error: -ENOMEM, -EINVAL (non-contiguous family) */
 };
 
 void mb_prom_begin(struct mb_prom *p, struct mb_buf *b);
@@ -94,8 +94,7 @@ void mb_prom_begin(struct mb_prom *p, struct mb_buf *b);
  * name, value, ...  Writes HELP/TYPE first when the metric is new.  Errors
  * are kept in p->err (the first one wins) and the sample is dropped.
  */
-void mb_prom_sample(struct mb_prom *p, enum mb_prom_metric m, const char *const *labels,
-                    double v);
+void mb_prom_sample(struct mb_prom *p, enum mb_prom_metric m, const char *const *labels, double v);
 
 /* 0, or the first error. */
 int mb_prom_end(struct mb_prom *p);
@@ -125,12 +124,12 @@ struct mb_prom_input {
         const struct mb_snapshot *snap; /* NULL when the sample failed */
         const struct mb_target *target;
         const struct mb_config *cfg;
-        const struct mb_metrics *budget;     /* NULL = none */
-        const struct mb_findings *findings;  /* NULL = none */
-        const struct mb_prom_leak *leaks;    /* flagged leak slopes */
+        const struct mb_metrics *budget;    /* NULL = none */
+        const struct mb_findings *findings; /* NULL = none */
+        const struct mb_prom_leak *leaks;   /* flagged leak slopes */
         size_t nleaks;
-        const struct mb_prom_guard *guard;   /* NULL = no guard metrics */
-        size_t top_n;                        /* top processes exported */
+        const struct mb_prom_guard *guard; /* NULL = no guard metrics */
+        size_t top_n;                      /* top processes exported */
         const char *version;
         double sample_duration_s;
 };

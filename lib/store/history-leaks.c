@@ -135,39 +135,37 @@ out:
         return r;
 }
 
-int mb_history_leak_findings(const char *path, double now, int64_t ram_max, struct mb_findings *fs,
-                             struct mb_error *err)
+int mb_history_recent_leaks(struct mb_history *h, double now, int64_t ram_max,
+                            struct mb_report_leak **ret, size_t *ret_n, struct mb_error *err)
 {
-        struct mb_history *h = NULL;
         struct mb_history_host *rows = NULL;
-        struct mb_report_leak *lk = NULL;
         struct mb_leak_params p;
-        size_t n = 0, nl = 0;
-        int r, added = 0;
+        size_t n = 0;
+        int r;
 
+        *ret = NULL;
+        *ret_n = 0;
         mb_leak_params_default(&p);
-        r = mb_history_open(path, false, &h, err);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
         r = mb_history_read_host(h, now - p.window_s, now + 1, &rows, &n, err);
-        if (r < 0 || !n)
-                goto out;
-        r = mb_history_find_leaks(h, rows, n, now - p.window_s, now + 1, &p, ram_max, &lk, &nl,
-                                  err);
-        if (r < 0)
-                goto out;
+        if (r >= 0 && n)
+                r = mb_history_find_leaks(h, rows, n, now - p.window_s, now + 1, &p, ram_max, ret,
+                                          ret_n, err);
+        free(rows);
+        return r < 0 ? r : 0;
+}
+
+int mb_leaks_to_findings(const struct mb_report_leak *lk, size_t nl, struct mb_findings *fs)
+{
+        int added = 0;
+
         for (size_t i = 0; i < nl; i++) {
                 bool soon = isfinite(lk[i].eta_s) && lk[i].eta_s < 3600;
                 struct mb_finding *f = mb_findings_add(
                     fs, lk[i].kind == MB_RL_PROCESS ? "memory-leak" : "target-growth",
                     soon ? MB_SEV_HIGH : MB_SEV_MEDIUM);
                 char rate[MB_SIZE_STRLEN];
-                if (!f) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                if (!f)
+                        return -ENOMEM;
                 f->pid = lk[i].kind == MB_RL_PROCESS ? lk[i].id.pid : 0;
                 snprintf(f->title, sizeof(f->title), "%s",
                          lk[i].kind == MB_RL_PROCESS ? "memory keeps growing"
@@ -189,10 +187,26 @@ int mb_history_leak_findings(const char *path, double now, int64_t ram_max, stru
                          "report --since 24h' shows the trend");
                 added++;
         }
-        r = added;
-out:
+        return added;
+}
+
+int mb_history_leak_findings(const char *path, double now, int64_t ram_max, struct mb_findings *fs,
+                             struct mb_error *err)
+{
+        struct mb_history *h = NULL;
+        struct mb_report_leak *lk = NULL;
+        size_t nl = 0;
+        int r;
+
+        r = mb_history_open(path, false, &h, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = mb_history_recent_leaks(h, now, ram_max, &lk, &nl, err);
+        if (r >= 0)
+                r = mb_leaks_to_findings(lk, nl, fs);
         free(lk);
-        free(rows);
         mb_history_close(h);
         return r;
 }

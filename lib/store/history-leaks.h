@@ -32,4 +32,14 @@ int mb_history_find_leaks(struct mb_history *h, const struct mb_history_host *ro
 int mb_history_leak_findings(const char *path, double now, int64_t ram_max, struct mb_findings *fs,
                              struct mb_error *err);
 
+/*
+ * Suspects over the last leak window (default 30 min, 50 MiB/h) before
+ * `now`, from an open history.  Caller frees *ret.  0 or -errno.
+ */
+int mb_history_recent_leaks(struct mb_history *h, double now, int64_t ram_max,
+                            struct mb_report_leak **ret, size_t *ret_n, struct mb_error *err);
+
+/* One "memory-leak" / "target-growth" finding per suspect.  Count or -ENOMEM. */
+int mb_leaks_to_findings(const struct mb_report_leak *lk, size_t n, struct mb_findings *fs);
+
 #endif
