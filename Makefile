@@ -100,12 +100,23 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/membudget
 	install -m 0644 man/membudget.1 $(DESTDIR)$(PREFIX)/share/man/man1/membudget.1
-	install -d $(DESTDIR)$(PREFIX)/share/doc/membudget
-	install -m 0644 etc/omnimind_parameters.json $(DESTDIR)$(PREFIX)/share/doc/membudget/
+	sed 's#/usr/local/bin/membudget#$(PREFIX)/bin/membudget#' contrib/systemd/membudget.service \
+	  | install -Dm644 /dev/stdin $(DESTDIR)$(PREFIX)/lib/systemd/system/membudget.service
+	install -Dm644 contrib/bash-completion/membudget \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/membudget
+	install -Dm644 etc/omnimind_parameters.json $(DESTDIR)/etc/membudget/membudget.json.example
+	test -e $(DESTDIR)/etc/membudget/membudget.json || \
+	  install -Dm644 etc/omnimind_parameters.json $(DESTDIR)/etc/membudget/membudget.json
+	install -Dm644 -t $(DESTDIR)$(PREFIX)/share/membudget/prometheus contrib/prometheus/*.yml
+	install -Dm644 contrib/grafana/membudget-dashboard.json \
+	  $(DESTDIR)$(PREFIX)/share/membudget/grafana/membudget-dashboard.json
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/membudget $(DESTDIR)$(PREFIX)/share/man/man1/membudget.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/membudget
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/membudget.service
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/membudget
+	rm -f $(DESTDIR)/etc/membudget/membudget.json.example
+	rm -rf $(DESTDIR)$(PREFIX)/share/membudget
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
