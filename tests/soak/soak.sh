@@ -31,13 +31,15 @@ rss() { awk '/^VmRSS/{print $2}' "/proc/$srv/status"; }
 fds() { ls "/proc/$srv/fd" | wc -l; }
 # bounded: each connection waits 5 ms between requests (at most ~800 requests/s)
 printf 'function delay()\n  return 5\nend\n' >"$TMP/delay.lua"
-sleep 1
-fdbase=$(fds)
+sleep 2
+fdbase=$(fds); ls -l "/proc/$srv/fd" | awk '{print $NF}' | sort >"$TMP/fd0"
 wrk -t2 -c4 -d"${DUR}s" -s "$TMP/delay.lua" "http://127.0.0.1:$port/metrics" >"$TMP/wrk.out" 2>&1 & wrkpid=$!; pids+=("$wrkpid")
 sleep "$WARM"
 rss0=$(rss); max=$rss0
 while kill -0 "$wrkpid" 2>/dev/null; do r=$(rss); [ "$r" -gt "$max" ] && max=$r; sleep 1; done
 sleep 1
+# connections close asynchronously: give the server a few seconds to let go
+for _ in $(seq 20); do [ "$(fds)" -le "$fdbase" ] && break; sleep 0.5; done
 rss1=$(rss); fd1=$(fds); fd0=$fdbase
 [ "$rss1" -gt "$max" ] && max=$rss1
 grow=$((max - rss0))
@@ -47,7 +49,8 @@ errs=$(grep -c 'Socket errors' "$TMP/wrk.out")
 rows=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from host").fetchone()[0])' "$TMP/state/history.db" 2>/dev/null || echo 0)
 echo "# soak ${DUR}s: $reqs requests, $bad non-2xx, RSS ${rss0} -> max ${max} KiB, fds $fd0 -> $fd1, $rows ticks recorded"
 [ "$grow" -lt 1024 ] && echo "PASS soak-rss (+$grow KiB after warm-up)" || echo "FAIL soak-rss: grew $grow KiB after warm-up"
-[ "$fd1" = "$fd0" ] && echo "PASS soak-fds ($fd0)" || echo "FAIL soak-fds: $fd0 -> $fd1"
+[ "$fd1" = "$fd0" ] && echo "PASS soak-fds ($fd0)" \
+  || echo "FAIL soak-fds: $fd0 -> $fd1: $(ls -l "/proc/$srv/fd" | awk '{print $NF}' | sort | diff "$TMP/fd0" - | grep '^[<>]' | tr '\n' ' ')"
 { [ "${reqs:-0}" -gt 100 ] && [ "$bad" = 0 ] && [ "$errs" = 0 ]; } \
   && echo "PASS soak-responses ($reqs, all 2xx)" || echo "FAIL soak-responses: $(cat "$TMP/wrk.out")"
 [ "$rows" -gt $((DUR * 3)) ] && echo "PASS soak-recorded ($rows ticks)" || echo "FAIL soak-recorded: $rows ticks"
