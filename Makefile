@@ -88,13 +88,14 @@ test: deps
 unit-bins: $(UNIT_BIN)
 helpers: $(HELPER_BIN)
 
-# Unit tests (and the CLI cases) under ASan + UBSan, in a separate build dir.
+# Unit, CLI and live tests under ASan + UBSan, in a separate build dir (the
+# live tests bound by timing, and valgrind, run in the normal build only).
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  all unit-bins helpers
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  MB_TEST_ONLY="unit cli" tests/run.sh build-asan/membudget build-asan
+	  MB_LIVE_SKIP="hardening soak serve watch" tests/run.sh build-asan/membudget build-asan
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

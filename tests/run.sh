@@ -5,7 +5,9 @@
 #   cli   tests/cli/*.cases         table-driven CLI cases (see tests/cli/README)
 #   live  tests/live/*.sh           reality tests; each prints PASS/FAIL/SKIP lines
 #
-# MB_TEST_ONLY="unit cli" restricts the kinds run (the asan target uses it).
+# MB_TEST_ONLY="unit cli" restricts the kinds run; MB_LIVE_SKIP="a b" leaves
+# out live scripts by name (the asan target leaves out the timing-bound ones
+# and valgrind, which cannot run an ASan binary).
 set -u
 BIN=$(realpath "${1:-build/membudget}")
 BUILD=$(realpath "${2:-build}")
@@ -52,6 +54,7 @@ if want live; then
   for t in "$ROOT"/tests/live/*.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t")
+    case " ${MB_LIVE_SKIP:-} " in *" ${name%.sh} "*) echo "live $name: left out (MB_LIVE_SKIP)"; continue;; esac
     out=$(timeout 600 bash "$t" 2>&1); rc=$?
     printf '%s\n' "$out" | grep -E '^(FAIL|SKIP)' || true
     p=$(printf '%s\n' "$out" | grep -c '^PASS'); f=$(printf '%s\n' "$out" | grep -c '^FAIL')

@@ -241,7 +241,7 @@ int mb_rollup_parse(const char *buf, size_t len, struct mb_proc *p)
         return 0;
 }
 
-static void cgroup_parse(struct mb_proctab *t, const char *buf, size_t len, struct mb_proc *p)
+void mb_cgroup_parse(struct mb_proctab *t, const char *buf, size_t len, struct mb_proc *p)
 {
         const char *s = buf, *end = buf + len;
 
@@ -443,7 +443,7 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                 if (flags & MB_SCAN_CGROUP) {
                         r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cgroup", 0);
                         if (r > 0)
-                                cgroup_parse(t, t->rd.data, (size_t)r, p);
+                                mb_cgroup_parse(t, t->rd.data, (size_t)r, p);
                 }
                 if ((flags & MB_SCAN_ROLLUP) && !(p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE))) {
                         r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "smaps_rollup", 0);

@@ -115,6 +115,9 @@ bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc
 int mb_status_parse(const char *buf, size_t len, struct mb_proc *p);
 int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p);
 int mb_rollup_parse(const char *buf, size_t len, struct mb_proc *p);
+/* /proc/PID/cgroup: the "0::" path, the v1 memory controller's and
+ * name=systemd's, stored in t's string arena. */
+void mb_cgroup_parse(struct mb_proctab *t, const char *buf, size_t len, struct mb_proc *p);
 
 /* RSS + swap, the "consumer" measure used for top lists (unknown = -1). */
 static inline int64_t mb_proc_rss_swap(const struct mb_proc *p)
