@@ -137,10 +137,8 @@ int mb_cli_history_path(struct mb_cli *cli, const struct mb_config *cfg, const c
                 char dir[1200];
                 mb_strlcpy(buf, override ? override : cfg->history_path, len);
                 mb_strlcpy(dir, buf, sizeof(dir));
-                if (create && access(dirname(dir), F_OK) != 0 &&
-                    (r = mb_mkdir_p(dir, 0700)) < 0)
-                        return mb_runtime_error(cli, "cannot create '%s': %s", dir,
-                                                mb_strerror(r));
+                if (create && access(dirname(dir), F_OK) != 0 && (r = mb_mkdir_p(dir, 0700)) < 0)
+                        return mb_runtime_error(cli, "cannot create '%s': %s", dir, mb_strerror(r));
                 return 0;
         }
         if ((r = mb_cli_state_dir(cli, create, &state)))
@@ -194,8 +192,9 @@ void mb_growth_sample(struct mb_growth *g, struct mb_root *root, const struct mb
         }
         if (g->have_prev) {
                 double dt = now - g->t;
-                g->have_finding = dt > 0 && mb_inspect_dominant_growth(&g->prev, &g->cur, dt,
-                                                                       16ll << 20, &g->finding) == 1;
+                g->have_finding =
+                    dt > 0 &&
+                    mb_inspect_dominant_growth(&g->prev, &g->cur, dt, 16ll << 20, &g->finding) == 1;
                 g->seconds = dt;
         }
         /* the current sample becomes the previous one */

@@ -12,13 +12,13 @@
 #include "cli.h"
 
 const char cmd_baseline_help[] =
-        "usage: membudget baseline save|show|clear [--no-rates]\n"
-        "\n"
-        "  save   measure the success table's metrics now and store them as the \"before\"\n"
-        "         column of 'membudget check' (STATE_DIR/baseline.json, mode 0600,\n"
-        "         written atomically)\n"
-        "  show   print the saved baseline\n"
-        "  clear  remove it\n";
+    "usage: membudget baseline save|show|clear [--no-rates]\n"
+    "\n"
+    "  save   measure the success table's metrics now and store them as the \"before\"\n"
+    "         column of 'membudget check' (STATE_DIR/baseline.json, mode 0600,\n"
+    "         written atomically)\n"
+    "  show   print the saved baseline\n"
+    "  clear  remove it\n";
 
 static void print_metrics(struct mb_cli *cli, const struct mb_metrics *m)
 {
@@ -55,8 +55,8 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
 {
         enum { OPT_NO_RATES = 0x100 };
         static const struct option longopts[] = {
-                {"no-rates", no_argument, NULL, OPT_NO_RATES},
-                {NULL, 0, NULL, 0},
+            {"no-rates", no_argument, NULL, OPT_NO_RATES},
+            {NULL, 0, NULL, 0},
         };
         struct mb_diag_req req = {.rates = false, .sample_s = 0.5};
         struct mb_error err = {0};
@@ -88,7 +88,8 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
                         return mb_runtime_error(cli, "cannot remove the baseline in '%s': %s",
                                                 state, mb_strerror(r));
                 if (!cli->json)
-                        fprintf(cli->out, "%s\n", r == -ENOENT ? "no baseline" : "baseline removed");
+                        fprintf(cli->out, "%s\n",
+                                r == -ENOENT ? "no baseline" : "baseline removed");
                 return MB_EXIT_OK;
         }
 
@@ -100,8 +101,8 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
         if (!strcmp(verb, "save")) {
                 r = mb_baseline_save(state, &m);
                 if (r < 0) {
-                        code = mb_runtime_error(cli, "cannot write the baseline in '%s': %s",
-                                                state, mb_strerror(r));
+                        code = mb_runtime_error(cli, "cannot write the baseline in '%s': %s", state,
+                                                mb_strerror(r));
                         goto out;
                 }
                 print_metrics(cli, &m);
@@ -110,8 +111,9 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
         } else {
                 r = mb_baseline_load(state, &m, &err);
                 if (r == -ENOENT) {
-                        code = mb_runtime_error(cli, "no baseline in '%s': run 'membudget "
-                                                     "baseline save'",
+                        code = mb_runtime_error(cli,
+                                                "no baseline in '%s': run 'membudget "
+                                                "baseline save'",
                                                 state);
                         goto out;
                 }

@@ -16,15 +16,15 @@
 #include "cli.h"
 
 const char cmd_check_help[] =
-        "usage: membudget check [--no-rates] [--json]\n"
-        "\n"
-        "The plan's success table: metric, before (the saved baseline), target (from the\n"
-        "configuration), now, status (OK / WARN within 10 % of the line / FAIL / N/A);\n"
-        "then the checklist: swappiness applied and persisted, the target under a memory\n"
-        "limit, monitoring recorded in the last hour.\n"
-        "Exit status: 0 when every target is met, 1 otherwise.\n"
-        "\n"
-        "  --no-rates        do not sample swap rates (no wait)\n";
+    "usage: membudget check [--no-rates] [--json]\n"
+    "\n"
+    "The plan's success table: metric, before (the saved baseline), target (from the\n"
+    "configuration), now, status (OK / WARN within 10 % of the line / FAIL / N/A);\n"
+    "then the checklist: swappiness applied and persisted, the target under a memory\n"
+    "limit, monitoring recorded in the last hour.\n"
+    "Exit status: 0 when every target is met, 1 otherwise.\n"
+    "\n"
+    "  --no-rates        do not sample swap rates (no wait)\n";
 
 struct check_item {
         const char *item;
@@ -108,14 +108,13 @@ static void checklist(struct mb_cli *cli, const struct mb_diag *d, const char *s
                         const struct mb_proc *p = &s->procs.p[i];
                         if (!(p->flags & MB_P_TARGET))
                                 continue;
-                        items[1].done =
-                                cgroup_limited(cli->root.sys_fd, "fs/cgroup/memory",
-                                               "memory.limit_in_bytes",
-                                               mb_proc_str(&s->procs, p->cg_mem), items[1].detail,
-                                               sizeof(items[1].detail)) ||
-                                cgroup_limited(cli->root.sys_fd, "fs/cgroup", "memory.max",
-                                               mb_proc_str(&s->procs, p->cg_v2), items[1].detail,
-                                               sizeof(items[1].detail));
+                        items[1].done = cgroup_limited(cli->root.sys_fd, "fs/cgroup/memory",
+                                                       "memory.limit_in_bytes",
+                                                       mb_proc_str(&s->procs, p->cg_mem),
+                                                       items[1].detail, sizeof(items[1].detail)) ||
+                                        cgroup_limited(cli->root.sys_fd, "fs/cgroup", "memory.max",
+                                                       mb_proc_str(&s->procs, p->cg_v2),
+                                                       items[1].detail, sizeof(items[1].detail));
                 }
                 if (!items[1].done)
                         snprintf(items[1].detail, sizeof(items[1].detail),
@@ -166,8 +165,8 @@ int cmd_check(int argc, char **argv, struct mb_cli *cli)
 {
         enum { OPT_NO_RATES = 0x100 };
         static const struct option longopts[] = {
-                {"no-rates", no_argument, NULL, OPT_NO_RATES},
-                {NULL, 0, NULL, 0},
+            {"no-rates", no_argument, NULL, OPT_NO_RATES},
+            {NULL, 0, NULL, 0},
         };
         struct mb_diag_req req = {.rates = true, .sample_s = 0.5, .extra_scan = MB_SCAN_CGROUP};
         struct check_item items[3];
@@ -212,19 +211,18 @@ int cmd_check(int argc, char **argv, struct mb_cli *cli)
                 for (int i = 0; i < MB_M_COUNT; i++) {
                         const struct mb_metric *x = &m.m[i];
                         json_array_append_new(
-                                ma, json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s}", "metric", x->id,
-                                              "label", x->label, "before",
-                                              jnum(x, x->have_before, x->before), "target",
-                                              jnum(x, x->has_target, x->target), "now",
-                                              jnum(x, x->have, x->now),
-                                              "target_is", x->at_most ? "max" : "min", "status",
-                                              mb_mstatus_names[x->status]));
+                            ma, json_pack("{s:s,s:s,s:o,s:o,s:o,s:s,s:s}", "metric", x->id, "label",
+                                          x->label, "before", jnum(x, x->have_before, x->before),
+                                          "target", jnum(x, x->has_target, x->target), "now",
+                                          jnum(x, x->have, x->now), "target_is",
+                                          x->at_most ? "max" : "min", "status",
+                                          mb_mstatus_names[x->status]));
                 }
                 for (int i = 0; i < 3; i++)
-                        json_array_append_new(
-                                ca, json_pack("{s:s,s:b,s:o,s:s}", "item", items[i].item, "done",
-                                              items[i].done, "detail", mb_json_str(items[i].detail),
-                                              "how", items[i].how));
+                        json_array_append_new(ca, json_pack("{s:s,s:b,s:o,s:s}", "item",
+                                                            items[i].item, "done", items[i].done,
+                                                            "detail", mb_json_str(items[i].detail),
+                                                            "how", items[i].how));
                 json_object_set_new(j, "metrics", ma);
                 json_object_set_new(j, "checklist", ca);
                 json_object_set_new(j, "baseline_time",

@@ -92,22 +92,25 @@ int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
                 (long long)c->worker_processes, (long long)fit_workers,
                 (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0));
         if (fit_cache_mb >= 0)
-                fprintf(cli->out, "  cache_size_mb:    %lld configured, up to %lld fits with %lld "
-                                  "workers\n",
+                fprintf(cli->out,
+                        "  cache_size_mb:    %lld configured, up to %lld fits with %lld "
+                        "workers\n",
                         (long long)c->cache_size_mb, (long long)fit_cache_mb,
                         (long long)c->worker_processes);
         else if (c->worker_processes > 0)
-                fprintf(cli->out, "  cache_size_mb:    no room: %lld workers alone exceed the "
-                                  "budget\n",
+                fprintf(cli->out,
+                        "  cache_size_mb:    no room: %lld workers alone exceed the "
+                        "budget\n",
                         (long long)c->worker_processes);
         if (gpu_total > 0)
-                fprintf(cli->out, "GPU: %s in total; memory_fraction %.2f allows %s, vram_max_mb "
-                                  "%lld MiB fits memory_fraction <= %.2f\n",
+                fprintf(cli->out,
+                        "GPU: %s in total; memory_fraction %.2f allows %s, vram_max_mb "
+                        "%lld MiB fits memory_fraction <= %.2f\n",
                         mb_size_format(gpu_total, a, sizeof(a)), c->memory_fraction,
                         c->memory_fraction > 0
-                                ? mb_size_format((int64_t)(c->memory_fraction * (double)gpu_total),
-                                                 b, sizeof(b))
-                                : "-",
+                            ? mb_size_format((int64_t)(c->memory_fraction * (double)gpu_total), b,
+                                             sizeof(b))
+                            : "-",
                         (long long)c->vram_max_mb, fit_fraction);
         else
                 fputs("GPU: no GPU data\n", cli->out);

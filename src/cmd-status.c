@@ -291,13 +291,12 @@ json_t *mb_status_json(const struct mb_cli *cli, const struct mb_diag *d, size_t
 
         if (tg->configured)
                 target = json_pack(
-                        "{s:o,s:o,s:i,s:I,s:I,s:o,s:b}", "match",
-                        d->cfg->target_match[0] ? mb_json_str(d->cfg->target_match) : json_null(),
-                        "unit",
-                        d->cfg->target_unit[0] ? mb_json_str(d->cfg->target_unit) : json_null(),
-                        "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
-                        (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
-                        "ram_is_rss_fallback", tg->rss_fallback > 0);
+                    "{s:o,s:o,s:i,s:I,s:I,s:o,s:b}", "match",
+                    d->cfg->target_match[0] ? mb_json_str(d->cfg->target_match) : json_null(),
+                    "unit", d->cfg->target_unit[0] ? mb_json_str(d->cfg->target_unit) : json_null(),
+                    "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
+                    (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
+                    "ram_is_rss_fallback", tg->rss_fallback > 0);
         json_object_set_new(j, "version", json_integer(1));
         json_object_set_new(j, "time", json_real(s->wall));
         json_object_set_new(j, "collector", json_string(s->collector));

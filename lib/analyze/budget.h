@@ -32,7 +32,7 @@ struct mb_metric {
         double now;
         bool has_target;
         double target;
-        bool at_most;      /* target is a maximum (else a minimum) */
+        bool at_most; /* target is a maximum (else a minimum) */
         bool have_before;
         double before;
         enum mb_mstatus status;

@@ -59,9 +59,10 @@ static const char *sz(int64_t v, char *buf)
 
 enum mb_swap_activity mb_swap_activity(const struct mb_snapshot *s, const struct mb_config *c)
 {
-        bool rate_thrash = s->rates.valid && s->rates.swapin_pages_per_s > c->thrash_swapin_pages_per_s;
-        bool psi_thrash = s->have_psi && s->psi.have_full &&
-                          s->psi.full.avg10 > c->thrash_psi_full_avg10;
+        bool rate_thrash =
+            s->rates.valid && s->rates.swapin_pages_per_s > c->thrash_swapin_pages_per_s;
+        bool psi_thrash =
+            s->have_psi && s->psi.have_full && s->psi.full.avg10 > c->thrash_psi_full_avg10;
         bool active = (s->rates.valid && s->rates.swapin_pages_per_s > 0) ||
                       (s->have_psi && s->psi.some.avg10 > 1.0);
 
@@ -85,8 +86,9 @@ static void activity_evidence(const struct mb_snapshot *s, char *buf, size_t len
         if (n < 0 || (size_t)n >= len)
                 return;
         if (s->have_psi)
-                snprintf(buf + n, len - (size_t)n, "; memory PSI some avg10 %.2f%%, full avg10 %.2f%%",
-                         s->psi.some.avg10, s->psi.have_full ? s->psi.full.avg10 : 0.0);
+                snprintf(buf + n, len - (size_t)n,
+                         "; memory PSI some avg10 %.2f%%, full avg10 %.2f%%", s->psi.some.avg10,
+                         s->psi.have_full ? s->psi.full.avg10 : 0.0);
         else
                 snprintf(buf + n, len - (size_t)n, "; no PSI on this kernel");
 }
@@ -105,23 +107,28 @@ static void rule_swap(const struct mb_problem_input *in, enum mb_swap_activity a
                 if (!f)
                         return;
                 SET(f, title, "swap thrashing");
-                SET(f, value, "%.0f pages/s in", s->rates.valid ? s->rates.swapin_pages_per_s : 0.0);
-                SET(f, cause, "the working set does not fit in RAM: pages are read back from swap "
-                              "as fast as they are written out");
+                SET(f, value, "%.0f pages/s in",
+                    s->rates.valid ? s->rates.swapin_pages_per_s : 0.0);
+                SET(f, cause,
+                    "the working set does not fit in RAM: pages are read back from swap "
+                    "as fast as they are written out");
                 SET(f, evidence, "%s", ev);
-                SET(f, action, "reduce the target's memory (workers, batch, cache) or limit it with "
-                               "'membudget limit'; close other large consumers");
+                SET(f, action,
+                    "reduce the target's memory (workers, batch, cache) or limit it with "
+                    "'membudget limit'; close other large consumers");
         } else if (act == MB_SWAP_COLD) {
                 f = mb_findings_add(fs, "swap-cold", MB_SEV_INFO);
                 if (!f)
                         return;
                 SET(f, title, "cold pages in swap");
                 SET(f, value, "%s", sz((int64_t)s->mem.swap_used, a));
-                SET(f, cause, "idle pages were moved to swap; no swap-in and no memory pressure, so "
-                              "they cost nothing now");
+                SET(f, cause,
+                    "idle pages were moved to swap; no swap-in and no memory pressure, so "
+                    "they cost nothing now");
                 SET(f, evidence, "%s", ev);
-                SET(f, action, "nothing urgent; lower vm.swappiness to keep more in RAM, or "
-                               "'membudget tune --swap-cycle' when RAM can absorb it");
+                SET(f, action,
+                    "nothing urgent; lower vm.swappiness to keep more in RAM, or "
+                    "'membudget tune --swap-cycle' when RAM can absorb it");
         }
 
         if (s->mem.swap_used > s->mem.used && s->mem.swap_used > 0) {
@@ -134,14 +141,15 @@ static void rule_swap(const struct mb_problem_input *in, enum mb_swap_activity a
                 SET(f, title, "more in swap than in RAM");
                 SET(f, value, "swap %s > RAM used %s", sz((int64_t)s->mem.swap_used, a),
                     sz((int64_t)s->mem.used, b));
-                SET(f, cause, "%s", act == MB_SWAP_THRASHING
-                                            ? "memory was short and is still short: the swapped "
-                                              "pages are being used"
-                                            : "memory was short at some point; the size alone "
-                                              "does not hurt while the pages stay idle");
+                SET(f, cause, "%s",
+                    act == MB_SWAP_THRASHING ? "memory was short and is still short: the swapped "
+                                               "pages are being used"
+                                             : "memory was short at some point; the size alone "
+                                               "does not hurt while the pages stay idle");
                 SET(f, evidence, "%s", ev);
-                SET(f, action, "find who is in swap with 'membudget swap'; judge by activity, not "
-                               "size");
+                SET(f, action,
+                    "find who is in swap with 'membudget swap'; judge by activity, not "
+                    "size");
         }
         if (s->mem.swap_used > (uint64_t)c->swap_max_mb * MIB) {
                 f = mb_findings_add(fs, "swap-over-max",
@@ -153,8 +161,9 @@ static void rule_swap(const struct mb_problem_input *in, enum mb_swap_activity a
                     (long long)c->swap_max_mb);
                 SET(f, cause, "swap is meant as a fallback only");
                 SET(f, evidence, "%s", ev);
-                SET(f, action, "'membudget swap' for the processes; lower vm.swappiness "
-                               "('membudget tune'); 'membudget tune --swap-cycle' when it fits");
+                SET(f, action,
+                    "'membudget swap' for the processes; lower vm.swappiness "
+                    "('membudget tune'); 'membudget tune --swap-cycle' when it fits");
         }
 }
 
@@ -178,7 +187,7 @@ static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_ac
                         continue;
                 }
                 f = mb_findings_add(fs, "process-in-swap",
-                                    act == MB_SWAP_THRASHING ? MB_SEV_HIGH
+                                    act == MB_SWAP_THRASHING   ? MB_SEV_HIGH
                                     : (p->flags & MB_P_TARGET) ? MB_SEV_MEDIUM
                                                                : MB_SEV_INFO);
                 if (!f)
@@ -187,13 +196,14 @@ static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_ac
                 f->pid = p->pid;
                 SET(f, title, "process over swap_threshold in swap");
                 SET(f, value, "pid %d %s: %s", p->pid, p->name, sz(p->swap, a));
-                SET(f, cause, "%s", act == MB_SWAP_THRASHING ? "RAM is short and this process's "
-                                                               "pages are being swapped"
-                                                             : "its idle pages were swapped out");
+                SET(f, cause, "%s",
+                    act == MB_SWAP_THRASHING ? "RAM is short and this process's "
+                                               "pages are being swapped"
+                                             : "its idle pages were swapped out");
                 SET(f, evidence, "VmSwap %s (threshold %lld MiB)%s%.200s", sz(p->swap, a),
                     (long long)in->cfg->swap_threshold_mb, *cl ? ": " : "", cl);
-                SET(f, action, "%s", (p->flags & MB_P_TARGET)
-                                             ? "the target: shrink workers/batch/cache or limit it"
+                SET(f, action, "%s",
+                    (p->flags & MB_P_TARGET) ? "the target: shrink workers/batch/cache or limit it"
                                              : "restart it when convenient, or leave it if idle");
                 listed++;
         }
@@ -244,7 +254,8 @@ static void rule_target(const struct mb_problem_input *in, struct mb_findings *f
                 if (!f)
                         return;
                 SET(f, title, "target not running");
-                SET(f, value, "%s%s%s", c->target_match, *c->target_unit ? " " : "", c->target_unit);
+                SET(f, value, "%s%s%s", c->target_match, *c->target_unit ? " " : "",
+                    c->target_unit);
                 SET(f, cause, "no process matches target.match / target.unit");
                 SET(f, action, "check the target section of the configuration");
                 return;
@@ -258,8 +269,9 @@ static void rule_target(const struct mb_problem_input *in, struct mb_findings *f
                 SET(f, cause, "the service uses more RAM than its budget");
                 SET(f, evidence, "%u processes, %s by %s", tg->nprocs, sz(tg->ram, b),
                     tg->rss_fallback ? "RSS (PSS unreadable: run as root)" : "PSS");
-                SET(f, action, "fewer workers, smaller batch or cache ('membudget config plan'); "
-                               "a limit: 'membudget limit'");
+                SET(f, action,
+                    "fewer workers, smaller batch or cache ('membudget config plan'); "
+                    "a limit: 'membudget limit'");
         }
         vram = tg->vram == MB_UNKNOWN ? 0 : tg->vram;
         if (tg->ram + vram > c->target_total_mb * MIB) {
@@ -267,7 +279,8 @@ static void rule_target(const struct mb_problem_input *in, struct mb_findings *f
                 if (!f)
                         return;
                 SET(f, title, "target RAM + VRAM over target_total_mb");
-                SET(f, value, "%s > %lld MiB", sz(tg->ram + vram, a), (long long)c->target_total_mb);
+                SET(f, value, "%s > %lld MiB", sz(tg->ram + vram, a),
+                    (long long)c->target_total_mb);
                 SET(f, cause, "the service's whole budget is exceeded");
                 SET(f, evidence, "RAM %s, VRAM %s", sz(tg->ram, a),
                     tg->vram == MB_UNKNOWN ? "unknown" : sz(tg->vram, b));
@@ -291,8 +304,9 @@ static void rule_swappiness(const struct mb_problem_input *in, struct mb_finding
                 SET(f, value, "%d > %d", s->swappiness, want);
                 SET(f, cause, "the kernel swaps anonymous memory more eagerly than planned");
                 SET(f, evidence, "/proc/sys/vm/swappiness");
-                SET(f, action, "'membudget tune --apply' sets it and persists it in "
-                               "/etc/sysctl.d/60-membudget.conf");
+                SET(f, action,
+                    "'membudget tune --apply' sets it and persists it in "
+                    "/etc/sysctl.d/60-membudget.conf");
         } else if (in->persisted_known && in->persisted_swappiness != s->swappiness) {
                 f = mb_findings_add(fs, "swappiness-not-persisted", MB_SEV_MEDIUM);
                 if (!f)
@@ -343,22 +357,24 @@ static void rule_vsz(const struct mb_problem_input *in, struct mb_findings *fs)
         SET(f, title, "large virtual size (not memory use)");
         SET(f, value, "%u process%s, largest pid %d %s VSZ %s", n, n == 1 ? "" : "es", maxpid,
             maxname, sz(maxv, a));
-        SET(f, cause, "CUDA, PyTorch and JIT runtimes reserve large virtual address ranges they "
-                      "never touch; VSZ is not RAM");
+        SET(f, cause,
+            "CUDA, PyTorch and JIT runtimes reserve large virtual address ranges they "
+            "never touch; VSZ is not RAM");
         SET(f, evidence, "VSZ at least 8 GiB and over 4x RSS (pid %d: RSS %s)", maxpid,
             sz(maxrss, b));
-        SET(f, action, "none; judge RSS, PSS and swap. Do not use 'ulimit -v' (RLIMIT_AS): it "
-                       "breaks CUDA/PyTorch at start; limit with cgroups ('membudget limit')");
+        SET(f, action,
+            "none; judge RSS, PSS and swap. Do not use 'ulimit -v' (RLIMIT_AS): it "
+            "breaks CUDA/PyTorch at start; limit with cgroups ('membudget limit')");
 }
 
 static void rule_other_consumers(const struct mb_problem_input *in, enum mb_swap_activity act,
                                  struct mb_findings *fs)
 {
         const struct mb_proctab *t = &in->snap->procs;
-        bool tight = (int64_t)in->snap->mem.available < in->cfg->available_min_mb * MIB ||
-                     act == MB_SWAP_THRASHING ||
-                     (in->target && in->target->configured &&
-                      in->target->ram > in->cfg->ram_max_mb * MIB);
+        bool tight =
+            (int64_t)in->snap->mem.available < in->cfg->available_min_mb * MIB ||
+            act == MB_SWAP_THRASHING ||
+            (in->target && in->target->configured && in->target->ram > in->cfg->ram_max_mb * MIB);
         char ev[512], a[MB_SIZE_STRLEN];
         size_t off = 0;
         unsigned n = 0;
@@ -388,13 +404,15 @@ static void rule_other_consumers(const struct mb_problem_input *in, enum mb_swap
         f = mb_findings_add(fs, "other-consumers", tight ? MB_SEV_MEDIUM : MB_SEV_INFO);
         if (!f)
                 return;
-        SET(f, title, in->target && in->target->configured ? "large consumers outside the target"
-                                                            : "largest consumers");
+        SET(f, title,
+            in->target && in->target->configured ? "large consumers outside the target"
+                                                 : "largest consumers");
         SET(f, value, "%u process%s, %s RSS+swap", n, n == 1 ? "" : "es", sz(sum, a));
         SET(f, cause, "browsers, IDEs and other tools share the same RAM");
         SET(f, evidence, "%s", ev);
-        SET(f, action, "candidates to close by their owner if memory is needed; membudget never "
-                       "kills them");
+        SET(f, action,
+            "candidates to close by their owner if memory is needed; membudget never "
+            "kills them");
 }
 
 static void rule_gpu(const struct mb_problem_input *in, struct mb_findings *fs)
@@ -414,18 +432,18 @@ static void rule_gpu(const struct mb_problem_input *in, struct mb_findings *fs)
                         used += s->gpus.dev[i].used;
         }
         vram = in->target && in->target->configured && in->target->vram != MB_UNKNOWN
-                       ? in->target->vram
-                       : used;
+                   ? in->target->vram
+                   : used;
         if (vram > c->vram_max_mb * MIB) {
                 f = mb_findings_add(fs, "vram-over", MB_SEV_HIGH);
                 if (f) {
                         SET(f, title, "VRAM over vram_max_mb");
                         SET(f, value, "%s > %lld MiB", sz(vram, a), (long long)c->vram_max_mb);
                         SET(f, cause, "GPU memory use exceeds the budget");
-                        SET(f, evidence, "%s", in->target && in->target->configured &&
-                                                               in->target->vram != MB_UNKNOWN
-                                                       ? "the target's processes (per process)"
-                                                       : "all devices");
+                        SET(f, evidence, "%s",
+                            in->target && in->target->configured && in->target->vram != MB_UNKNOWN
+                                ? "the target's processes (per process)"
+                                : "all devices");
                         SET(f, action, "lower gpu_batch_size or memory_fraction");
                 }
         }
@@ -443,11 +461,12 @@ static void rule_gpu(const struct mb_problem_input *in, struct mb_findings *fs)
                 f = mb_findings_add(fs, "config-memory-fraction", MB_SEV_MEDIUM);
                 if (f) {
                         SET(f, title, "memory_fraction allows more than vram_max_mb");
-                        SET(f, value, "%.2f x %s = %s > %lld MiB", c->memory_fraction,
-                            sz(total, a), sz((int64_t)(c->memory_fraction * (double)total), b),
+                        SET(f, value, "%.2f x %s = %s > %lld MiB", c->memory_fraction, sz(total, a),
+                            sz((int64_t)(c->memory_fraction * (double)total), b),
                             (long long)c->vram_max_mb);
-                        SET(f, cause, "the framework may allocate up to memory_fraction of the "
-                                      "device");
+                        SET(f, cause,
+                            "the framework may allocate up to memory_fraction of the "
+                            "device");
                         SET(f, action, "lower memory_fraction to vram_max_mb / device total");
                 }
         }
@@ -459,8 +478,9 @@ static void rule_gpu(const struct mb_problem_input *in, struct mb_findings *fs)
                         SET(f, title, "GPU mostly idle while RAM is over budget");
                         SET(f, value, "%s used of %s", sz(used, a), sz(total, b));
                         SET(f, cause, "work (or caches) kept in RAM could live in VRAM");
-                        SET(f, action, "move models/batches to the GPU (gpu_batch_size, "
-                                       "memory_fraction) to relieve RAM");
+                        SET(f, action,
+                            "move models/batches to the GPU (gpu_batch_size, "
+                            "memory_fraction) to relieve RAM");
                 }
         }
 }
@@ -509,8 +529,9 @@ static void rule_growth_kind(const struct mb_problem_input *in, struct mb_findin
             in->growth_name ? in->growth_name : "", mb_map_kinds[g->kind].title,
             sz((int64_t)g->rate_bytes_per_min, a));
         SET(f, cause, "%.0f %% of the growth is %s", g->share * 100, mb_map_kinds[g->kind].title);
-        SET(f, evidence, "+%s in %.0f s (all kinds +%s), from /proc/%d/smaps", sz(g->delta_bytes, a),
-            in->growth_seconds, sz(g->total_growth_bytes, b), in->growth_pid);
+        SET(f, evidence, "+%s in %.0f s (all kinds +%s), from /proc/%d/smaps",
+            sz(g->delta_bytes, a), in->growth_seconds, sz(g->total_growth_bytes, b),
+            in->growth_pid);
         SET(f, action, "'membudget inspect %d --watch 10s' shows the mappings that grow",
             in->growth_pid);
 }

@@ -20,14 +20,14 @@ enum mb_severity { MB_SEV_INFO, MB_SEV_MEDIUM, MB_SEV_HIGH, MB_SEV_CRITICAL, MB_
 extern const char *const mb_severity_names[MB_SEV_COUNT];
 
 struct mb_finding {
-        char id[48];        /* stable: "swap-thrashing", "process-in-swap", ... */
+        char id[48]; /* stable: "swap-thrashing", "process-in-swap", ... */
         char title[96];
         enum mb_severity severity;
         char value[96];
         char cause[320];
         char evidence[512];
         char action[320];
-        int pid;            /* the process concerned, 0 = none */
+        int pid; /* the process concerned, 0 = none */
 };
 
 struct mb_findings {

@@ -22,8 +22,7 @@ static int cmp_int(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
-unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit,
-                        int self_pid)
+unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit, int self_pid)
 {
         int *pids;
         unsigned count = 0;
@@ -124,8 +123,8 @@ void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target
         if (mem && ret->nprocs) {
                 qsort(mem, ret->nprocs, sizeof(*mem), cmp_i64);
                 ret->worker_median = ret->nprocs % 2
-                                             ? mem[ret->nprocs / 2]
-                                             : (mem[ret->nprocs / 2 - 1] + mem[ret->nprocs / 2]) / 2;
+                                         ? mem[ret->nprocs / 2]
+                                         : (mem[ret->nprocs / 2 - 1] + mem[ret->nprocs / 2]) / 2;
         }
         free(mem);
 }

@@ -14,11 +14,11 @@
 #include "../collect/proc.h"
 
 struct mb_target {
-        bool configured;   /* a match or unit was given */
+        bool configured; /* a match or unit was given */
         unsigned nprocs;
-        int64_t ram;       /* PSS (or RSS fallback) sum */
+        int64_t ram; /* PSS (or RSS fallback) sum */
         int64_t swap;
-        int64_t vram;      /* MB_UNKNOWN when no per-process GPU data */
+        int64_t vram;          /* MB_UNKNOWN when no per-process GPU data */
         unsigned rss_fallback; /* processes counted by RSS: PSS unreadable */
         unsigned swap_fallback;
         int64_t worker_median; /* median PSS/RSS of the target's processes */
@@ -29,8 +29,7 @@ struct mb_target {
  * `match` may be NULL; `unit` may be NULL or "".  Needs the table scanned
  * with MB_SCAN_CMDLINE (and MB_SCAN_CGROUP for a unit).  Returns the count.
  */
-unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit,
-                        int self_pid);
+unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit, int self_pid);
 
 /* Sum the marked processes (call after PSS was read for them). */
 void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret);

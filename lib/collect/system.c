@@ -75,8 +75,7 @@ int mb_meminfo_parse(const char *buf, size_t len, struct mb_meminfo *ret, struct
                                 }
                                 if (v > (uint64_t)INT64_MAX / (mi_fields[i].kb ? 1024 : 1)) {
                                         mb_error_set(err, "meminfo", lineno, 0,
-                                                     "value of %s out of range",
-                                                     mi_fields[i].name);
+                                                     "value of %s out of range", mi_fields[i].name);
                                         return -EINVAL;
                                 }
                                 if (mi_fields[i].kb) {
@@ -152,9 +151,8 @@ static void unescape_octal(const char *s, size_t n, char *out, size_t cap)
         size_t o = 0;
 
         for (size_t i = 0; i < n && o + 1 < cap; i++) {
-                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
-                    s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
-                    s[i + 3] <= '7') {
+                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
                         out[o++] =
                             (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
                         i += 3;

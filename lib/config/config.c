@@ -990,8 +990,7 @@ static int load_section(struct ctx *x, const char *section, json_t *obj)
         json_t *v;
         int r;
 
-        json_object_foreach(obj, key, v)
-        {
+        json_object_foreach (obj, key, v) {
                 const struct mb_config_key *k = find_key(section, key);
                 size_t i;
                 if (!k) {
@@ -1051,8 +1050,7 @@ static int load_root(struct ctx *x, json_t *root)
                 return fail_at(x, &none, 0, false,
                                "a configuration must be a JSON object {...}, not %s", jtype(root));
         }
-        json_object_foreach(root, key, v)
-        {
+        json_object_foreach (root, key, v) {
                 int s = section_index(key);
                 if (s < 0) {
                         if ((r = unknown_key(x, NULL, key)) < 0)

@@ -69,8 +69,8 @@ static bool has(const struct mb_findings *fs, const char *id, enum mb_severity *
 static void run(struct mb_snapshot *s, struct mb_config *c, struct mb_target *tg,
                 struct mb_findings *fs)
 {
-        struct mb_problem_input in = {.snap = s, .cfg = c, .target = tg,
-                                      .persisted_swappiness = 10, .persisted_known = true};
+        struct mb_problem_input in = {
+            .snap = s, .cfg = c, .target = tg, .persisted_swappiness = 10, .persisted_known = true};
         assert_true(mb_problems_run(&in, fs) >= 0);
 }
 
@@ -185,8 +185,12 @@ static void test_target_and_config_rules(void **state)
         struct mb_snapshot s;
         struct mb_config c;
         struct mb_findings fs = {0};
-        struct mb_target tg = {.configured = true, .nprocs = 3, .ram = 4 * GIB, .swap = 0,
-                               .vram = 3584 * MIB, .worker_median = 1500 * MIB};
+        struct mb_target tg = {.configured = true,
+                               .nprocs = 3,
+                               .ram = 4 * GIB,
+                               .swap = 0,
+                               .vram = 3584 * MIB,
+                               .worker_median = 1500 * MIB};
 
         (void)state;
         mb_config_defaults(&c);
@@ -197,7 +201,7 @@ static void test_target_and_config_rules(void **state)
         run(&s, &c, &tg, &fs);
         assert_true(has(&fs, "target-ram-over", NULL));
         assert_true(has(&fs, "target-total-over", NULL)); /* 4096 + 3584 MiB > 7500 MiB */
-        assert_false(has(&fs, "config-workers", NULL));    /* 2 x 1500 + 256 < 3500 */
+        assert_false(has(&fs, "config-workers", NULL));   /* 2 x 1500 + 256 < 3500 */
         assert_true(has(&fs, "swappiness-high", NULL));
         tg.worker_median = 1700 * MIB;
         run(&s, &c, &tg, &fs);
@@ -205,8 +209,11 @@ static void test_target_and_config_rules(void **state)
         /* set at runtime, not persisted */
         s.swappiness = 10;
         {
-                struct mb_problem_input in = {.snap = &s, .cfg = &c, .target = &tg,
-                                              .persisted_swappiness = -1, .persisted_known = true};
+                struct mb_problem_input in = {.snap = &s,
+                                              .cfg = &c,
+                                              .target = &tg,
+                                              .persisted_swappiness = -1,
+                                              .persisted_known = true};
                 assert_true(mb_problems_run(&in, &fs) >= 0);
                 assert_true(has(&fs, "swappiness-not-persisted", NULL));
         }
@@ -240,11 +247,16 @@ static void test_growth_kind(void **state)
         struct mb_snapshot s;
         struct mb_config c;
         struct mb_findings fs = {0};
-        struct mb_inspect_finding g = {.kind = MB_MK_ANON, .delta_bytes = 240 * MIB,
-                                       .rate_bytes_per_min = 24.0 * MIB, .share = 0.95,
+        struct mb_inspect_finding g = {.kind = MB_MK_ANON,
+                                       .delta_bytes = 240 * MIB,
+                                       .rate_bytes_per_min = 24.0 * MIB,
+                                       .share = 0.95,
                                        .total_growth_bytes = 250 * MIB};
-        struct mb_problem_input in = {.persisted_swappiness = 10, .persisted_known = true,
-                                      .growth = &g, .growth_pid = 4242, .growth_name = "python",
+        struct mb_problem_input in = {.persisted_swappiness = 10,
+                                      .persisted_known = true,
+                                      .growth = &g,
+                                      .growth_pid = 4242,
+                                      .growth_name = "python",
                                       .growth_seconds = 600};
 
         (void)state;
@@ -331,14 +343,14 @@ static void test_metrics_and_baseline(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_target_descendants),
-                cmocka_unit_test(test_healthy_is_silent),
-                cmocka_unit_test(test_swap_judged_by_activity),
-                cmocka_unit_test(test_vsz_is_info_never_ulimit),
-                cmocka_unit_test(test_target_and_config_rules),
-                cmocka_unit_test(test_available_low),
-                cmocka_unit_test(test_growth_kind),
-                cmocka_unit_test(test_metrics_and_baseline),
+            cmocka_unit_test(test_target_descendants),
+            cmocka_unit_test(test_healthy_is_silent),
+            cmocka_unit_test(test_swap_judged_by_activity),
+            cmocka_unit_test(test_vsz_is_info_never_ulimit),
+            cmocka_unit_test(test_target_and_config_rules),
+            cmocka_unit_test(test_available_low),
+            cmocka_unit_test(test_growth_kind),
+            cmocka_unit_test(test_metrics_and_baseline),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
