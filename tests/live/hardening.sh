@@ -78,4 +78,24 @@ for args in "status --no-rates" "procs --columns pid,pss,uss,swap,cmdline" "swap
     fail "valgrind $args" "rc $rc: $(grep '==' "$TMP/vg" | head -8)"
   fi
 done
+# report (on a short recorded history) and a short serve, under valgrind too
+vg() { valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+         --errors-for-leak-kinds=definite,indirect --error-exitcode=99 "$@"; }
+"$BIN" watch --record --history "$TMP/h.db" --interval 0.2 --count 5 >/dev/null 2>&1
+if vg "$BIN" -c "$ROOT/etc/omnimind_parameters.json" report --history "$TMP/h.db" --since 1h \
+     --svg "$TMP/c.svg" >/dev/null 2>"$TMP/vg"; then pass "valgrind report"
+else fail "valgrind report" "$(grep '==' "$TMP/vg" | head -8)"; fi
+valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+  --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+  "$BIN" -c "$ROOT/etc/omnimind_parameters.json" --state-dir "$TMP/state" serve --listen 127.0.0.1:0 --interval 0.5 >"$TMP/serve.out" 2>"$TMP/vg" & vgpid=$!; pids+=("$vgpid")
+port=""
+for _ in $(seq 100); do
+  port=$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/vg" | sed 's/.*://'); [ -n "$port" ] && break; sleep 0.2
+done
+ok=1
+for path in /metrics /healthz /api/snapshot /nope; do curl -s -o /dev/null "http://127.0.0.1:$port$path" || ok=0; done
+sleep 2
+kill -TERM "$vgpid"; wait "$vgpid"; rc=$?
+if [ -n "$port" ] && [ $ok = 1 ] && [ $rc = 0 ]; then pass "valgrind serve (4 requests, SIGTERM)"
+else fail "valgrind serve" "port '$port', rc $rc: $(grep '==' "$TMP/vg" | head -8)"; fi
 exit 0
