@@ -31,10 +31,12 @@ HELPER_SRC := $(filter-out tests/helpers/so-%,$(sort $(wildcard tests/helpers/*.
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 # Debian packages: build and test dependencies.
-DEB_BUILD := gcc make pkg-config libjansson-dev libsqlite3-dev libmicrohttpd-dev libncurses-dev
+DEB_BUILD := gcc make pkg-config libjansson-dev libsqlite3-dev libmicrohttpd-dev libncurses-dev \
+             clang bpftool libbpf-dev
 DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps python3 jq tmux strace curl valgrind \
              systemd prometheus wrk
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
+DEB_BENCH := hyperfine atop smem smemstat time
 
 .PHONY: all deps run test test-nonroot unit cli live asan install uninstall clean format check-format bench
 
@@ -63,7 +65,7 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 
 # Install the Debian packages that are missing (as root), or name them.
 deps:
-	@missing=""; for p in $(DEB_ALL); do \
+	@missing=""; for p in $(or $(DEB_LIST),$(DEB_ALL)); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
 	    || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -104,6 +106,13 @@ test-nonroot: all unit-bins helpers
 	 echo "skipped: test-nonroot: already not root"; exit 0; fi; \
 	 setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp MB_TEST_ONLY="unit cli" \
 	   tests/run.sh $(BIN) $(BUILD)
+
+# Benchmarks against the floor programs and ps/top/atop/smem/smemstat (root;
+# spawns BENCH_N processes, default 2000).  See BENCHMARKS.md.
+bench: deps
+	@$(MAKE) --no-print-directory deps DEB_LIST="$(DEB_BENCH)"
+	@$(MAKE) --no-print-directory all
+	bench/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

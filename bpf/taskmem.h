@@ -11,6 +11,7 @@
 enum mb_tm_flags {
         MB_TM_HAS_MM = 1u << 0,  /* the leader has an mm: counters are valid */
         MB_TM_KTHREAD = 1u << 1, /* PF_KTHREAD */
+        MB_TM_SUMMED = 1u << 2,  /* counters include the per-CPU deltas (exact) */
 };
 
 struct mb_taskmem_rec {
@@ -20,8 +21,8 @@ struct mb_taskmem_rec {
         __s32 nr_threads;
         __u32 pad;
         __u64 start_boottime; /* ns after boot (suspend included) */
-        /* mm counters, in pages (percpu_counter.count: what /proc/PID/status
-         * prints, up to the per-CPU batch of slack) */
+        /* mm counters, in pages: percpu_counter.count plus, with
+         * MB_TM_SUMMED, every CPU's delta (what /proc/PID/status prints) */
         __s64 file, anon, swapents, shmem;
         __u64 total_vm, hiwater_rss;
         char comm[MB_TM_COMM_LEN];

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../lib/analyze/procsel.h"
+#include "../lib/collect/bpf.h"
 #include "../lib/collect/snapshot.h"
 #include "../lib/out/json.h"
 #include "../lib/out/table.h"
@@ -188,7 +189,7 @@ static const char *text_cell(const struct mb_proctab *t, const struct mb_proc *p
 }
 
 static void render_procs(struct mb_cli *cli, const struct procs_opts *o, const struct mb_proctab *t,
-                         size_t n)
+                         size_t n, const char *collector)
 {
         FILE *f = cli->out;
         char buf[96];
@@ -214,6 +215,7 @@ static void render_procs(struct mb_cli *cli, const struct procs_opts *o, const s
                 }
                 json_object_set_new(j, "totals", tot);
                 json_object_set_new(j, "scan", mb_json_scan(t));
+                json_object_set_new(j, "collector", json_string(collector));
                 mb_json_print(j, f);
                 return;
         }
@@ -372,6 +374,16 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 code = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
                 goto out;
         }
+        if (cli->debug && strcmp(s.collector, "bpf")) {
+                const char *why = getenv("MEMBUDGET_COLLECTOR")   ? "MEMBUDGET_COLLECTOR is set"
+                                  : !cli->root.live               ? "a captured --proc-root"
+                                  : (scan & (MB_SCAN_CMDLINE | MB_SCAN_CGROUP)) || o.has_match
+                                          ? "command lines and cgroups come from /proc"
+                                          : mb_bpf_unavailable_reason();
+                mb_debug(cli, "collector: %s (not bpf: %s)", s.collector, why);
+        } else {
+                mb_debug(cli, "collector: %s", s.collector);
+        }
         if (!cli->json)
                 mb_warn_pss_denied(s.procs.n_pss_denied, "PSS");
         if (o.group != MB_GROUP_NONE) {
@@ -387,7 +399,7 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
         } else {
                 mb_procs_sort(&s.procs, o.sort);
                 n = o.top && (size_t)o.top < s.procs.n ? (size_t)o.top : s.procs.n;
-                render_procs(cli, &o, &s.procs, n);
+                render_procs(cli, &o, &s.procs, n, s.collector);
         }
 out:
         mb_snapshot_release(&s);

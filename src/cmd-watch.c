@@ -434,7 +434,7 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
         struct sigaction sa, old_int, old_term;
         double start, prev_mono = 0;
         bool have_prev = false, target_on, screen = false, redraw = false;
-        unsigned scan_flags = MB_SCAN_CMDLINE | MB_SCAN_STAT;
+        unsigned scan_flags = MB_SCAN_STAT; /* + command lines when the target needs them */
         unsigned long missed_total = 0;
         const char *unit;
         char path[1100] = "";
@@ -460,6 +460,8 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                 r = mb_usage_error(cli, "--history needs --record");
                 goto out_opts;
         }
+        if (o.has_target)
+                scan_flags |= MB_SCAN_CMDLINE;
         unit = cfg->target_unit;
         if (*unit)
                 scan_flags |= MB_SCAN_CGROUP;
@@ -530,6 +532,13 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                 prev_mono = s.mono;
                 mb_target_mark(&s.procs, o.has_target ? &o.target : NULL, unit, (int)getpid());
                 mb_procs_sort_consumers(&s.procs);
+                /* Without a target regex, command lines only for what is shown
+                 * or recorded: the top processes and the target's. */
+                if (!(scan_flags & MB_SCAN_CMDLINE))
+                        for (size_t i = 0; i < s.procs.n; i++)
+                                if (i < (size_t)o.top_n + 1 || i < 32 ||
+                                    (s.procs.p[i].flags & MB_P_TARGET))
+                                        mb_proc_read_cmdline(&cli->root, &s.procs, &s.procs.p[i]);
                 fill_tick(&s, target_on, &tk);
 
                 if (h) {

@@ -1,6 +1,6 @@
 /*
- * bpf.c: see bpf.h.  With MB_HAVE_BPF (bpf.mk: libbpf, bpftool and clang
- * present at build time) the scan runs the task iterator of
+ * bpf.c: see bpf.h.  With MB_HAVE_BPF (bpf.mk: clang, bpftool and
+ * libbpf-dev's <bpf/skel_internal.h> present at build time) the scan runs the task iterator of
  * bpf/taskmem.bpf.c: one read() of a few hundred KiB instead of opening
  * and formatting one status file per process.  The skeleton and the
  * iterator link are loaded once and kept for the life of the process (a
@@ -15,43 +15,37 @@
 
 #ifdef MB_HAVE_BPF
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/types.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../../bpf/taskmem.h"
-#include "taskmem.skel.h"
+/* The light skeleton (bpftool gen skeleton -L): the kernel relocates the
+ * program (CO-RE) with its own BTF, so loading costs about 2 ms and needs
+ * no libbpf at run time, only <bpf/skel_internal.h> at build time. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "taskmem.lskel.h"
+#pragma GCC diagnostic pop
 
 /* Kernel task states (include/linux/sched.h), for the State: letter. */
-#define TASK_REPORT 0x7fu
-#define TASK_IDLE_BITS 0x402u /* TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
+#define TASK_REPORT      0x7fu
+#define TASK_IDLE_BITS   0x402u /* TASK_UNINTERRUPTIBLE | TASK_NOLOAD */
 #define TASK_RTLOCK_WAIT 0x1000u
-#define TASK_FROZEN 0x8000u
+#define TASK_FROZEN      0x8000u
 #define TASK_REPORT_IDLE 0x80u
 
 static struct taskmem_bpf *skel;
-static struct bpf_link *link;
-static int state;       /* 0 not tried, 1 loaded, -1 unavailable */
+static int state; /* 0 not tried, 1 loaded, -1 unavailable */
 static char reason[256] = "BPF collector not tried yet";
-static char libbpf_last[160];
-
-/* Library code never prints: keep libbpf's last warning for the reason. */
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-        if (level != LIBBPF_DEBUG) {
-                size_t n;
-                vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, ap);
-                n = strlen(libbpf_last);
-                while (n > 0 && libbpf_last[n - 1] == '\n')
-                        libbpf_last[--n] = '\0';
-        }
-        return 0;
-}
 
 /* CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) in the effective set. */
 static bool have_bpf_caps(void)
@@ -69,19 +63,41 @@ static bool have_bpf_caps(void)
         return (eff & (1ull << 38)) && (eff & (1ull << 39)); /* CAP_PERFMON, CAP_BPF */
 }
 
-static int unavailable(const char *fmt, const char *arg)
+/* Give up for the life of the process; `reason` is already set. */
+static int give_up(void)
 {
-        snprintf(reason, sizeof(reason), fmt, arg);
         state = -1;
-        if (link) {
-                bpf_link__destroy(link);
-                link = NULL;
-        }
         if (skel) {
                 taskmem_bpf__destroy(skel);
                 skel = NULL;
         }
         return -ENOTSUP;
+}
+
+/* Possible CPUs: the highest number in /sys/devices/system/cpu/possible + 1. */
+static unsigned possible_cpus(void)
+{
+        char buf[256];
+        ssize_t n =
+            mb_read_small_at(AT_FDCWD, "/sys/devices/system/cpu/possible", buf, sizeof(buf));
+        unsigned max = 0, v = 0;
+        bool digit = false;
+
+        if (n <= 0)
+                return 0;
+        for (ssize_t i = 0; i <= n; i++) {
+                char c = i < n ? buf[i] : '\0';
+                if (c >= '0' && c <= '9') {
+                        v = v * 10 + (unsigned)(c - '0');
+                        digit = true;
+                } else {
+                        if (digit && v + 1 > max)
+                                max = v + 1;
+                        v = 0;
+                        digit = false;
+                }
+        }
+        return max;
 }
 
 static int load(void)
@@ -90,29 +106,50 @@ static int load(void)
 
         if (state)
                 return state > 0 ? 0 : -ENOTSUP;
-        if (!have_bpf_caps())
-                return unavailable("%s", "needs CAP_BPF and CAP_PERFMON (run as root)");
-        if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
-                return unavailable("%s", "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
-        libbpf_set_print(libbpf_quiet);
-        skel = taskmem_bpf__open_and_load();
-        if (!skel) {
-                r = errno;
-                snprintf(reason, sizeof(reason), "loading the task iterator failed: %s%s%s",
-                         strerror(r ? r : EINVAL), libbpf_last[0] ? "; libbpf: " : "",
-                         libbpf_last);
-                return unavailable("%s", reason);
+        if (!have_bpf_caps()) {
+                snprintf(reason, sizeof(reason), "needs CAP_BPF and CAP_PERFMON (run as root)");
+                return give_up();
         }
-        link = bpf_program__attach_iter(skel->progs.taskmem, NULL);
-        if (!link) {
-                r = errno;
+        if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+                snprintf(reason, sizeof(reason), "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
+                return give_up();
+        }
+        skel = taskmem_bpf__open();
+        if (!skel) {
+                snprintf(reason, sizeof(reason), "out of memory");
+                return give_up();
+        }
+        skel->rodata->nr_cpus = possible_cpus();
+        r = taskmem_bpf__load(skel);
+        if (r == -1)
+                r = -errno; /* the skeleton passes raw syscall results through */
+        if (r < 0) {
+                snprintf(reason, sizeof(reason),
+                         "loading the task iterator failed: %s (kernel without BPF "
+                         "iterators, syscall programs or CO-RE?)",
+                         strerror(-r));
+                return give_up();
+        }
+        r = taskmem_bpf__attach(skel);
+        if (r == -1)
+                r = -errno;
+        if (r < 0) {
                 snprintf(reason, sizeof(reason), "attaching the task iterator failed: %s",
-                         strerror(r ? r : EINVAL));
-                return unavailable("%s", reason);
+                         strerror(-r));
+                return give_up();
         }
         reason[0] = '\0';
         state = 1;
         return 0;
+}
+
+static int iter_create(void)
+{
+        union bpf_attr a;
+
+        memset(&a, 0, sizeof(a));
+        a.iter_create.link_fd = (__u32)skel->links.taskmem_fd;
+        return skel_sys_bpf(BPF_ITER_CREATE, &a, sizeof(a));
 }
 
 /* The State: letter, as get_task_state() / __task_state_index() compute it. */
@@ -233,6 +270,47 @@ static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
         return 0;
 }
 
+/*
+ * Some kernels' task iterator never visits PID 1 (seen on 6.18 in a
+ * Firecracker VM: neither the whole-system walk nor a walk of PID 1 alone
+ * shows it, while /proc does).  Read that one process from /proc/1/status.
+ */
+static int take_init_from_proc(struct mb_root *root, struct mb_proctab *t,
+                               const struct mb_scan_filter *filter)
+{
+        struct mb_proc *p;
+        ssize_t n;
+
+        n = mb_read_file_at(root->proc_fd, "1/status", &t->rd, 0);
+        if (n <= 0)
+                return 0; /* no init in this view: nothing to add */
+        t->n_seen++;
+        if (t->n == t->cap) {
+                size_t nc = t->cap ? t->cap * 2 : 512;
+                struct mb_proc *np = realloc(t->p, nc * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                t->p = np;
+                t->cap = nc;
+        }
+        p = &t->p[t->n];
+        proc_reset(p, 1);
+        if (mb_status_parse(t->rd.data, (size_t)n, p) < 0) {
+                t->n_vanished++;
+                return 0;
+        }
+        if (p->flags & MB_P_KTHREAD)
+                t->n_kthreads++;
+        if (p->flags & MB_P_ZOMBIE)
+                t->n_zombies++;
+        if (!filter_ok(filter, p)) {
+                t->n_filtered++;
+                return 0;
+        }
+        t->n++;
+        return 0;
+}
+
 int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
                 struct mb_proctab *t)
 {
@@ -241,15 +319,17 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
         long page = sysconf(_SC_PAGESIZE);
         long ns_per_tick = t->clk_tck > 0 ? 1000000000L / t->clk_tck : 0;
         int self = (int)getpid(), fd, r = 0;
-        bool seen_self = false;
+        bool seen_self = false, seen_init = false;
         size_t have = 0;
 
-        (void)root;
         if (load() < 0)
                 return -ENOTSUP;
-        fd = bpf_iter_create(bpf_link__fd(link));
-        if (fd < 0)
-                return unavailable("creating the task iterator failed: %s", strerror(errno));
+        fd = iter_create();
+        if (fd < 0) {
+                snprintf(reason, sizeof(reason), "creating the task iterator failed: %s",
+                         strerror(errno));
+                return give_up();
+        }
 
         t->n = 0;
         mb_buf_reset(&t->strings);
@@ -274,6 +354,8 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
                         memcpy(&x, buf + off, rec);
                         if (x.tgid == self)
                                 seen_self = true;
+                        if (x.tgid == 1)
+                                seen_init = true;
                         if ((r = take(t, &x, filter, page, ns_per_tick)) < 0)
                                 break;
                 }
@@ -283,14 +365,27 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
                 have -= off;
         }
         close(fd);
+        if (r == 0 && !seen_init)
+                r = take_init_from_proc(root, t, filter);
+        /* PSS needs smaps_rollup: read it for the kept processes only, so a
+         * PSS scan costs the rollup files without the status files. */
+        if (r == 0 && (flags & MB_SCAN_ROLLUP))
+                for (size_t i = 0; i < t->n; i++)
+                        if (!(t->p[i].flags & (MB_P_KTHREAD | MB_P_ZOMBIE)))
+                                mb_proc_read_rollup(root, t, &t->p[i]);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
-                return unavailable("reading the task iterator failed: %s", strerror(-r));
+        if (r < 0) {
+                snprintf(reason, sizeof(reason), "reading the task iterator failed: %s",
+                         strerror(-r));
+                return give_up();
+        }
         /* The iterator sees init's PID namespace: inside another one the
          * PIDs would not be the ones /proc shows. */
-        if (!seen_self)
-                return unavailable("%s", "membudget runs in a PID namespace of its own");
+        if (!seen_self) {
+                snprintf(reason, sizeof(reason), "membudget runs in a PID namespace of its own");
+                return give_up();
+        }
         return (int)t->n;
 }
 

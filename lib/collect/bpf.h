@@ -10,9 +10,11 @@
 #include "proc.h"
 
 /*
- * Scan like mb_proc_scan() for the status-file fields only (flags without
- * CMDLINE/STAT/ROLLUP/CGROUP needs).  Returns the count, or -ENOTSUP when
- * BPF cannot be used here (the caller then falls back to /proc silently).
+ * Scan like mb_proc_scan() for the status-file fields (flags without
+ * CMDLINE/STAT/CGROUP needs); with MB_SCAN_ROLLUP it also reads
+ * smaps_rollup from the proc root for every kept process (PSS without the
+ * status files).  Live host only.  Returns the count, or -ENOTSUP when BPF
+ * cannot be used here (the caller then falls back to /proc silently).
  */
 int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
                 struct mb_proctab *t);

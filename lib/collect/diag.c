@@ -10,7 +10,9 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
 {
         struct mb_scan_filter filter = {.skip_kthreads = true};
         bool configured = o->target_match || (o->target_unit && *o->target_unit);
-        unsigned scan = MB_SCAN_CMDLINE | o->extra_scan;
+        /* Command lines of every process only when the target is matched on
+         * them; otherwise only for the rows that are shown (below). */
+        unsigned scan = MB_SCAN_STAT | (o->target_match ? MB_SCAN_CMDLINE : 0) | o->extra_scan;
         unsigned what = MB_SNAP_SYSTEM | MB_SNAP_PROCS;
         int r;
 
@@ -31,5 +33,11 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
         }
         mb_target_sum(&s->procs, configured, tg);
         mb_procs_sort_consumers(&s->procs);
+        if (!(scan & MB_SCAN_CMDLINE))
+                for (size_t i = 0; i < s->procs.n; i++) {
+                        struct mb_proc *p = &s->procs.p[i];
+                        if (i < MB_DIAG_CMDLINES || (p->swap != MB_UNKNOWN && p->swap > 0))
+                                mb_proc_read_cmdline(root, &s->procs, p);
+                }
         return 0;
 }

@@ -11,6 +11,10 @@
 #include "../config/config.h"
 #include "snapshot.h"
 
+/* Without a target regex, command lines are read only for the largest
+ * consumers (and the processes in swap), which the outputs show. */
+#define MB_DIAG_CMDLINES 32
+
 struct mb_diag_opts {
         const regex_t *target_match; /* compiled config target.match, or NULL */
         const char *target_unit;     /* config target.unit, or NULL */

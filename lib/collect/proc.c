@@ -289,6 +289,24 @@ bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc
         return true;
 }
 
+/* The command line just read into t->rd: NULs and control separators to
+ * spaces, trailing spaces cut, stored in the arena. */
+static void store_cmdline(struct mb_proctab *t, struct mb_proc *p, size_t n)
+{
+        char *c = t->rd.data;
+
+        if (n == CMDLINE_MAX)
+                p->flags |= MB_P_CMDLINE_TRUNC;
+        for (size_t i = 0; i < n; i++)
+                if (c[i] == '\0' || c[i] == '\n' || c[i] == '\t')
+                        c[i] = ' ';
+        while (n > 0 && c[n - 1] == ' ')
+                n--;
+        c[n] = '\0';
+        if (n > 0)
+                p->cmdline = arena_put(t, c, n);
+}
+
 static void proc_reset(struct mb_proc *p, int pid)
 {
         memset(p, 0, sizeof(*p));
@@ -314,9 +332,12 @@ static ssize_t read_pidfile(struct mb_proctab *t, int procfd, int dfd, const cha
         return mb_read_file_at(procfd, path, &t->rd, limit);
 }
 
-static bool gone(ssize_t r)
+/* Did the process go away?  In a captured tree a missing file is just
+ * missing (the tree has what was captured); on the live /proc it means the
+ * process is gone. */
+static bool gone(const struct mb_root *root, ssize_t r)
 {
-        return r == -ENOENT || r == -ESRCH;
+        return r == -ESRCH || (r == -ENOENT && root->live);
 }
 
 int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
@@ -387,7 +408,7 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
 
                 r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "status", 0);
                 if (r < 0 || mb_status_parse(t->rd.data, (size_t)r, p) < 0) {
-                        if (r >= 0 || gone(r))
+                        if (r >= 0 || gone(root, r))
                                 t->n_vanished++; /* empty or half a file: it went away */
                         else
                                 t->n_denied++;
@@ -405,24 +426,12 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                 if ((flags & MB_SCAN_CMDLINE) || (filter && filter->match)) {
                         r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cmdline",
                                          CMDLINE_MAX);
-                        if (gone(r)) {
+                        if (gone(root, r)) {
                                 t->n_vanished++;
                                 goto next_drop;
                         }
-                        if (r > 0) {
-                                char *c = t->rd.data;
-                                size_t n = (size_t)r;
-                                if (n == CMDLINE_MAX)
-                                        p->flags |= MB_P_CMDLINE_TRUNC;
-                                for (size_t i = 0; i < n; i++)
-                                        if (c[i] == '\0' || c[i] == '\n' || c[i] == '\t')
-                                                c[i] = ' ';
-                                while (n > 0 && c[n - 1] == ' ')
-                                        n--;
-                                c[n] = '\0';
-                                if (n > 0)
-                                        p->cmdline = arena_put(t, c, n);
-                        }
+                        if (r > 0)
+                                store_cmdline(t, p, (size_t)r);
                         if (filter && filter->match) {
                                 const char *cl = p->cmdline ? mb_proc_str(t, p->cmdline) : p->name;
                                 if (regexec(filter->match, cl, 0, NULL, 0) != 0) {
@@ -433,7 +442,7 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                 }
                 if (flags & MB_SCAN_STAT) {
                         r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "stat", 0);
-                        if (gone(r)) {
+                        if (gone(root, r)) {
                                 t->n_vanished++;
                                 goto next_drop;
                         }
@@ -487,4 +496,35 @@ int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_pr
         if (r < 0)
                 return (int)r;
         return mb_rollup_parse(t->rd.data, (size_t)r, p);
+}
+
+int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+{
+        struct mb_proc probe;
+        char dir[16];
+        ssize_t r;
+        int dfd;
+
+        if (p->cmdline || (p->flags & MB_P_KTHREAD))
+                return 0;
+        snprintf(dir, sizeof(dir), "%d", p->pid);
+        dfd = openat(root->proc_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        /* Same process?  The directory fd pins it; its start time names it. */
+        if (p->starttime) {
+                memset(&probe, 0, sizeof(probe));
+                r = mb_read_file_at(dfd, "stat", &t->rd, 0);
+                if (r < 0 || mb_stat_parse(t->rd.data, (size_t)r, &probe) < 0 ||
+                    probe.starttime != p->starttime) {
+                        close(dfd);
+                        return -ESRCH;
+                }
+        }
+        r = mb_read_file_at(dfd, "cmdline", &t->rd, CMDLINE_MAX);
+        close(dfd);
+        if (r < 0)
+                return (int)r;
+        store_cmdline(t, p, (size_t)r);
+        return 0;
 }

@@ -101,6 +101,13 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
  */
 int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
 
+/*
+ * Read the command line of one process after a scan (for the rows shown).
+ * When the scan read start times, a process whose start time changed (a
+ * reused PID) is not read: -ESRCH.  0 or -errno.
+ */
+int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
+
 /* Strings of a process; never NULL ("" when absent). */
 const char *mb_proc_str(const struct mb_proctab *t, uint32_t off);
 

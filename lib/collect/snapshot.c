@@ -55,11 +55,11 @@ int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
                 if (what & MB_SNAP_PROCS) {
                         r = -ENOTSUP;
                         s->collector = "proc";
-                        /* The BPF collector covers the status-file fields only, on
-                         * the live host; MEMBUDGET_COLLECTOR=proc turns it off. */
-                        if (root->live &&
-                            !(scan_flags & (MB_SCAN_CMDLINE | MB_SCAN_STAT | MB_SCAN_ROLLUP |
-                                            MB_SCAN_CGROUP | MB_SCAN_GPU)) &&
+                        /* The BPF collector covers the status-file fields and the
+                         * start time (smaps_rollup and GPU memory are read after
+                         * it), on the live host; MEMBUDGET_COLLECTOR=proc turns it
+                         * off.  Command lines and cgroups need /proc. */
+                        if (root->live && !(scan_flags & (MB_SCAN_CMDLINE | MB_SCAN_CGROUP)) &&
                             !(filter && filter->match) && !collector_forced_proc()) {
                                 r = mb_bpf_scan(root, scan_flags, filter, &s->procs);
                                 if (r >= 0)

@@ -79,7 +79,7 @@ json_t *mb_json_proc(const struct mb_proctab *t, const struct mb_proc *p)
         json_object_set_new(o, "user", mb_json_str(mb_user_name(p->uid)));
         json_object_set_new(o, "uid", json_integer(p->uid));
         json_object_set_new(o, "name", mb_json_str(p->name));
-        if (t->flags & MB_SCAN_CMDLINE)
+        if ((t->flags & MB_SCAN_CMDLINE) || p->cmdline)
                 json_object_set_new(o, "cmdline", mb_json_str(mb_proc_cmdline(t, p)));
         else
                 json_object_set_new(o, "cmdline", json_null());

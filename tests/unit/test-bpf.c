@@ -243,6 +243,33 @@ static void test_bpf_filter(void **state)
         mb_root_close(&root);
 }
 
+/* With MB_SCAN_ROLLUP the kept processes also get smaps_rollup's values. */
+static void test_bpf_rollup(void **state)
+{
+        struct mb_root root;
+        struct mb_proctab t;
+        const struct mb_proc *p;
+
+        (void)state;
+        assert_int_equal(mb_root_open(&root, NULL, NULL), 0);
+        mb_proctab_init(&t);
+        if (mb_bpf_scan(&root, MB_SCAN_ROLLUP, NULL, &t) == -ENOTSUP) {
+                mb_proctab_release(&t);
+                mb_root_close(&root);
+                skip_unavailable();
+        }
+        p = find(&t, children[2]); /* 64 MiB, private: PSS = USS = RSS anon */
+        assert_non_null(p);
+        assert_true(p->pss >= (int64_t)60 << 20 && p->pss <= p->rss);
+        assert_true(p->uss >= (int64_t)60 << 20 && p->uss <= p->rss);
+        assert_true(p->swappss != MB_UNKNOWN);
+        for (size_t i = 0; i < t.n; i++)
+                if (t.p[i].flags & MB_P_KTHREAD)
+                        assert_int_equal(t.p[i].pss, MB_UNKNOWN);
+        mb_proctab_release(&t);
+        mb_root_close(&root);
+}
+
 static int count_fds(void)
 {
         DIR *d = opendir("/proc/self/fd");
@@ -281,6 +308,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_bpf_agrees_with_proc),
             cmocka_unit_test(test_bpf_filter),
+            cmocka_unit_test(test_bpf_rollup),
             cmocka_unit_test(test_bpf_repeat),
         };
         return cmocka_run_group_tests(tests, start_children, stop_children);
