@@ -5,7 +5,7 @@
  *
  * Threads: the main thread samples on a timer and handles signals
  * (sigtimedwait: SIGTERM/SIGINT stop, SIGHUP reloads the configuration);
- * libmicrohttpd answers on its own thread pool.  Each sample is rendered
+ * libmicrohttpd answers on its own thread pool (lib/serve/http.c).  Each sample is rendered
  * once (metrics text and snapshot JSON) and published under a mutex;
  * a scrape copies the latest rendering and never touches /proc, so a slow
  * /proc never blocks a scrape.
@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,6 +36,7 @@
 #include "../lib/out/prom.h"
 #include "../lib/serve/guard-act.h"
 #include "../lib/serve/guard.h"
+#include "../lib/serve/http.h"
 #include "../lib/store/history.h"
 #include "cli-diag.h"
 #include "cli.h"
@@ -72,18 +72,6 @@ struct serve_opts {
         bool once;
 };
 
-/* What the HTTP threads read. */
-struct published {
-        pthread_mutex_t lock;
-        char *metrics;
-        size_t metrics_len;
-        char *snapshot;
-        size_t snapshot_len;
-        double mono; /* when the sample was taken */
-        bool ok;
-        double interval;
-};
-
 struct serve {
         struct mb_cli *cli;
         struct serve_opts *o;
@@ -108,7 +96,7 @@ struct serve {
         struct mb_findings leak_findings;
         struct mb_growth growth; /* which kind grows in the target's largest process */
         double next_growth;
-        struct published pub;
+        struct mb_http_pub pub;
         struct mb_buf render;
         double duration;
 };
@@ -222,21 +210,7 @@ static json_t *status_doc(const struct serve *sv)
 static void publish(struct serve *sv, char *metrics, size_t mlen, char *snap, size_t slen, bool ok,
                     double mono)
 {
-        char *old_m, *old_s;
-
-        pthread_mutex_lock(&sv->pub.lock);
-        old_m = sv->pub.metrics;
-        old_s = sv->pub.snapshot;
-        sv->pub.metrics = metrics;
-        sv->pub.metrics_len = mlen;
-        sv->pub.snapshot = snap; /* NULL when the sample failed: /api/snapshot says 503 */
-        sv->pub.snapshot_len = slen;
-        sv->pub.ok = ok;
-        sv->pub.mono = mono;
-        sv->pub.interval = sv->interval;
-        pthread_mutex_unlock(&sv->pub.lock);
-        free(old_m);
-        free(old_s);
+        mb_http_publish(&sv->pub, metrics, mlen, snap, slen, ok, mono, sv->interval);
 }
 
 /* ---- history ---- */
@@ -539,7 +513,8 @@ static int sample(struct serve *sv, struct mb_error *err)
                 in.target = &sv->d.target;
                 sv->d.persisted_swappiness = -1;
                 if (sv->cli->root.live || getenv("MEMBUDGET_ETC_ROOT"))
-                        in.persisted_known = mb_cli_persisted_swappiness(&sv->d.persisted_swappiness) == 0;
+                        in.persisted_known =
+                            mb_cli_persisted_swappiness(&sv->d.persisted_swappiness) == 0;
                 in.persisted_swappiness = sv->d.persisted_swappiness;
                 compute_leaks(sv, t0);
                 if (sv->d.target.configured && t0 >= sv->next_growth) {
@@ -591,102 +566,6 @@ static int sample(struct serve *sv, struct mb_error *err)
         publish(sv, m, sv->render.len, snap, snap ? strlen(snap) : 0, r == 0,
                 r == 0 ? s->mono : t0);
         return r;
-}
-
-/* ---- HTTP ---- */
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *body,
-                             size_t len, bool must_free)
-{
-        struct MHD_Response *resp;
-        enum MHD_Result ret;
-
-        resp = MHD_create_response_from_buffer(
-            len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-        if (!resp) {
-                if (must_free)
-                        free(body);
-                return MHD_NO;
-        }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        ret = MHD_queue_response(c, code, resp);
-        MHD_destroy_response(resp);
-        return ret;
-}
-
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
-                              const char *method, const char *version, const char *upload,
-                              size_t *upload_size, void **state)
-{
-        struct published *pub = cls;
-        static char not_found[] = "not found: try /metrics, /healthz or /api/snapshot\n";
-        static char not_allowed[] = "method not allowed\n";
-        static char unavailable[] = "no sample yet\n";
-        const char *text = "text/plain; charset=utf-8";
-        bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
-        char *body = NULL;
-        size_t len = 0;
-        double now = mb_now_mono();
-
-        (void)version;
-        (void)upload;
-        (void)state;
-        if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
-                *upload_size = 0; /* discard any body */
-                return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, text, not_allowed,
-                             sizeof(not_allowed) - 1, false);
-        }
-        if (!strcmp(url, "/metrics")) {
-                struct mb_buf b = MB_BUF_INIT;
-                int r = 0;
-                pthread_mutex_lock(&pub->lock);
-                if (pub->metrics) {
-                        r = mb_buf_append(&b, pub->metrics, pub->metrics_len);
-                        if (!r)
-                                r = mb_prom_render_age(&b, now - pub->mono);
-                } else {
-                        r = -EAGAIN;
-                }
-                pthread_mutex_unlock(&pub->lock);
-                if (r == -EAGAIN)
-                        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, text, unavailable,
-                                     sizeof(unavailable) - 1, false);
-                if (r < 0) {
-                        mb_buf_release(&b);
-                        return MHD_NO;
-                }
-                return reply(conn, MHD_HTTP_OK, MB_PROM_CONTENT_TYPE, b.data, b.len, true);
-        }
-        if (!strcmp(url, "/healthz")) {
-                unsigned code;
-                pthread_mutex_lock(&pub->lock);
-                double age = now - pub->mono;
-                bool ok = pub->metrics && pub->ok && age < 3 * pub->interval + 30;
-                pthread_mutex_unlock(&pub->lock);
-                code = ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
-                if (asprintf(&body, "%s (last sample %.1f s ago)\n", ok ? "ok" : "unhealthy", age) <
-                    0)
-                        return MHD_NO;
-                return reply(conn, code, text, body, strlen(body), true);
-        }
-        if (!strcmp(url, "/api/snapshot")) {
-                pthread_mutex_lock(&pub->lock);
-                if (pub->snapshot) {
-                        body = malloc(pub->snapshot_len + 1);
-                        if (body) {
-                                memcpy(body, pub->snapshot, pub->snapshot_len);
-                                body[pub->snapshot_len] = '\n';
-                                len = pub->snapshot_len + 1;
-                        }
-                }
-                pthread_mutex_unlock(&pub->lock);
-                if (!body)
-                        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, text, unavailable,
-                                     sizeof(unavailable) - 1, false);
-                return reply(conn, MHD_HTTP_OK, "application/json", body, len, true);
-        }
-        return reply(conn, MHD_HTTP_NOT_FOUND, text, not_found, sizeof(not_found) - 1, false);
 }
 
 /* ---- configuration ---- */
@@ -823,17 +702,13 @@ static double deadline_wait(double until)
 
 static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
 {
-        struct MHD_Daemon *daemon;
-        const union MHD_DaemonInfo *info;
+        struct mb_http *http;
         sigset_t set;
-        unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
         double next, now;
         uint16_t port;
         bool stop = false, failing = false;
         int code = MB_EXIT_OK;
 
-        if (v6)
-                flags |= MHD_USE_IPv6;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
@@ -842,22 +717,14 @@ static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        port = ss->ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)ss)->sin6_port)
-                                         : ntohs(((struct sockaddr_in *)ss)->sin_port);
-        daemon = MHD_start_daemon(
-            flags, port, NULL, NULL, handle, &sv->pub, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)32768, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
-        if (!daemon) {
+        http = mb_http_start((const struct sockaddr *)ss, &sv->pub, MB_HTTP_ERROR_LOG);
+        if (!http) {
                 code = mb_runtime_error(sv->cli, "cannot listen on %s: %s",
                                         sv->o->listen ? sv->o->listen : sv->d.cfg->serve_listen,
                                         strerror(errno));
                 goto out;
         }
-        info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-        if (info)
-                port = info->port;
+        port = mb_http_port(http);
         {
                 char host[INET6_ADDRSTRLEN] = "?";
                 if (ss->ss_family == AF_INET6)
@@ -914,7 +781,7 @@ static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
                         reload(sv);
                 }
         }
-        MHD_stop_daemon(daemon);
+        mb_http_stop(http);
 out:
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
         return code;
@@ -968,8 +835,7 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
                 sv->interval = 0.1;
         mb_guard_init(&sv->guard);
         mb_guard_kill_init(&sv->kill);
-        pthread_mutex_init(&sv->pub.lock, NULL);
-        sv->pub.interval = sv->interval;
+        mb_http_pub_init(&sv->pub, sv->interval);
         sv->live_proc_fd = -1;
         if (compile_regexes(cfg, &sv->d.re, &sv->d.have_re, &sv->kill_re, &sv->have_kill_re) < 0) {
                 code = mb_usage_error(cli, "invalid regex in target.match or guard.kill_match");
@@ -997,10 +863,8 @@ out:
         mb_findings_release(&sv->leak_findings);
         mb_growth_release(&sv->growth);
         mb_gpu_shutdown();
-        free(sv->pub.metrics);
-        free(sv->pub.snapshot);
         mb_buf_release(&sv->render);
-        pthread_mutex_destroy(&sv->pub.lock);
+        mb_http_pub_release(&sv->pub);
         free(sv);
         return code;
 }

@@ -285,7 +285,7 @@ int mb_drm_fdinfo_parse(const char *buf, size_t len, struct mb_drm_client *ret)
                         }
                 }
         next:
-                s = le + 1;
+                s = nl ? nl + 1 : end;
         }
         if (!ret->driver[0])
                 return -EINVAL;
@@ -295,11 +295,12 @@ int mb_drm_fdinfo_parse(const char *buf, size_t len, struct mb_drm_client *ret)
                         val = reg[i].v[k];
                 if (val == MB_UNKNOWN)
                         continue;
+                /* val >= 0: sums saturate instead of overflowing */
                 if (region_local(reg[i].name)) {
-                        ret->local += val;
+                        ret->local = val > INT64_MAX - ret->local ? INT64_MAX : ret->local + val;
                         ret->have_local = true;
                 } else if (strcmp(reg[i].name, "cpu") != 0) {
-                        ret->other += val;
+                        ret->other = val > INT64_MAX - ret->other ? INT64_MAX : ret->other + val;
                 }
         }
         return 0;
@@ -362,7 +363,8 @@ static void charge(struct walk *w, int pid, int gpu, int64_t bytes)
 
         for (size_t k = w->first; k < g->nprocs; k++) {
                 if (g->procs[k].pid == pid && g->procs[k].gpu == gpu) {
-                        g->procs[k].bytes += bytes;
+                        int64_t *b = &g->procs[k].bytes; /* saturating, like the parser */
+                        *b = bytes > INT64_MAX - *b ? INT64_MAX : *b + bytes;
                         return;
                 }
         }

@@ -263,7 +263,7 @@ void mb_cgroup_parse(struct mb_proctab *t, const char *buf, size_t len, struct m
                                         mem = true;
                                 q = comma ? comma + 1 : c2;
                         }
-                        if (clen == 0 && s[0] == '0')
+                        if (clen == 0 && c1 - s == 1 && s[0] == '0')
                                 p->cg_v2 = arena_put(t, path, plen);
                         else if (mem)
                                 p->cg_mem = arena_put(t, path, plen);

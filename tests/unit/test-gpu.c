@@ -114,6 +114,29 @@ static void parse_not_drm(void **state)
         assert_int_equal(c.other, 0);
 }
 
+/* Found by tests/fuzz/fuzz-fdinfo.c: two device-local regions whose sum
+ * overflowed int64_t (UBSan: signed integer overflow).  The sum saturates. */
+static void parse_sum_saturates(void **state)
+{
+        static const char s[] = "drm-driver: \tamdgpu \r\n"
+                                "drm-client-id: 18446744073709551615\n"
+                                "drm-memory-vdrm-driver: \tamdgpu \r\n"
+                                "drm-client-id: 18446744073709551615\n"
+                                "drm-memory-vram: \t9223372036854775807\n"
+                                "drmG-memory-\xf8\xff\xff\xffgtt:  0al0: 1 kratal-gtt:\t4 MiB\n"
+                                "drm-residend-gtt: 4\tMiB\n"
+                                "drm-total-vram0:\t2 GiB\n"
+                                "drm-resident-vram0:\t153ident-vram:PloVal0: 1 kB";
+        struct mb_drm_client c;
+
+        (void)state;
+        assert_int_equal(mb_drm_fdinfo_parse(s, sizeof(s) - 1, &c), 0);
+        assert_string_equal(c.driver, "amdgpu");
+        assert_true(c.have_local);
+        assert_true(c.local == INT64_MAX);
+        assert_int_equal(c.other, 0);
+}
+
 /* ---- sysfs and fdinfo through the gpu-amd fixture ---- */
 
 static void open_fixture(struct mb_root *root)
@@ -491,11 +514,12 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(parse_legacy_amdgpu), cmocka_unit_test(parse_resident_wins),
             cmocka_unit_test(parse_units),         cmocka_unit_test(parse_integrated),
-            cmocka_unit_test(parse_not_drm),       cmocka_unit_test(sysfs_devices),
-            cmocka_unit_test(fdinfo_clients),      cmocka_unit_test(nvml_no_library),
-            cmocka_unit_test(nvml_init_failure),   cmocka_unit_test(nvml_two_devices),
-            cmocka_unit_test(nvml_device_failing), cmocka_unit_test(nvml_many_processes),
-            cmocka_unit_test(nvml_not_available),  cmocka_unit_test(nvml_v1_only),
+            cmocka_unit_test(parse_not_drm),       cmocka_unit_test(parse_sum_saturates),
+            cmocka_unit_test(sysfs_devices),       cmocka_unit_test(fdinfo_clients),
+            cmocka_unit_test(nvml_no_library),     cmocka_unit_test(nvml_init_failure),
+            cmocka_unit_test(nvml_two_devices),    cmocka_unit_test(nvml_device_failing),
+            cmocka_unit_test(nvml_many_processes), cmocka_unit_test(nvml_not_available),
+            cmocka_unit_test(nvml_v1_only),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
