@@ -375,11 +375,11 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
         if (cli->debug && strcmp(s.collector, "bpf")) {
-                const char *why = getenv("MEMBUDGET_COLLECTOR")   ? "MEMBUDGET_COLLECTOR is set"
-                                  : !cli->root.live               ? "a captured --proc-root"
+                const char *why = getenv("MEMBUDGET_COLLECTOR") ? "MEMBUDGET_COLLECTOR is set"
+                                  : !cli->root.live             ? "a captured --proc-root"
                                   : (scan & (MB_SCAN_CMDLINE | MB_SCAN_CGROUP)) || o.has_match
-                                          ? "command lines and cgroups come from /proc"
-                                          : mb_bpf_unavailable_reason();
+                                      ? "command lines and cgroups come from /proc"
+                                      : mb_bpf_unavailable_reason();
                 mb_debug(cli, "collector: %s (not bpf: %s)", s.collector, why);
         } else {
                 mb_debug(cli, "collector: %s", s.collector);

@@ -24,18 +24,12 @@ static bool file_exists(const char *dir, const char *file)
 static bool controllers_have_memory(const char *dir)
 {
         char p[1100], buf[512];
-        int fd;
         ssize_t n;
 
         snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
+        n = mb_read_small_at(AT_FDCWD, p, buf, sizeof(buf));
         if (n <= 0)
                 return false;
-        buf[n] = '\0';
         for (char *sv, *s = strtok_r(buf, " \n", &sv); s; s = strtok_r(NULL, " \n", &sv))
                 if (!strcmp(s, "memory"))
                         return true;
@@ -285,21 +279,7 @@ int mb_cgroup_of(const struct mb_cgroup_fs *fs, const char *proc_root, int pid, 
 
 int mb_cgroup_write(const char *path, const char *value)
 {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        size_t len = strlen(value);
-        ssize_t n;
-
-        if (fd < 0)
-                return -errno;
-        n = write(fd, value, len);
-        if (n < 0 || (size_t)n != len) {
-                int e = n < 0 ? errno : EIO;
-                close(fd);
-                return -e;
-        }
-        if (close(fd) < 0)
-                return -errno;
-        return 0;
+        return mb_write_value(path, value, true);
 }
 
 /* v2: make sure the memory controller is on in dir's cgroup.subtree_control. */

@@ -291,19 +291,5 @@ int mb_drop_caches_plan(const char *drop_path, struct mb_plan *plan)
 
 int mb_sysctl_write(const char *path, const char *value)
 {
-        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-        size_t len = strlen(value);
-        ssize_t n;
-
-        if (fd < 0)
-                return -errno;
-        n = write(fd, value, len);
-        if (n < 0 || (size_t)n != len) {
-                int e = n < 0 ? errno : EIO;
-                close(fd);
-                return -e;
-        }
-        if (close(fd) < 0)
-                return -errno;
-        return 0;
+        return mb_write_value(path, value, false);
 }

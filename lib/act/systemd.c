@@ -75,18 +75,12 @@ void mb_dropin_text(const struct mb_cg_limits *lim, char *buf, size_t len)
 bool mb_systemd_is_pid1(const char *proc_root)
 {
         char p[1100], buf[32];
-        int fd;
         ssize_t n;
 
         snprintf(p, sizeof(p), "%s/1/comm", proc_root ? proc_root : "/proc");
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
+        n = mb_read_small_at(AT_FDCWD, p, buf, sizeof(buf));
         if (n <= 0)
                 return false;
-        buf[n] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
         return strcmp(buf, "systemd") == 0;
 }

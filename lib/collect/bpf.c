@@ -195,21 +195,6 @@ static int64_t pages(int64_t count, long page)
         return count > 0 ? count * page : 0;
 }
 
-static bool filter_ok(const struct mb_scan_filter *f, const struct mb_proc *p)
-{
-        if (!f)
-                return true;
-        if (f->skip_kthreads && (p->flags & MB_P_KTHREAD))
-                return false;
-        if (f->has_uid && p->uid != f->uid)
-                return false;
-        if (f->min_rss > 0 && (p->rss == MB_UNKNOWN || p->rss < f->min_rss))
-                return false;
-        if (f->min_swap > 0 && (p->swap == MB_UNKNOWN || p->swap < f->min_swap))
-                return false;
-        return true;
-}
-
 static void proc_reset(struct mb_proc *p, int pid)
 {
         memset(p, 0, sizeof(*p));
@@ -262,7 +247,7 @@ static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
                 if (p->hwm < p->rss)
                         p->hwm = p->rss; /* VmHWM is max(hiwater_rss, rss) */
         }
-        if (!filter_ok(filter, p)) {
+        if (!mb_scan_filter_accepts(filter, p)) {
                 t->n_filtered++;
                 return 0;
         }
@@ -303,7 +288,7 @@ static int take_init_from_proc(struct mb_root *root, struct mb_proctab *t,
                 t->n_kthreads++;
         if (p->flags & MB_P_ZOMBIE)
                 t->n_zombies++;
-        if (!filter_ok(filter, p)) {
+        if (!mb_scan_filter_accepts(filter, p)) {
                 t->n_filtered++;
                 return 0;
         }

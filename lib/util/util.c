@@ -330,3 +330,23 @@ size_t mb_strlcpy(char *dst, const char *src, size_t size)
         }
         return n;
 }
+
+int mb_write_value(const char *path, const char *value, bool create)
+{
+        int fd =
+            open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, value, len);
+        if (n < 0 || (size_t)n != len) {
+                int e = n < 0 ? errno : EIO;
+                close(fd);
+                return -e;
+        }
+        if (close(fd) < 0)
+                return -errno;
+        return 0;
+}

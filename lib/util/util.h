@@ -79,6 +79,13 @@ int mb_parse_i64(const char **p, const char *end, int64_t *ret);
  * interrupted write leaves the old file.  Returns 0 or -errno. */
 int mb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * Write a value to a kernel file (/proc/sys, cgroup) in one write(), never
+ * through a link; with `create`, a missing file is created (captured trees in
+ * tests).  The kernel's answer (EINVAL, EBUSY...) comes back as -errno.
+ */
+int mb_write_value(const char *path, const char *value, bool create);
+
 /* Create a directory and its parents with `mode`; 0 or -errno. */
 int mb_mkdir_p(const char *path, mode_t mode);
 
