@@ -3,9 +3,11 @@
  *
  * Adding a subcommand:
  *   1. write src/cmd-NAME.c with  int cmd_NAME(int argc, char **argv, struct mb_cli *cli);
- *      it parses its own options (getopt_long, after mb_getopt_reset()),
- *      calls the library, renders, and returns an exit code (never exit());
- *   2. add its row (name, function, synopsis, help) to commands[] in main.c;
+ *      and  const char cmd_NAME_help[];  it parses its own options
+ *      (getopt_long, after mb_getopt_reset()), calls the library, renders,
+ *      and returns an exit code (never exit());
+ *   2. declare both below and add its row (name, function, summary, help) to
+ *      commands[] in main.c;
  *   3. document it in man/membudget.1 and README.md;
  *   4. add tests/cli/NAME.cases (arguments -> exit code, output).
  */
@@ -88,6 +90,9 @@ int mb_opt_uint(struct mb_cli *cli, const char *opt, const char *val, long max, 
 int mb_opt_double(struct mb_cli *cli, const char *opt, const char *val, double min, double max,
                   double *ret);
 int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re);
+
+/* `config plan` (src/cmd-config-plan.c), a verb of cmd_config. */
+int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli);
 
 /* Subcommands (one file each) and their help texts. */
 int cmd_status(int argc, char **argv, struct mb_cli *cli);

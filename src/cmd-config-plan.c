@@ -14,8 +14,6 @@
 
 #define MIB (1024ll * 1024ll)
 
-int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli);
-
 int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
 {
         struct mb_diag_req req = {.rates = false};

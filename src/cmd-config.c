@@ -30,18 +30,6 @@ const char cmd_config_help[] =
     "           from measured per-worker memory\n";
 
 /*
- * `config plan` lives in its own file; this weak definition stands in
- * until it is linked.
- */
-__attribute__((weak)) int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli);
-__attribute__((weak)) int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
-{
-        (void)argc;
-        (void)argv;
-        return mb_runtime_error(cli, "config plan: not implemented in this build");
-}
-
-/*
  * The verb's arguments: at most one FILE and the one flag the verb knows
  * (--strict or --force), in any order; "--" ends the options.
  */
@@ -249,7 +237,7 @@ static const struct {
 } verbs[] = {
     {"check", config_check},
     {"init", config_init},
-    {"plan", NULL}, /* mb_cmd_config_plan, resolved at run time (weak) */
+    {"plan", mb_cmd_config_plan}, /* src/cmd-config-plan.c */
 };
 
 int cmd_config(int argc, char **argv, struct mb_cli *cli)
@@ -259,8 +247,6 @@ int cmd_config(int argc, char **argv, struct mb_cli *cli)
         for (size_t i = 0; i < MB_ARRAY_SIZE(verbs); i++) {
                 if (strcmp(argv[1], verbs[i].name))
                         continue;
-                if (!verbs[i].fn)
-                        return mb_cmd_config_plan(argc - 1, argv + 1, cli);
                 return verbs[i].fn(argc - 1, argv + 1, cli);
         }
         return mb_usage_error(cli, "unknown verb '%s' (expected check, init or plan)", argv[1]);
