@@ -29,7 +29,7 @@ const char cmd_check_help[] =
 struct check_item {
         const char *item;
         bool done;
-        char detail[256];
+        char detail[1600];
         char how[256];
 };
 
