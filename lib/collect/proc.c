@@ -324,12 +324,16 @@ static ssize_t read_pidfile(struct mb_proctab *t, int procfd, int dfd, const cha
         char path[64];
         size_t nlen = strlen(name);
 
-        if (dfd >= 0)
-                return mb_read_file_at(dfd, name, &t->rd, limit);
-        memcpy(path, pidstr, pidlen);
-        path[pidlen] = '/';
-        memcpy(path + pidlen + 1, name, nlen + 1);
-        return mb_read_file_at(procfd, path, &t->rd, limit);
+        if (dfd < 0) {
+                memcpy(path, pidstr, pidlen);
+                path[pidlen] = '/';
+                memcpy(path + pidlen + 1, name, nlen + 1);
+                dfd = procfd;
+                name = path;
+        }
+        /* limit 0: a seq_file (status, stat, smaps_rollup, cgroup), whole in one read */
+        return limit ? mb_read_file_at(dfd, name, &t->rd, limit)
+                     : mb_read_seqfile_at(dfd, name, &t->rd);
 }
 
 /* Did the process go away?  In a captured tree a missing file is just
@@ -485,7 +489,7 @@ int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_pr
         if (p->pss != MB_UNKNOWN)
                 return 0;
         snprintf(path, sizeof(path), "%d/smaps_rollup", p->pid);
-        r = mb_read_file_at(root->proc_fd, path, &t->rd, 0);
+        r = mb_read_seqfile_at(root->proc_fd, path, &t->rd);
         if (r == -EACCES || r == -EPERM) {
                 if (!(p->flags & MB_P_PSS_DENIED)) {
                         p->flags |= MB_P_PSS_DENIED;

@@ -101,7 +101,8 @@ void mb_buf_release(struct mb_buf *b)
         b->len = b->cap = 0;
 }
 
-static ssize_t read_fd_into(int fd, struct mb_buf *b, size_t limit, bool use_pread)
+static ssize_t read_fd_into(int fd, struct mb_buf *b, size_t limit, bool use_pread,
+                            bool short_is_eof)
 {
         off_t off = 0;
 
@@ -133,6 +134,8 @@ static ssize_t read_fd_into(int fd, struct mb_buf *b, size_t limit, bool use_pre
                         break;
                 b->len += (size_t)n;
                 off += n;
+                if (short_is_eof && (size_t)n < room)
+                        break; /* the whole text came in one read: no read() for EOF */
         }
         if (b->data)
                 b->data[b->len] = '\0';
@@ -146,7 +149,19 @@ ssize_t mb_read_file_at(int dirfd, const char *path, struct mb_buf *b, size_t li
 
         if (fd < 0)
                 return -errno;
-        r = read_fd_into(fd, b, limit, false);
+        r = read_fd_into(fd, b, limit, false, false);
+        close(fd);
+        return r;
+}
+
+ssize_t mb_read_seqfile_at(int dirfd, const char *path, struct mb_buf *b)
+{
+        int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t r;
+
+        if (fd < 0)
+                return -errno;
+        r = read_fd_into(fd, b, 0, false, true);
         close(fd);
         return r;
 }
@@ -178,7 +193,7 @@ ssize_t mb_read_small_at(int dirfd, const char *path, char *buf, size_t cap)
 
 ssize_t mb_pread_all(int fd, struct mb_buf *b)
 {
-        return read_fd_into(fd, b, 0, true);
+        return read_fd_into(fd, b, 0, true, false);
 }
 
 int mb_parse_u64(const char **p, const char *end, uint64_t *ret)

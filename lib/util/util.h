@@ -59,6 +59,13 @@ void mb_buf_release(struct mb_buf *b);
  */
 ssize_t mb_read_file_at(int dirfd, const char *path, struct mb_buf *b, size_t limit);
 
+/*
+ * The same for /proc files that seq_file writes in one go (status, stat,
+ * smaps_rollup, cgroup): a read that does not fill the buffer is the end,
+ * so no second read() is made to see EOF.  Not for cmdline or environ.
+ */
+ssize_t mb_read_seqfile_at(int dirfd, const char *path, struct mb_buf *b);
+
 /* Read into a caller buffer of size cap (one NUL reserved).  Length or -errno. */
 ssize_t mb_read_small_at(int dirfd, const char *path, char *buf, size_t cap);
 
