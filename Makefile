@@ -15,7 +15,9 @@ endif
 ALL_CFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
              -DMB_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null) \
              $(CFLAGS) -MMD -MP
-LIBS     := $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null || echo -ljansson -lsqlite3 -lmicrohttpd -lncursesw) -ldl -lm -lpthread
+# libmicrohttpd is loaded by serve at run time (lib/serve/http.c): headers only.
+LIBS     := $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS_PC)) 2>/dev/null \
+              || echo -ljansson -lsqlite3 -lncursesw) -ldl -lm -lpthread
 
 BUILD    ?= build
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))

@@ -718,7 +718,10 @@ static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
         signal(SIGPIPE, SIG_IGN);
 
         http = mb_http_start((const struct sockaddr *)ss, &sv->pub, MB_HTTP_ERROR_LOG);
-        if (!http) {
+        if (!http && (errno == ELIBACC || errno == ELIBBAD)) {
+                code = mb_runtime_error(sv->cli, "cannot load %s (Debian package libmicrohttpd12)",
+                                        mb_http_library());
+        } else if (!http) {
                 code = mb_runtime_error(sv->cli, "cannot listen on %s: %s",
                                         sv->o->listen ? sv->o->listen : sv->d.cfg->serve_listen,
                                         strerror(errno));

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "http.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -25,6 +26,59 @@ struct mb_http {
         struct MHD_Daemon *daemon;
         uint16_t port;
 };
+
+/*
+ * libmicrohttpd is loaded when serve starts, not linked: it pulls in gnutls
+ * and eight more libraries that every one-shot command would otherwise load
+ * at start (about 1.5 ms each run).  The declarations come from
+ * <microhttpd.h>; only the addresses are looked up.
+ */
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+static struct {
+        void *lib;
+        __typeof__(MHD_start_daemon) *start_daemon;
+        __typeof__(MHD_stop_daemon) *stop_daemon;
+        __typeof__(MHD_get_daemon_info) *get_daemon_info;
+        __typeof__(MHD_add_connection) *add_connection;
+        __typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+        __typeof__(MHD_add_response_header) *add_response_header;
+        __typeof__(MHD_queue_response) *queue_response;
+        __typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+static int mhd_load(void)
+{
+        void *lib;
+
+        if (mhd.lib)
+                return 0;
+        lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (!lib)
+                return -ELIBACC;
+#define SYM(f)                                                                                     \
+        if (!(*(void **)&mhd.f = dlsym(lib, "MHD_" #f)))                                           \
+        goto fail
+        SYM(start_daemon);
+        SYM(stop_daemon);
+        SYM(get_daemon_info);
+        SYM(add_connection);
+        SYM(create_response_from_buffer);
+        SYM(add_response_header);
+        SYM(queue_response);
+        SYM(destroy_response);
+#undef SYM
+        mhd.lib = lib;
+        return 0;
+fail:
+        dlclose(lib);
+        return -ELIBBAD;
+}
+
+const char *mb_http_library(void)
+{
+        return MHD_SONAME;
+}
 
 void mb_http_pub_init(struct mb_http_pub *pub, double interval)
 {
@@ -67,18 +121,18 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
         struct MHD_Response *resp;
         enum MHD_Result ret;
 
-        resp = MHD_create_response_from_buffer(
+        resp = mhd.create_response_from_buffer(
             len, body, must_free ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
         if (!resp) {
                 if (must_free)
                         free(body);
                 return MHD_NO;
         }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-        ret = MHD_queue_response(c, code, resp);
-        MHD_destroy_response(resp);
+                mhd.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        ret = mhd.queue_response(c, code, resp);
+        mhd.destroy_response(resp);
         return ret;
 }
 
@@ -168,6 +222,10 @@ struct mb_http *mb_http_start(const struct sockaddr *addr, struct mb_http_pub *p
                 errno = EAFNOSUPPORT;
                 return NULL;
         }
+        if ((e = mhd_load()) < 0) {
+                errno = -e;
+                return NULL;
+        }
         h = calloc(1, sizeof(*h));
         if (!h)
                 return NULL;
@@ -177,7 +235,7 @@ struct mb_http *mb_http_start(const struct sockaddr *addr, struct mb_http_pub *p
                 /* MHD_add_connection only; no thread pool without a listen socket. */
                 mf |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
                 h->daemon =
-                    MHD_start_daemon(mf, 0, NULL, NULL, handle, pub, MHD_OPTION_CONNECTION_LIMIT,
+                    mhd.start_daemon(mf, 0, NULL, NULL, handle, pub, MHD_OPTION_CONNECTION_LIMIT,
                                      (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
                                      (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                      (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
@@ -188,7 +246,7 @@ struct mb_http *mb_http_start(const struct sockaddr *addr, struct mb_http_pub *p
                 } else {
                         port = ntohs(((const struct sockaddr_in *)(const void *)addr)->sin_port);
                 }
-                h->daemon = MHD_start_daemon(
+                h->daemon = mhd.start_daemon(
                     mf, port, NULL, NULL, handle, pub, MHD_OPTION_SOCK_ADDR,
                     (struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
@@ -203,7 +261,7 @@ struct mb_http *mb_http_start(const struct sockaddr *addr, struct mb_http_pub *p
                 return NULL;
         }
         if (addr) {
-                info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+                info = mhd.get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
                 if (info)
                         port = info->port;
         }
@@ -222,7 +280,7 @@ int mb_http_add_connection(struct mb_http *h, int fd)
 
         memset(&un, 0, sizeof(un));
         un.sun_family = AF_UNIX;
-        if (MHD_add_connection(h->daemon, fd, (const struct sockaddr *)&un, sizeof(un)) != MHD_YES)
+        if (mhd.add_connection(h->daemon, fd, (const struct sockaddr *)&un, sizeof(un)) != MHD_YES)
                 return errno ? -errno : -EIO;
         return 0;
 }
@@ -231,6 +289,6 @@ void mb_http_stop(struct mb_http *h)
 {
         if (!h)
                 return;
-        MHD_stop_daemon(h->daemon);
+        mhd.stop_daemon(h->daemon);
         free(h);
 }

@@ -74,4 +74,7 @@ int mb_http_add_connection(struct mb_http *h, int fd);
 /* Stop the threads and close every connection; accepts NULL. */
 void mb_http_stop(struct mb_http *h);
 
+/* The libmicrohttpd soname loaded at start (for messages). */
+const char *mb_http_library(void);
+
 #endif
