@@ -40,7 +40,7 @@ DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps python3 jq tmux strac
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 DEB_BENCH := hyperfine atop smem smemstat time
 
-.PHONY: all deps run test test-nonroot unit cli live asan install uninstall clean format check-format bench
+.PHONY: all deps run test test-nonroot bench-quick unit cli live asan install uninstall clean format check-format bench
 
 all: $(BIN)
 
@@ -115,6 +115,12 @@ bench: deps
 	@$(MAKE) --no-print-directory deps DEB_LIST="$(DEB_BENCH)"
 	@$(MAKE) --no-print-directory all
 	bench/run.sh
+
+# The benchmark with a small N, to prove the script works (CI).
+bench-quick: deps
+	@$(MAKE) --no-print-directory deps DEB_LIST="$(DEB_BENCH)"
+	@$(MAKE) --no-print-directory all
+	BENCH_N=50 bench/run.sh --quick
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
