@@ -224,18 +224,14 @@ int mb_cgroup_of(const struct mb_cgroup_fs *fs, const char *proc_root, int pid, 
         struct mb_buf b = MB_BUF_INIT;
         char path[256];
         const char *p, *end;
-        int fd, r = -ENOENT;
+        ssize_t n;
+        int r = -ENOENT;
 
         snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root ? proc_root : "/proc", pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (mb_pread_all(fd, &b) < 0) {
-                close(fd);
+        if ((n = mb_read_file_at(AT_FDCWD, path, &b, 0)) < 0) {
                 mb_buf_release(&b);
-                return -EIO;
+                return (int)n;
         }
-        close(fd);
         p = b.data ? b.data : "";
         end = p + b.len;
         while (p < end) {
@@ -384,18 +380,14 @@ int mb_cgroup_read_key(const char *dir, const char *file, const char *key, int64
         char p[1200];
         const char *s, *end;
         size_t kl = strlen(key);
-        int fd, r = -ENOENT;
+        ssize_t n;
+        int r = -ENOENT;
 
         snprintf(p, sizeof(p), "%s/%s", dir, file);
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (mb_pread_all(fd, &b) < 0) {
-                close(fd);
+        if ((n = mb_read_file_at(AT_FDCWD, p, &b, 0)) < 0) {
                 mb_buf_release(&b);
-                return -EIO;
+                return (int)n;
         }
-        close(fd);
         s = b.data ? b.data : "";
         end = s + b.len;
         while (s < end) {
