@@ -227,17 +227,11 @@ int mb_journal_read_buffer(const char *buf, size_t len, struct mb_journal_entrie
                         mb_journal_entries_release(ret);
                         return -EINVAL;
                 }
-                if (ret->n == ret->cap) {
-                        size_t cap = ret->cap ? ret->cap * 2 : 16;
-                        struct mb_journal_entry *n = realloc(ret->e, cap * sizeof(*n));
-                        if (!n) {
-                                free(e.change.current);
-                                free(e.change.new_value);
-                                mb_journal_entries_release(ret);
-                                return -ENOMEM;
-                        }
-                        ret->e = n;
-                        ret->cap = cap;
+                if (MB_GROW(ret->e, ret->n, ret->cap, 16) < 0) {
+                        free(e.change.current);
+                        free(e.change.new_value);
+                        mb_journal_entries_release(ret);
+                        return -ENOMEM;
                 }
                 ret->e[ret->n++] = e;
         }

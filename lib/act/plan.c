@@ -51,14 +51,8 @@ struct mb_change *mb_plan_add(struct mb_plan *p, enum mb_action action, const ch
 {
         struct mb_change *c;
 
-        if (p->n == p->cap) {
-                size_t cap = p->cap ? p->cap * 2 : 8;
-                struct mb_change *n = realloc(p->c, cap * sizeof(*n));
-                if (!n)
-                        return NULL;
-                p->c = n;
-                p->cap = cap;
-        }
+        if (MB_GROW(p->c, p->n, p->cap, 8) < 0)
+                return NULL;
         c = &p->c[p->n];
         memset(c, 0, sizeof(*c));
         c->action = action;

@@ -95,14 +95,8 @@ int mb_sysctl_src_add(struct mb_sysctl_srcs *s, enum mb_sysctl_dir dir, const ch
 {
         struct mb_sysctl_src *x;
 
-        if (s->n == s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 16;
-                struct mb_sysctl_src *n = realloc(s->s, cap * sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                s->s = n;
-                s->cap = cap;
-        }
+        if (MB_GROW(s->s, s->n, s->cap, 16) < 0)
+                return -ENOMEM;
         x = &s->s[s->n++];
         memset(x, 0, sizeof(*x));
         x->dir = dir;

@@ -16,14 +16,8 @@ struct mb_finding *mb_findings_add(struct mb_findings *fs, const char *id, enum 
 {
         struct mb_finding *f;
 
-        if (fs->n == fs->cap) {
-                size_t nc = fs->cap ? fs->cap * 2 : 16;
-                struct mb_finding *nf = realloc(fs->f, nc * sizeof(*nf));
-                if (!nf)
-                        return NULL;
-                fs->f = nf;
-                fs->cap = nc;
-        }
+        if (MB_GROW(fs->f, fs->n, fs->cap, 16) < 0)
+                return NULL;
         f = &fs->f[fs->n++];
         memset(f, 0, sizeof(*f));
         mb_strlcpy(f->id, id, sizeof(f->id));

@@ -195,15 +195,6 @@ static int64_t pages(int64_t count, long page)
         return count > 0 ? count * page : 0;
 }
 
-static void proc_reset(struct mb_proc *p, int pid)
-{
-        memset(p, 0, sizeof(*p));
-        p->pid = pid;
-        p->vsz = p->rss = p->hwm = p->rss_anon = p->rss_file = p->rss_shmem = p->swap = MB_UNKNOWN;
-        p->pss = p->uss = p->swappss = p->rollup_swap = p->anon_huge = MB_UNKNOWN;
-        p->gpu = MB_UNKNOWN;
-}
-
 /* One record into the table (or counted as filtered).  0 or -ENOMEM. */
 static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
                 const struct mb_scan_filter *filter, long page, long ns_per_tick)
@@ -211,16 +202,9 @@ static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
         struct mb_proc *p;
 
         t->n_seen++;
-        if (t->n == t->cap) {
-                size_t nc = t->cap ? t->cap * 2 : 512;
-                struct mb_proc *np = realloc(t->p, nc * sizeof(*np));
-                if (!np)
-                        return -ENOMEM;
-                t->p = np;
-                t->cap = nc;
-        }
-        p = &t->p[t->n];
-        proc_reset(p, r->tgid);
+        p = mb_proctab_slot(t, r->tgid);
+        if (!p)
+                return -ENOMEM;
         p->ppid = r->ppid;
         p->uid = r->uid;
         p->threads = r->nr_threads;
@@ -270,16 +254,9 @@ static int take_init_from_proc(struct mb_root *root, struct mb_proctab *t,
         if (n <= 0)
                 return 0; /* no init in this view: nothing to add */
         t->n_seen++;
-        if (t->n == t->cap) {
-                size_t nc = t->cap ? t->cap * 2 : 512;
-                struct mb_proc *np = realloc(t->p, nc * sizeof(*np));
-                if (!np)
-                        return -ENOMEM;
-                t->p = np;
-                t->cap = nc;
-        }
-        p = &t->p[t->n];
-        proc_reset(p, 1);
+        p = mb_proctab_slot(t, 1);
+        if (!p)
+                return -ENOMEM;
         if (mb_status_parse(t->rd.data, (size_t)n, p) < 0) {
                 t->n_vanished++;
                 return 0;

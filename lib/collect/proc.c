@@ -316,6 +316,17 @@ static void proc_reset(struct mb_proc *p, int pid)
         p->gpu = MB_UNKNOWN;
 }
 
+struct mb_proc *mb_proctab_slot(struct mb_proctab *t, int pid)
+{
+        struct mb_proc *p;
+
+        if (MB_GROW(t->p, t->n, t->cap, 512) < 0)
+                return NULL;
+        p = &t->p[t->n];
+        proc_reset(p, pid);
+        return p;
+}
+
 /* Read one file of a process: relative to dfd with `name`, or relative to
  * the proc root with "PID/name" when dfd < 0. */
 static ssize_t read_pidfile(struct mb_proctab *t, int procfd, int dfd, const char *pidstr,
@@ -386,18 +397,11 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                         continue;
                 t->n_seen++;
 
-                if (t->n == t->cap) {
-                        size_t nc = t->cap ? t->cap * 2 : 512;
-                        struct mb_proc *np = realloc(t->p, nc * sizeof(*np));
-                        if (!np) {
-                                closedir(d);
-                                return -ENOMEM;
-                        }
-                        t->p = np;
-                        t->cap = nc;
+                p = mb_proctab_slot(t, pid);
+                if (!p) {
+                        closedir(d);
+                        return -ENOMEM;
                 }
-                p = &t->p[t->n];
-                proc_reset(p, pid);
 
                 if (need_dirfd) {
                         dfd = openat(root->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

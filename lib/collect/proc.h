@@ -108,6 +108,13 @@ int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_pr
  */
 int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
 
+/*
+ * A reset process (pid set, every size MB_UNKNOWN) in the slot after the
+ * last; it counts only once t->n is incremented.  NULL when out of memory.
+ * For collectors that fill the table themselves (the BPF one).
+ */
+struct mb_proc *mb_proctab_slot(struct mb_proctab *t, int pid);
+
 /* Strings of a process; never NULL ("" when absent). */
 const char *mb_proc_str(const struct mb_proctab *t, uint32_t off);
 

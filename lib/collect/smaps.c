@@ -176,14 +176,8 @@ static int add_mapping(struct mb_smaps *s, const struct mb_mapping *m, const cha
                 s->skipping = true;
                 return 0;
         }
-        if (s->n == s->cap) {
-                size_t nc = s->cap ? s->cap * 2 : 256;
-                struct mb_mapping *nm = realloc(s->m, nc * sizeof(*nm));
-                if (!nm)
-                        return -ENOMEM;
-                s->m = nm;
-                s->cap = nc;
-        }
+        if (MB_GROW(s->m, s->n, s->cap, 256) < 0)
+                return -ENOMEM;
         dst = &s->m[s->n];
         *dst = *m;
         if (plen > dl && !memcmp(path + plen - dl, DELETED_SUFFIX, dl)) {

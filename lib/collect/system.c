@@ -226,14 +226,8 @@ int mb_swaps_parse(const char *buf, size_t len, struct mb_swaps *ret, struct mb_
                         goto bad;
                 d.priority = (int)prio;
                 d.kind = strncmp(d.path, "/dev/zram", 9) == 0 ? MB_SWAP_ZRAM : MB_SWAP_DISK;
-                if (ret->n == ret->cap) {
-                        size_t nc = ret->cap ? ret->cap * 2 : 4;
-                        struct mb_swapdev *nd = realloc(ret->dev, nc * sizeof(*nd));
-                        if (!nd)
-                                return -ENOMEM;
-                        ret->dev = nd;
-                        ret->cap = nc;
-                }
+                if (MB_GROW(ret->dev, ret->n, ret->cap, 4) < 0)
+                        return -ENOMEM;
                 ret->dev[ret->n++] = d;
                 p = nl ? nl + 1 : end;
                 continue;

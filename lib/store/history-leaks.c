@@ -16,14 +16,8 @@ struct leak_list {
 
 static int leak_push(struct leak_list *l, const struct mb_report_leak *x)
 {
-        if (l->n == l->cap) {
-                size_t nc = l->cap ? l->cap * 2 : 8;
-                void *p = realloc(l->a, nc * sizeof(*l->a));
-                if (!p)
-                        return -ENOMEM;
-                l->a = p;
-                l->cap = nc;
-        }
+        if (MB_GROW(l->a, l->n, l->cap, 8) < 0)
+                return -ENOMEM;
         l->a[l->n++] = *x;
         return 0;
 }

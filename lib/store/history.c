@@ -495,16 +495,10 @@ int mb_history_read_host(struct mb_history *h, double since, double until,
         sqlite3_bind_double(st, 2, until);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct mb_history_host *x;
-                if (n == cap) {
-                        size_t nc = cap ? cap * 2 : 1024;
-                        void *p = realloc(a, nc * sizeof(*a));
-                        if (!p) {
-                                free(a);
-                                sqlite3_finalize(st);
-                                return -ENOMEM;
-                        }
-                        a = p;
-                        cap = nc;
+                if (MB_GROW(a, n, cap, 1024) < 0) {
+                        free(a);
+                        sqlite3_finalize(st);
+                        return -ENOMEM;
                 }
                 x = &a[n++];
                 x->t = sqlite3_column_double(st, 0);
@@ -564,16 +558,10 @@ int mb_history_idents(struct mb_history *h, double since, double until, bool by_
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct mb_history_ident *x;
                 const unsigned char *s;
-                if (n == cap) {
-                        size_t nc = cap ? cap * 2 : 64;
-                        void *p = realloc(a, nc * sizeof(*a));
-                        if (!p) {
-                                free(a);
-                                sqlite3_finalize(st);
-                                return -ENOMEM;
-                        }
-                        a = p;
-                        cap = nc;
+                if (MB_GROW(a, n, cap, 64) < 0) {
+                        free(a);
+                        sqlite3_finalize(st);
+                        return -ENOMEM;
                 }
                 x = &a[n++];
                 memset(x, 0, sizeof(*x));

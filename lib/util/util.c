@@ -365,3 +365,18 @@ int mb_write_value(const char *path, const char *value, bool create)
                 return -errno;
         return 0;
 }
+
+void *mb_grow_array(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+        size_t nc;
+
+        if (n < *cap)
+                return arr;
+        nc = *cap ? *cap * 2 : first;
+        if (nc <= n || nc > SIZE_MAX / elem)
+                return NULL;
+        arr = realloc(arr, nc * elem);
+        if (arr)
+                *cap = nc;
+        return arr;
+}

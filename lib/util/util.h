@@ -30,6 +30,20 @@ struct mb_error {
 void mb_error_set(struct mb_error *err, const char *where, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/*
+ * Room for one more element in a doubling array: returns arr when n < *cap,
+ * else the reallocated array (first allocation `first` elements) with *cap
+ * updated, or NULL (arr untouched) when out of memory.  Use MB_GROW.
+ */
+void *mb_grow_array(void *arr, size_t n, size_t *cap, size_t elem, size_t first);
+
+/* MB_GROW(arr, n, cap, first): 0, or -ENOMEM with arr and cap unchanged. */
+#define MB_GROW(arr, n, cap, first)                                                                \
+        __extension__({                                                                            \
+                void *np_ = mb_grow_array((arr), (n), &(cap), sizeof(*(arr)), (first));            \
+                np_ ? ((arr) = np_, 0) : -12 /* -ENOMEM */;                                        \
+        })
+
 /* Capped growable byte buffer; data is always NUL-terminated. */
 struct mb_buf {
         char *data;
