@@ -156,15 +156,20 @@ int mb_opt_double(struct mb_cli *cli, const char *opt, const char *val, double m
         return 0;
 }
 
-int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re)
+int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re, bool *has)
 {
-        int r = regcomp(re, val, REG_EXTENDED | REG_NOSUB);
+        int r;
 
+        if (*has)
+                regfree(re);
+        *has = false;
+        r = regcomp(re, val, REG_EXTENDED | REG_NOSUB);
         if (r) {
                 char msg[256];
                 regerror(r, re, msg, sizeof(msg));
                 return mb_usage_error(cli, "invalid regex '%s' for %s: %s", val, opt, msg);
         }
+        *has = true;
         return 0;
 }
 

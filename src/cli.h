@@ -89,7 +89,9 @@ int mb_opt_size(struct mb_cli *cli, const char *opt, const char *val, int64_t *r
 int mb_opt_uint(struct mb_cli *cli, const char *opt, const char *val, long max, long *ret);
 int mb_opt_double(struct mb_cli *cli, const char *opt, const char *val, double min, double max,
                   double *ret);
-int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re);
+/* Compile val (POSIX ERE) into re; when *has, the earlier regex is freed
+ * first (an option given twice), and *has is set on success. */
+int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re, bool *has);
 
 /* `config plan` (src/cmd-config-plan.c), a verb of cmd_config. */
 int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli);

@@ -112,12 +112,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts 
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_MATCH:
-                        if (o->has_match)
-                                regfree(&o->match);
-                        o->has_match = false;
-                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match)))
+                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                                 return r;
-                        o->has_match = true;
                         o->match_text = optarg;
                         break;
                 case OPT_TOP:

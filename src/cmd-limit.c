@@ -79,12 +79,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
                         o->unit = optarg;
                         break;
                 case OPT_MATCH:
-                        if (o->has_match)
-                                regfree(&o->match);
-                        o->has_match = false;
-                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match)))
+                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                                 return r;
-                        o->has_match = true;
                         o->match_s = optarg;
                         break;
                 case OPT_MAX:
@@ -502,10 +498,10 @@ static int do_show(struct mb_cli *cli, struct limit_opts *o)
                 if (cfg->target_unit[0])
                         unit = cfg->target_unit;
                 if (cfg->target_match[0]) {
-                        if ((r = mb_opt_regex(cli, "target.match", cfg->target_match, &cre)))
+                        if ((r = mb_opt_regex(cli, "target.match", cfg->target_match, &cre,
+                                              &own_re)))
                                 return r;
                         re = &cre;
-                        own_re = true;
                 }
                 if (!unit && !re) {
                         json_decref(j);

@@ -94,12 +94,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
                                 return r;
                         break;
                 case OPT_MATCH:
-                        if (o->has_match)
-                                regfree(&o->match);
-                        o->has_match = false;
-                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match)))
+                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                                 return r;
-                        o->has_match = true;
                         break;
                 case OPT_USER:
                         o->user = optarg;

@@ -127,12 +127,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct watch_opts *o
                                 return r;
                         break;
                 case OPT_TARGET:
-                        if (o->has_target)
-                                regfree(&o->target);
-                        o->has_target = false;
-                        if ((r = mb_opt_regex(cli, "--target", optarg, &o->target)))
+                        if ((r = mb_opt_regex(cli, "--target", optarg, &o->target, &o->has_target)))
                                 return r;
-                        o->has_target = true;
                         break;
                 default:
                         return mb_bad_option(cli, argc, argv, c);
@@ -450,9 +446,9 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
         if (o.top_n < 0)
                 o.top_n = cfg->monitor_top_n >= 0 ? cfg->monitor_top_n : 10;
         if (!o.has_target && cfg->target_match[0]) {
-                if ((r = mb_opt_regex(cli, "target.match", cfg->target_match, &o.target)))
+                if ((r = mb_opt_regex(cli, "target.match", cfg->target_match, &o.target,
+                                      &o.has_target)))
                         goto out_opts;
-                o.has_target = true;
         }
         if (cfg->monitor_record)
                 o.record = true;
