@@ -33,9 +33,13 @@ struct check_item {
         char how[256];
 };
 
-/* Is the cgroup at `path` (or a parent) limited?  v1 memory controller or v2. */
+/*
+ * Is the cgroup at `path` (or a parent) limited below `ram` (MemTotal)?  v1
+ * memory controller or v2.  A limit at or above RAM limits nothing: it is
+ * named in `detail` and the parents are looked at.
+ */
 static bool cgroup_limited(int sys_fd, const char *base, const char *file, const char *path,
-                           char *detail, size_t dlen)
+                           uint64_t ram, char *detail, size_t dlen)
 {
         char p[1200], buf[64];
         size_t len;
@@ -53,10 +57,15 @@ static bool cgroup_limited(int sys_fd, const char *base, const char *file, const
                         uint64_t v;
                         const char *q = buf;
                         if (mb_parse_u64(&q, buf + n, &v) == 0 && v < (1ull << 62)) {
-                                char s[MB_SIZE_STRLEN];
-                                snprintf(detail, dlen, "%.200s = %s", f,
-                                         mb_size_format((int64_t)v, s, sizeof(s)));
-                                return true;
+                                char s[MB_SIZE_STRLEN], r[MB_SIZE_STRLEN];
+                                bool below = ram == 0 || v < ram;
+                                snprintf(detail, dlen, "/sys/%.200s = %s%s%s%s", f,
+                                         mb_size_format((int64_t)v, s, sizeof(s)),
+                                         below ? "" : ", not below RAM (",
+                                         below ? "" : mb_size_format((int64_t)ram, r, sizeof(r)),
+                                         below ? "" : "): no effect");
+                                if (below)
+                                        return true;
                         }
                 }
                 while (len > strlen(base) && p[len - 1] != '/')
@@ -104,19 +113,21 @@ static void checklist(struct mb_cli *cli, const struct mb_diag *d, const char *s
                 snprintf(items[1].how, sizeof(items[1].how),
                          "set target.match or target.unit in the configuration");
         } else {
+                items[1].detail[0] = '\0';
                 for (size_t i = 0; i < s->procs.n && !items[1].done; i++) {
                         const struct mb_proc *p = &s->procs.p[i];
                         if (!(p->flags & MB_P_TARGET))
                                 continue;
-                        items[1].done = cgroup_limited(cli->root.sys_fd, "fs/cgroup/memory",
-                                                       "memory.limit_in_bytes",
-                                                       mb_proc_str(&s->procs, p->cg_mem),
-                                                       items[1].detail, sizeof(items[1].detail)) ||
-                                        cgroup_limited(cli->root.sys_fd, "fs/cgroup", "memory.max",
-                                                       mb_proc_str(&s->procs, p->cg_v2),
-                                                       items[1].detail, sizeof(items[1].detail));
+                        items[1].done =
+                            cgroup_limited(cli->root.sys_fd, "fs/cgroup/memory",
+                                           "memory.limit_in_bytes",
+                                           mb_proc_str(&s->procs, p->cg_mem), s->mem.total,
+                                           items[1].detail, sizeof(items[1].detail)) ||
+                            cgroup_limited(cli->root.sys_fd, "fs/cgroup", "memory.max",
+                                           mb_proc_str(&s->procs, p->cg_v2), s->mem.total,
+                                           items[1].detail, sizeof(items[1].detail));
                 }
-                if (!items[1].done)
+                if (!items[1].done && !items[1].detail[0])
                         snprintf(items[1].detail, sizeof(items[1].detail),
                                  "no memory limit on the target's cgroups");
                 snprintf(items[1].how, sizeof(items[1].how), "%s",

@@ -86,9 +86,12 @@ int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
                 tg->rss_fallback ? "RSS: PSS needs root" : "PSS");
         fprintf(cli->out, "RAM budget %lld MiB, usable with a 10 %% margin: %s\n",
                 (long long)c->ram_max_mb, mb_size_format(avail, b, sizeof(b)));
-        fprintf(cli->out, "  worker_processes: %lld configured, %lld fit with cache_size_mb %lld\n",
-                (long long)c->worker_processes, (long long)fit_workers,
-                (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0));
+        if (c->worker_processes > 0)
+                snprintf(a, sizeof(a), "%lld configured", (long long)c->worker_processes);
+        else
+                snprintf(a, sizeof(a), "not configured");
+        fprintf(cli->out, "  worker_processes: %s, %lld fit with cache_size_mb %lld\n", a,
+                (long long)fit_workers, (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0));
         if (fit_cache_mb >= 0)
                 fprintf(cli->out,
                         "  cache_size_mb:    %lld configured, up to %lld fits with %lld "
@@ -100,17 +103,21 @@ int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
                         "  cache_size_mb:    no room: %lld workers alone exceed the "
                         "budget\n",
                         (long long)c->worker_processes);
-        if (gpu_total > 0)
+        if (gpu_total > 0) {
+                char frac[96];
+                if (c->memory_fraction > 0)
+                        snprintf(frac, sizeof(frac), "memory_fraction %.2f allows %s",
+                                 c->memory_fraction,
+                                 mb_size_format((int64_t)(c->memory_fraction * (double)gpu_total),
+                                                b, sizeof(b)));
+                else
+                        snprintf(frac, sizeof(frac), "memory_fraction not configured");
                 fprintf(cli->out,
-                        "GPU: %s in total; memory_fraction %.2f allows %s, vram_max_mb "
-                        "%lld MiB fits memory_fraction <= %.2f\n",
-                        mb_size_format(gpu_total, a, sizeof(a)), c->memory_fraction,
-                        c->memory_fraction > 0
-                            ? mb_size_format((int64_t)(c->memory_fraction * (double)gpu_total), b,
-                                             sizeof(b))
-                            : "-",
-                        (long long)c->vram_max_mb, fit_fraction);
-        else
+                        "GPU: %s in total; %s, vram_max_mb %lld MiB fits memory_fraction "
+                        "<= %.2f\n",
+                        mb_size_format(gpu_total, a, sizeof(a)), frac, (long long)c->vram_max_mb,
+                        fit_fraction);
+        } else
                 fputs("GPU: no GPU data\n", cli->out);
 out:
         mb_diag_release(&d);
