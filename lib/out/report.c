@@ -161,6 +161,8 @@ char *mb_report_duration(double s, char *buf, size_t len)
 
         if (!isfinite(s) || s < 0)
                 snprintf(buf, len, "-");
+        else if (s < 10 && fabs(s - (double)t) >= 0.05)
+                snprintf(buf, len, "%.1f s", s); /* sub-second sampling: 0.5 s, not 1 s */
         else if (t < 60)
                 snprintf(buf, len, "%ld s", t);
         else if (t < 3600)

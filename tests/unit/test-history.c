@@ -450,6 +450,19 @@ static void test_leak_findings(void **state)
         assert_int_equal(fs.n, 0);
 }
 
+/* Durations in reports: sub-second sampling intervals keep their tenths. */
+static void test_duration_text(void **state)
+{
+        char b[32];
+        (void)state;
+        assert_string_equal(mb_report_duration(0.5, b, sizeof(b)), "0.5 s");
+        assert_string_equal(mb_report_duration(2.5, b, sizeof(b)), "2.5 s");
+        assert_string_equal(mb_report_duration(1.0, b, sizeof(b)), "1 s");
+        assert_string_equal(mb_report_duration(10.4, b, sizeof(b)), "10 s");
+        assert_string_equal(mb_report_duration(3660, b, sizeof(b)), "1 h 1 min");
+        assert_string_equal(mb_report_duration(-1, b, sizeof(b)), "-");
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
@@ -457,7 +470,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_pid_reuse),     cmocka_unit_test(test_retention),
             cmocka_unit_test(test_second_writer), cmocka_unit_test(test_schema_newer),
             cmocka_unit_test(test_period_stats),  cmocka_unit_test(test_leak_text),
-            cmocka_unit_test(test_leak_findings),
+            cmocka_unit_test(test_leak_findings), cmocka_unit_test(test_duration_text),
         };
 
         if (argc == 3 && !strcmp(argv[1], "--mkfixture"))
