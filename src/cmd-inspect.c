@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../lib/analyze/inspect.h"
+#include "../lib/collect/gpu.h"
 #include "../lib/collect/proc.h"
 #include "../lib/collect/smaps.h"
 #include "../lib/out/json.h"
@@ -59,6 +60,7 @@ struct target {
         struct mb_inspect first;
         double t_first, t_prev, t_now;
         bool gone;
+        int64_t vram; /* GPU memory the driver charges it; MB_UNKNOWN without a GPU */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -188,6 +190,43 @@ static void target_init(struct target *t)
         mb_inspect_init(&t->in);
         mb_inspect_init(&t->prev);
         mb_inspect_init(&t->first);
+        t->vram = MB_UNKNOWN;
+}
+
+/*
+ * GPU memory of each target, from the same collectors as `procs gpu`
+ * (NVML, DRM fdinfo).  VRAM is not in smaps: a CUDA process's mappings of
+ * /dev/nvidia* are host memory, its device memory is only known to the
+ * driver.  Leaves MB_UNKNOWN when there is no GPU.
+ */
+static void charge_vram(struct mb_cli *cli, struct target *t, size_t n)
+{
+        struct mb_proctab tab;
+        struct mb_gpus g;
+
+        mb_proctab_init(&tab);
+        for (size_t i = 0; i < n; i++) {
+                struct mb_proc *p = mb_proctab_slot(&tab, t[i].s.pid);
+                if (!p)
+                        break;
+                tab.n++;
+        }
+        if (tab.n == n && mb_gpu_collect(&cli->root, &tab, &g) == 0) {
+                for (size_t i = 0; i < n; i++)
+                        t[i].vram = g.n ? tab.p[i].gpu : MB_UNKNOWN;
+                mb_gpus_release(&g);
+        }
+        mb_proctab_release(&tab);
+}
+
+static int64_t vram_sum(const struct target *t, size_t n)
+{
+        int64_t sum = MB_UNKNOWN;
+
+        for (size_t i = 0; i < n; i++)
+                if (t[i].vram != MB_UNKNOWN)
+                        sum = (sum == MB_UNKNOWN ? 0 : sum) + t[i].vram;
+        return sum;
 }
 
 static int cmp_charge_desc(const void *a, const void *b)
@@ -315,6 +354,8 @@ static json_t *json_target(const struct target *t, size_t top)
         json_object_set_new(j, "uid", json_integer(s->uid));
         json_object_set_new(j, "starttime", json_integer((json_int_t)s->starttime));
         json_object_set_new(j, "totals", json_sum(&in->total, s->fields_seen, true));
+        json_object_set_new(j, "vram_bytes",
+                            t->vram != MB_UNKNOWN ? json_integer(t->vram) : json_null());
         json_object_set_new(j, "kinds", json_kinds(in->kinds, s->fields_seen));
         arr = json_array();
         for (size_t i = 0; i < ng; i++) {
@@ -392,6 +433,9 @@ static void print_header(FILE *f, const struct target *t)
         fprintf(f, "  THP %s   locked %s   dirty %s   virtual %s   mappings %u\n",
                 fmt(m->anon_huge, a), fmt(m->locked, b), fmt(m->dirty, c), fmt(m->size, d),
                 m->count);
+        if (t->vram != MB_UNKNOWN)
+                fprintf(f, "  GPU memory (VRAM) %s, not part of RSS (from the GPU driver)\n",
+                        fmt(t->vram, a));
         if (s->n_garbled)
                 fprintf(f, "  %u unreadable smaps lines skipped\n", s->n_garbled);
         if (s->truncated)
@@ -495,7 +539,7 @@ static void render_text(FILE *f, const struct target *t, size_t top)
 }
 
 static void render_summary_text(FILE *f, const struct mb_inspect_summary *sum, size_t top,
-                                const char *re)
+                                const char *re, int64_t vram)
 {
         char a[MB_SIZE_STRLEN];
         struct mb_table tab;
@@ -510,6 +554,8 @@ static void render_summary_text(FILE *f, const struct mb_inspect_summary *sum, s
         fprintf(f, "  USS summed  %s (private: freed if the processes exited)\n", fmt(sum->uss, a));
         fprintf(f, "  shared      %s (PSS - USS)\n", fmt(sum->pss - sum->uss, a));
         fprintf(f, "  swap        %s\n", fmt(sum->swap, a));
+        if (vram != MB_UNKNOWN)
+                fprintf(f, "  VRAM summed %s (GPU memory, from the GPU driver)\n", fmt(vram, a));
         mb_table_init(&tab);
         mb_table_col(&tab, "KIND", false, 0);
         mb_table_col(&tab, "NAME", false, 60);
@@ -906,6 +952,7 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                 }
         }
 
+        charge_vram(cli, t, n);
         if (o.interval_s > 0) {
                 code = watch(cli, &o, t, n);
                 goto out;
@@ -923,9 +970,14 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                         if (ins) {
                                 for (size_t i = 0; i < n; i++)
                                         ins[i] = &t[i].in;
-                                if (mb_inspect_summarize(ins, n, &sum) == 0)
-                                        json_object_set_new(j, "summary",
-                                                            json_summary(&sum, (size_t)o.top));
+                                if (mb_inspect_summarize(ins, n, &sum) == 0) {
+                                        json_t *js = json_summary(&sum, (size_t)o.top);
+                                        int64_t v = vram_sum(t, n);
+                                        json_object_set_new(js, "vram_bytes",
+                                                            v != MB_UNKNOWN ? json_integer(v)
+                                                                            : json_null());
+                                        json_object_set_new(j, "summary", js);
+                                }
                         }
                         free(ins);
                         mb_inspect_summary_release(&sum);
@@ -949,7 +1001,7 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                                 ins[i] = &t[i].in;
                         if (mb_inspect_summarize(ins, n, &sum) == 0)
                                 render_summary_text(cli->out, &sum, o.top ? (size_t)o.top : 10,
-                                                    o.match_text);
+                                                    o.match_text, vram_sum(t, n));
                         else
                                 code = mb_runtime_error(cli, "out of memory");
                 }

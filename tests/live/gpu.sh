@@ -49,6 +49,19 @@ assert g[0]["free_bytes"] == 25769803776 - 4294967296 - 536870912, g[0]
 assert g[1]["used_bytes"] is None and "error" in g[1], g[1]
 ' <<<"$out"
 
+# inspect names the GPU memory that smaps cannot show.
+out=$("$MB_BIN" inspect "$child" 2>&1)
+check gpu-inspect-vram grep -q "GPU memory (VRAM) 1.5 GiB, not part of RSS" <<<"$out"
+out=$("$MB_BIN" --json inspect --match "^sleep 300" 2>&1)
+check gpu-inspect-vram-json python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["processes"][0]["vram_bytes"] == 1610612736, d["processes"][0]["vram_bytes"]
+assert d["summary"]["vram_bytes"] == 1610612736, d["summary"]
+' <<<"$out"
+out=$(MEMBUDGET_NVML_LIB=$tmp/none.so "$MB_BIN" inspect "$child" 2>&1)
+check gpu-inspect-no-gpu bash -c '! grep -q VRAM <<<"$1"' _ "$out"
+
 # No library: not an error.
 out=$(MEMBUDGET_NVML_LIB=$tmp/none.so "$MB_BIN" status --no-rates 2>&1); rc=$?
 check gpu-no-library [ "$rc" = 0 ]
