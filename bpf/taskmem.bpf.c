@@ -78,32 +78,55 @@ static __always_inline bool can_sum(void)
         return cpu_off_state > 0;
 }
 
-static __always_inline __s64 counter(struct mm_struct *mm, int i, bool sum)
+/*
+ * The four rss_stat counters (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS,
+ * MM_SHMEMPAGES) into v[]; true when every CPU's delta was added.  Since
+ * Linux 6.6 the four per-CPU parts are one allocation
+ * (percpu_counter_init_many), so one 16-byte read per CPU fetches them all.
+ * Where they are not (6.2 to 6.5), /proc prints the counts without the
+ * deltas (get_mm_counter), and so does this.
+ */
+static __always_inline bool counters(struct mm_struct *mm, bool sum, __s64 v[4])
 {
-        __s64 v = mm->rss_stat[i].count;
-        const char *pcpu;
+        const char *c0 = (const char *)mm->rss_stat[0].counters;
 
-        if (!sum)
-                return v;
-        pcpu = (const char *)mm->rss_stat[i].counters;
+        for (int i = 0; i < 4; i++)
+                v[i] = mm->rss_stat[i].count;
+        if (!sum || (const char *)mm->rss_stat[1].counters != c0 + 4 ||
+            (const char *)mm->rss_stat[2].counters != c0 + 8 ||
+            (const char *)mm->rss_stat[3].counters != c0 + 12)
+                return false;
         for (__u32 cpu = 0; cpu < MAX_SUM_CPUS && cpu < nr_cpus; cpu++) {
-                __s32 d = 0;
-                bpf_probe_read_kernel(&d, sizeof(d), pcpu + cpu_off[cpu]);
-                v += d;
+                __s32 d[4] = {};
+                bpf_probe_read_kernel(d, sizeof(d), c0 + cpu_off[cpu]);
+                for (int i = 0; i < 4; i++)
+                        v[i] += d[i];
         }
-        return v;
+        return true;
 }
+
+/*
+ * bpf_rdonly_cast() (Linux 6.2) turns the iterator's trusted task pointer
+ * into an untrusted one, read the same way (fault-safe direct loads).  The
+ * point is the load time: for every pointer walked from a trusted pointer
+ * (task->mm, ->real_parent, ->real_cred, ->signal) the verifier looks up
+ * "<type>__safe_trusted" and three sibling names in the kernel's BTF, each a
+ * linear scan of ~130k types; that was most of the 5 ms a load took.  One
+ * kfunc lookup replaces those sixteen scans.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 SEC("iter/task")
 int taskmem(struct bpf_iter__task *ctx)
 {
         struct seq_file *seq = ctx->meta->seq;
-        struct task_struct *task = ctx->task;
+        struct task_struct *task;
         struct mb_taskmem_rec r = {};
         struct mm_struct *mm;
 
-        if (!task)
+        if (!ctx->task)
                 return 0;
+        task = bpf_rdonly_cast(ctx->task, bpf_core_type_id_kernel(struct task_struct));
         /* Direct loads through the task's BTF pointers (the verifier turns
          * them into fault-safe loads): far cheaper than a probe-read helper
          * call per field, which is what BPF_CORE_READ() would do. */
@@ -123,11 +146,14 @@ int taskmem(struct bpf_iter__task *ctx)
         if (mm && !(r.flags & MB_TM_KTHREAD)) {
                 bool sum = can_sum();
 
+                __s64 v[4];
+
+                sum = counters(mm, sum, v);
                 r.flags |= MB_TM_HAS_MM | (sum ? MB_TM_SUMMED : 0);
-                r.file = counter(mm, MM_FILEPAGES, sum);
-                r.anon = counter(mm, MM_ANONPAGES, sum);
-                r.swapents = counter(mm, MM_SWAPENTS, sum);
-                r.shmem = counter(mm, MM_SHMEMPAGES, sum);
+                r.file = v[MM_FILEPAGES];
+                r.anon = v[MM_ANONPAGES];
+                r.swapents = v[MM_SWAPENTS];
+                r.shmem = v[MM_SHMEMPAGES];
                 r.total_vm = mm->total_vm;
                 r.hiwater_rss = mm->hiwater_rss;
         }
