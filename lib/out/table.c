@@ -1,4 +1,5 @@
 /* table.c: see table.h. */
+#define _GNU_SOURCE /* fwrite_unlocked: one lock for the whole table */
 #include "table.h"
 
 #include <stdarg.h>
@@ -69,6 +70,19 @@ static size_t dwidth(const char *s)
         return w;
 }
 
+static void pad(FILE *f, size_t n)
+{
+        static const char spaces[] =
+            "                                                                ";
+
+        while (n > 0) {
+                size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+                fwrite_unlocked(spaces, 1, k, f);
+                n -= k;
+        }
+}
+
+/* The caller holds f's lock (flockfile). */
 static void print_cell(FILE *f, const char *s, size_t width, bool right, size_t maxw, bool last)
 {
         size_t w = dwidth(s);
@@ -82,21 +96,18 @@ static void print_cell(FILE *f, const char *s, size_t width, bool right, size_t 
                                 keep++;
                         cw++;
                 }
-                fwrite(s, 1, keep, f);
-                fputs("…", f);
+                fwrite_unlocked(s, 1, keep, f);
+                fwrite_unlocked("…", 1, strlen("…"), f);
                 w = maxw;
-                if (!last)
-                        for (size_t i = w; i < width; i++)
-                                fputc(' ', f);
+                if (!last && w < width)
+                        pad(f, width - w);
                 return;
         }
-        if (right)
-                for (size_t i = w; i < width; i++)
-                        fputc(' ', f);
-        fputs(s, f);
-        if (!right && !last)
-                for (size_t i = w; i < width; i++)
-                        fputc(' ', f);
+        if (right && w < width)
+                pad(f, width - w);
+        fwrite_unlocked(s, 1, strlen(s), f);
+        if (!right && !last && w < width)
+                pad(f, width - w);
 }
 
 void mb_table_print(const struct mb_table *t, FILE *f, bool headers)
@@ -116,24 +127,26 @@ void mb_table_print(const struct mb_table *t, FILE *f, bool headers)
                                 width[c] = w;
                         p += strlen(p) + 1;
                 }
+        flockfile(f);
         if (headers) {
                 for (int c = 0; c < t->ncols; c++) {
                         if (c)
-                                fputs("  ", f);
+                                fwrite_unlocked("  ", 1, 2, f);
                         print_cell(f, t->header[c], width[c], t->right[c], 0, c == t->ncols - 1);
                 }
-                fputc('\n', f);
+                fputc_unlocked('\n', f);
         }
         p = t->cells.data;
         for (size_t r = 0; r < t->nrows; r++) {
                 for (int c = 0; c < t->ncols; c++) {
                         if (c)
-                                fputs("  ", f);
+                                fwrite_unlocked("  ", 1, 2, f);
                         print_cell(f, p, width[c], t->right[c], t->maxw[c], c == t->ncols - 1);
                         p += strlen(p) + 1;
                 }
-                fputc('\n', f);
+                fputc_unlocked('\n', f);
         }
+        funlockfile(f);
 }
 
 void mb_table_release(struct mb_table *t)

@@ -3,7 +3,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -153,6 +156,67 @@ static void test_format_truncates_safely(void **state)
         assert_string_equal(small, "3.5");
 }
 
+/* The formatter's reference: printf of the double, as it was first written. */
+static void ref_format(int64_t bytes, char *buf, size_t len)
+{
+        static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        bool neg = bytes < 0;
+        double v = neg ? -(double)bytes : (double)bytes;
+        unsigned u = 0;
+
+        while (v >= 1024.0 && u + 1 < 7) {
+                v /= 1024.0;
+                u++;
+        }
+        if (u == 0)
+                snprintf(buf, len, "%s%.0f B", neg ? "-" : "", v);
+        else if (v >= 100.0 || v == (double)(long long)v)
+                snprintf(buf, len, "%s%.0f %s", neg ? "-" : "", v, names[u]);
+        else
+                snprintf(buf, len, "%s%.1f %s", neg ? "-" : "", v, names[u]);
+}
+
+/* The integer fast path prints exactly what printf would, ties included. */
+static void test_format_matches_printf(void **state)
+{
+        char got[MB_SIZE_STRLEN], want[MB_SIZE_STRLEN];
+        uint64_t x = 88172645463325252ull;
+
+        (void)state;
+        for (long i = 0; i < 400000; i++) {
+                int64_t b;
+                unsigned shift;
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+                shift = (unsigned)(x % 56);
+                b = (int64_t)((x >> 8) & ((1ull << shift) - 1));
+                switch (i % 4) {
+                case 1: /* near a unit or a tenth boundary */
+                        b = (int64_t)(((x >> 8) % 2000) << (10 * (1 + i % 5))) +
+                            (int64_t)((x >> 40) % 64) - 32;
+                        break;
+                case 2: /* exact ties of the tenths (1.25 KiB, 3.75 MiB, ...):
+                         * bytes = 2^s * m / 20 with m an odd multiple of 5 */
+                        b = (int64_t)(((5 * (2 * ((x >> 8) % 400) + 1)) << (10 * (1 + i % 5))) /
+                                      20);
+                        break;
+                case 3:
+                        b = -b;
+                        break;
+                }
+                if (b == INT64_MIN)
+                        continue;
+                mb_size_format(b, got, sizeof(got));
+                ref_format(b, want, sizeof(want));
+                if (strcmp(got, want) != 0)
+                        fail_msg("format(%lld) = \"%s\", printf gives \"%s\"", (long long)b, got,
+                                 want);
+        }
+        fmt(1280, "1.2 KiB"); /* 1.25: a tie, to even */
+        fmt(1331, "1.3 KiB");
+        fmt(3ll << 51, "6 PiB");
+        fmt((1ll << 53) + 1, "8 PiB");
+}
+
 /* What the formatter prints, the parser reads back (within the rounding). */
 static void test_roundtrip(void **state)
 {
@@ -185,6 +249,7 @@ int main(void)
             cmocka_unit_test(test_parse_errors),
             cmocka_unit_test(test_format),
             cmocka_unit_test(test_format_truncates_safely),
+            cmocka_unit_test(test_format_matches_printf),
             cmocka_unit_test(test_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
