@@ -39,6 +39,7 @@
 #include "../lib/serve/http.h"
 #include "../lib/store/history.h"
 #include "cli-diag.h"
+#include "../lib/collect/proc.h"
 #include "cli.h"
 
 #ifndef MB_VERSION
@@ -801,6 +802,7 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         bool v6 = false, loopback = false;
         int r, code;
 
+        mb_scan_set_threads(1); /* a daemon: one CPU at a time, never a burst */
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
         if ((r = mb_cli_config(cli, &cfg)))

@@ -23,6 +23,7 @@
 #include "../lib/util/size.h"
 #include "../lib/util/users.h"
 #include "cli-diag.h"
+#include "../lib/collect/proc.h"
 #include "cli.h"
 
 const char cmd_watch_help[] =
@@ -437,6 +438,7 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
         long done = 0, k = 0;
         int r, code = MB_EXIT_OK;
 
+        mb_scan_set_threads(1); /* a daemon: one CPU at a time, never a burst */
         if ((r = parse(argc, argv, cli, &o)))
                 goto out_opts;
         if ((r = mb_cli_config(cli, &cfg)))

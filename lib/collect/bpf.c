@@ -332,9 +332,7 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
         /* PSS needs smaps_rollup: read it for the kept processes only, so a
          * PSS scan costs the rollup files without the status files. */
         if (r == 0 && (flags & MB_SCAN_ROLLUP))
-                for (size_t i = 0; i < t->n; i++)
-                        if (!(t->p[i].flags & (MB_P_KTHREAD | MB_P_ZOMBIE)))
-                                mb_proc_read_rollup(root, t, &t->p[i]);
+                r = mb_proc_read_rollups(root, t);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

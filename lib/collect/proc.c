@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,12 +356,92 @@ static bool gone(const struct mb_root *root, ssize_t r)
         return r == -ESRCH || (r == -ENOENT && root->live);
 }
 
-int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
-                 struct mb_proctab *t)
+/* One process of a scan into the slot after t's last; kept (t->n++) unless
+ * it vanished, was denied or filtered.  0, or -ENOMEM. */
+static int scan_one(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
+                    struct mb_proctab *t, int pid)
 {
-        bool need_dirfd =
-            (flags & (MB_SCAN_CMDLINE | MB_SCAN_STAT | MB_SCAN_ROLLUP | MB_SCAN_CGROUP)) != 0;
-        int lfd;
+        bool need_dirfd = (flags & (MB_SCAN_CMDLINE | MB_SCAN_STAT | MB_SCAN_CGROUP)) != 0;
+        char name[16];
+        size_t pidlen = (size_t)snprintf(name, sizeof(name), "%d", pid);
+        struct mb_proc *p;
+        int dfd = -1;
+        ssize_t r;
+
+        t->n_seen++;
+        p = mb_proctab_slot(t, pid);
+        if (!p)
+                return -ENOMEM;
+        if (need_dirfd) {
+                dfd = openat(root->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0) {
+                        if (errno == ENOENT || errno == ESRCH)
+                                t->n_vanished++;
+                        else
+                                t->n_denied++;
+                        return 0;
+                }
+        }
+
+        r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "status", 0);
+        if (r < 0 || mb_status_parse(t->rd.data, (size_t)r, p) < 0) {
+                if (r >= 0 || gone(root, r))
+                        t->n_vanished++; /* empty or half a file: it went away */
+                else
+                        t->n_denied++;
+                goto drop;
+        }
+        if (p->flags & MB_P_KTHREAD)
+                t->n_kthreads++;
+        if (p->flags & MB_P_ZOMBIE)
+                t->n_zombies++;
+        if (!mb_scan_filter_accepts(filter, p)) {
+                t->n_filtered++;
+                goto drop;
+        }
+
+        if ((flags & MB_SCAN_CMDLINE) || (filter && filter->match)) {
+                r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cmdline", CMDLINE_MAX);
+                if (gone(root, r)) {
+                        t->n_vanished++;
+                        goto drop;
+                }
+                if (r > 0)
+                        store_cmdline(t, p, (size_t)r);
+                if (filter && filter->match) {
+                        const char *cl = p->cmdline ? mb_proc_str(t, p->cmdline) : p->name;
+                        if (regexec(filter->match, cl, 0, NULL, 0) != 0) {
+                                t->n_filtered++;
+                                goto drop;
+                        }
+                }
+        }
+        if (flags & MB_SCAN_STAT) {
+                r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "stat", 0);
+                if (gone(root, r)) {
+                        t->n_vanished++;
+                        goto drop;
+                }
+                if (r > 0)
+                        mb_stat_parse(t->rd.data, (size_t)r, p);
+        }
+        if (flags & MB_SCAN_CGROUP) {
+                r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cgroup", 0);
+                if (r > 0)
+                        mb_cgroup_parse(t, t->rd.data, (size_t)r, p);
+        }
+        t->n++;
+drop:
+        if (dfd >= 0)
+                close(dfd);
+        return 0;
+}
+
+/* The PIDs in the proc root, in directory order.  Count, or -errno. */
+static ssize_t list_pids(struct mb_root *root, int **ret)
+{
+        int lfd, *pids = NULL;
+        size_t n = 0, cap = 0;
         DIR *d;
         struct dirent *e;
 
@@ -373,137 +454,270 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                 close(lfd);
                 return r;
         }
+        while ((e = readdir(d)) != NULL) {
+                const char *name = e->d_name;
+                size_t len = 0;
+                int pid = 0;
+
+                if (name[0] < '1' || name[0] > '9')
+                        continue;
+                for (; name[len]; len++) {
+                        if (name[len] < '0' || name[len] > '9' || len > 9)
+                                break;
+                        pid = pid * 10 + (name[len] - '0');
+                }
+                if (name[len] || len > 9)
+                        continue;
+                if (MB_GROW(pids, n, cap, 1024) < 0) {
+                        free(pids);
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                pids[n++] = pid;
+        }
+        closedir(d);
+        *ret = pids;
+        return (ssize_t)n;
+}
+
+static unsigned scan_threads(size_t todo, size_t min);
+
+struct scan_chunk {
+        struct mb_root *root;
+        unsigned flags;
+        const struct mb_scan_filter *filter;
+        const int *pids;
+        size_t n;
+        struct mb_proctab t; /* its own table, strings and read buffer */
+        int r;
+};
+
+static void *scan_worker(void *arg)
+{
+        struct scan_chunk *c = arg;
+
+        for (size_t i = 0; i < c->n && c->r == 0; i++)
+                c->r = scan_one(c->root, c->flags, c->filter, &c->t, c->pids[i]);
+        return NULL;
+}
+
+static uint32_t rebase(uint32_t off, uint32_t base)
+{
+        return off ? off + base : 0;
+}
+
+/* Append chunk c's processes and counters to t (string offsets moved). */
+static int merge_chunk(struct mb_proctab *t, struct scan_chunk *c)
+{
+        uint32_t base = 0;
+
+        if (c->t.strings.len > 1) {
+                if (t->strings.len == 0 && mb_buf_append(&t->strings, "", 1) < 0)
+                        return -ENOMEM;
+                if (t->strings.len > UINT32_MAX - c->t.strings.len)
+                        return -ENOMEM;
+                /* chunk offset 0 is its empty string; keep offsets >= 1 */
+                base = (uint32_t)t->strings.len - 1;
+                if (mb_buf_append(&t->strings, c->t.strings.data + 1, c->t.strings.len - 1) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->t.n; i++) {
+                struct mb_proc *p = mb_proctab_slot(t, c->t.p[i].pid);
+                if (!p)
+                        return -ENOMEM;
+                *p = c->t.p[i];
+                p->cmdline = rebase(p->cmdline, base);
+                p->cg_v2 = rebase(p->cg_v2, base);
+                p->cg_mem = rebase(p->cg_mem, base);
+                p->cg_sd = rebase(p->cg_sd, base);
+                t->n++;
+        }
+        t->n_seen += c->t.n_seen;
+        t->n_kthreads += c->t.n_kthreads;
+        t->n_zombies += c->t.n_zombies;
+        t->n_vanished += c->t.n_vanished;
+        t->n_denied += c->t.n_denied;
+        t->n_filtered += c->t.n_filtered;
+        return 0;
+}
+
+int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
+                 struct mb_proctab *t)
+{
+        struct scan_chunk chunk[MB_SCAN_MAX_THREADS];
+        pthread_t tid[MB_SCAN_MAX_THREADS];
+        bool started[MB_SCAN_MAX_THREADS] = {false};
+        unsigned nthreads;
+        ssize_t npids;
+        int *pids = NULL, r = 0;
+
+        npids = list_pids(root, &pids);
+        if (npids < 0)
+                return (int)npids;
         t->n = 0;
         mb_buf_reset(&t->strings);
         t->flags = flags;
         t->n_seen = t->n_kthreads = t->n_zombies = t->n_vanished = t->n_denied = 0;
         t->n_pss_denied = t->n_filtered = 0;
 
-        while ((e = readdir(d)) != NULL) {
-                const char *name = e->d_name;
-                struct mb_proc *p;
-                size_t pidlen = 0;
-                int pid = 0, dfd = -1;
-                ssize_t r;
-
-                if (name[0] < '1' || name[0] > '9')
-                        continue;
-                for (; name[pidlen]; pidlen++) {
-                        if (name[pidlen] < '0' || name[pidlen] > '9' || pidlen > 9)
-                                break;
-                        pid = pid * 10 + (name[pidlen] - '0');
+        /* Several CPUs read contiguous shares of the PID list into tables of
+         * their own, merged in order: the same rows as one pass. */
+        nthreads = scan_threads((size_t)npids, MB_SCAN_PARALLEL_MIN);
+        if (nthreads <= 1) {
+                for (ssize_t i = 0; i < npids && r == 0; i++)
+                        r = scan_one(root, flags, filter, t, pids[i]);
+        } else {
+                size_t per = ((size_t)npids + nthreads - 1) / nthreads;
+                for (unsigned k = 0; k < nthreads; k++) {
+                        size_t from = k * per < (size_t)npids ? k * per : (size_t)npids;
+                        size_t to = from + per < (size_t)npids ? from + per : (size_t)npids;
+                        chunk[k] = (struct scan_chunk){.root = root,
+                                                       .flags = flags,
+                                                       .filter = filter,
+                                                       .pids = pids + from,
+                                                       .n = to - from};
+                        mb_proctab_init(&chunk[k].t);
+                        chunk[k].t.clk_tck = t->clk_tck;
+                        if (k > 0 && pthread_create(&tid[k], NULL, scan_worker, &chunk[k]) == 0)
+                                started[k] = true;
                 }
-                if (name[pidlen] || pidlen > 9)
-                        continue;
-                t->n_seen++;
-
-                p = mb_proctab_slot(t, pid);
-                if (!p) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-
-                if (need_dirfd) {
-                        dfd = openat(root->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (dfd < 0) {
-                                if (errno == ENOENT || errno == ESRCH)
-                                        t->n_vanished++;
-                                else
-                                        t->n_denied++;
-                                continue;
-                        }
-                }
-
-                r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "status", 0);
-                if (r < 0 || mb_status_parse(t->rd.data, (size_t)r, p) < 0) {
-                        if (r >= 0 || gone(root, r))
-                                t->n_vanished++; /* empty or half a file: it went away */
+                scan_worker(&chunk[0]);
+                for (unsigned k = 1; k < nthreads; k++) {
+                        if (started[k])
+                                pthread_join(tid[k], NULL);
                         else
-                                t->n_denied++;
-                        goto next_drop;
+                                scan_worker(&chunk[k]); /* no thread: do it here */
                 }
-                if (p->flags & MB_P_KTHREAD)
-                        t->n_kthreads++;
-                if (p->flags & MB_P_ZOMBIE)
-                        t->n_zombies++;
-                if (!mb_scan_filter_accepts(filter, p)) {
-                        t->n_filtered++;
-                        goto next_drop;
+                for (unsigned k = 0; k < nthreads; k++) {
+                        if (r == 0)
+                                r = chunk[k].r < 0 ? chunk[k].r : merge_chunk(t, &chunk[k]);
+                        mb_proctab_release(&chunk[k].t);
                 }
-
-                if ((flags & MB_SCAN_CMDLINE) || (filter && filter->match)) {
-                        r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cmdline",
-                                         CMDLINE_MAX);
-                        if (gone(root, r)) {
-                                t->n_vanished++;
-                                goto next_drop;
-                        }
-                        if (r > 0)
-                                store_cmdline(t, p, (size_t)r);
-                        if (filter && filter->match) {
-                                const char *cl = p->cmdline ? mb_proc_str(t, p->cmdline) : p->name;
-                                if (regexec(filter->match, cl, 0, NULL, 0) != 0) {
-                                        t->n_filtered++;
-                                        goto next_drop;
-                                }
-                        }
-                }
-                if (flags & MB_SCAN_STAT) {
-                        r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "stat", 0);
-                        if (gone(root, r)) {
-                                t->n_vanished++;
-                                goto next_drop;
-                        }
-                        if (r > 0)
-                                mb_stat_parse(t->rd.data, (size_t)r, p);
-                }
-                if (flags & MB_SCAN_CGROUP) {
-                        r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cgroup", 0);
-                        if (r > 0)
-                                mb_cgroup_parse(t, t->rd.data, (size_t)r, p);
-                }
-                if ((flags & MB_SCAN_ROLLUP) && !(p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE))) {
-                        r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "smaps_rollup", 0);
-                        if (r == -EACCES || r == -EPERM) {
-                                p->flags |= MB_P_PSS_DENIED;
-                                t->n_pss_denied++;
-                        } else if (r > 0) {
-                                mb_rollup_parse(t->rd.data, (size_t)r, p);
-                        }
-                }
-                if (dfd >= 0)
-                        close(dfd);
-                t->n++;
-                continue;
-        next_drop:
-                if (dfd >= 0)
-                        close(dfd);
         }
-        closedir(d);
+        free(pids);
+        if (r < 0)
+                return r;
+        /* smaps_rollup walks each process's page tables: by far the costliest
+         * file.  Read after the pass, on several CPUs. */
+        if ((flags & MB_SCAN_ROLLUP) && mb_proc_read_rollups(root, t) < 0)
+                return -ENOMEM;
         return (int)t->n;
 }
 
-int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+/* smaps_rollup of p into rd and p: 0, -EACCES (p marked denied; the
+ * return says whether it newly was), or -errno. */
+static int rollup_into(struct mb_root *root, struct mb_proc *p, struct mb_buf *rd, unsigned *denied)
 {
         char path[32];
         ssize_t r;
 
-        if (p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE))
-                return -ESRCH;
-        if (p->pss != MB_UNKNOWN)
-                return 0;
         snprintf(path, sizeof(path), "%d/smaps_rollup", p->pid);
-        r = mb_read_seqfile_at(root->proc_fd, path, &t->rd);
+        r = mb_read_seqfile_at(root->proc_fd, path, rd);
         if (r == -EACCES || r == -EPERM) {
                 if (!(p->flags & MB_P_PSS_DENIED)) {
                         p->flags |= MB_P_PSS_DENIED;
-                        t->n_pss_denied++;
+                        (*denied)++;
                 }
                 return -EACCES;
         }
         if (r < 0)
                 return (int)r;
-        return mb_rollup_parse(t->rd.data, (size_t)r, p);
+        return mb_rollup_parse(rd->data, (size_t)r, p);
+}
+
+int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+{
+        if (p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE))
+                return -ESRCH;
+        if (p->pss != MB_UNKNOWN)
+                return 0;
+        return rollup_into(root, p, &t->rd, &t->n_pss_denied);
+}
+
+/*
+ * Threads for a bulk pass over todo processes: 1 under `min` of them or
+ * after mb_scan_set_threads(1) (the daemons); else MEMBUDGET_SCAN_THREADS
+ * when set, or the online CPUs, at most 4.
+ */
+static unsigned scan_threads_setting; /* 0: automatic */
+
+void mb_scan_set_threads(unsigned n)
+{
+        scan_threads_setting = n > MB_SCAN_MAX_THREADS ? MB_SCAN_MAX_THREADS : n;
+}
+
+static unsigned scan_threads(size_t todo, size_t min)
+{
+        const char *env = getenv("MEMBUDGET_SCAN_THREADS");
+        long n;
+
+        if (scan_threads_setting)
+                return scan_threads_setting;
+        if (env && *env) {
+                n = strtol(env, NULL, 10);
+                return n < 1 ? 1 : n > MB_SCAN_MAX_THREADS ? MB_SCAN_MAX_THREADS : (unsigned)n;
+        }
+        if (todo < min)
+                return 1;
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
+struct rollup_job {
+        struct mb_root *root;
+        struct mb_proc **todo;
+        size_t n;
+        size_t next; /* next index to claim (atomic) */
+        unsigned denied;
+};
+
+/* One worker: claims processes 16 at a time; its own read buffer. */
+static void *rollup_worker(void *arg)
+{
+        struct rollup_job *job = arg;
+        struct mb_buf rd = {.max = 1u << 20};
+        unsigned denied = 0;
+
+        for (;;) {
+                size_t i = __atomic_fetch_add(&job->next, 16, __ATOMIC_RELAXED);
+                if (i >= job->n)
+                        break;
+                for (size_t end = i + 16 < job->n ? i + 16 : job->n; i < end; i++)
+                        rollup_into(job->root, job->todo[i], &rd, &denied);
+        }
+        mb_buf_release(&rd);
+        __atomic_fetch_add(&job->denied, denied, __ATOMIC_RELAXED);
+        return NULL;
+}
+
+int mb_proc_read_rollups(struct mb_root *root, struct mb_proctab *t)
+{
+        struct rollup_job job = {.root = root};
+        pthread_t tid[MB_SCAN_MAX_THREADS];
+        unsigned nthreads, started = 0;
+
+        job.todo = malloc((t->n ? t->n : 1) * sizeof(*job.todo));
+        if (!job.todo)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n; i++) {
+                struct mb_proc *p = &t->p[i];
+                if (!(p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE | MB_P_PSS_DENIED)) &&
+                    p->pss == MB_UNKNOWN)
+                        job.todo[job.n++] = p;
+        }
+        nthreads = scan_threads(job.n, MB_ROLLUP_PARALLEL_MIN);
+        /* Each process is written by exactly one worker; the table does not
+         * move meanwhile.  A thread that cannot start leaves its share to
+         * the others, and to this thread. */
+        for (unsigned k = 1; k < nthreads; k++)
+                if (pthread_create(&tid[started], NULL, rollup_worker, &job) == 0)
+                        started++;
+        rollup_worker(&job);
+        for (unsigned k = 0; k < started; k++)
+                pthread_join(tid[k], NULL);
+        t->n_pss_denied += job.denied;
+        free(job.todo);
+        return 0;
 }
 
 int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)

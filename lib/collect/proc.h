@@ -102,6 +102,24 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
 int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
 
 /*
+ * Read smaps_rollup for every process of the table that has none yet (not
+ * kernel threads, zombies or denied ones), on up to 4 threads when there are
+ * at least MB_ROLLUP_PARALLEL_MIN of them.  0 or -ENOMEM.
+ */
+#define MB_ROLLUP_PARALLEL_MIN 64
+int mb_proc_read_rollups(struct mb_root *root, struct mb_proctab *t);
+
+/*
+ * Bulk passes (mb_proc_scan from MB_SCAN_PARALLEL_MIN PIDs, the rollup pass)
+ * run on up to 4 threads, one per online CPU: a one-shot command's wall time
+ * falls, its CPU time does not grow.  MEMBUDGET_SCAN_THREADS=N sets the
+ * count; mb_scan_set_threads(1) keeps a daemon on one thread (0: automatic).
+ */
+#define MB_SCAN_MAX_THREADS  16
+#define MB_SCAN_PARALLEL_MIN 256
+void mb_scan_set_threads(unsigned n);
+
+/*
  * Read the command line of one process after a scan (for the rows shown).
  * When the scan read start times, a process whose start time changed (a
  * reused PID) is not read: -ESRCH.  0 or -errno.

@@ -22,7 +22,9 @@ ln -s "$HELP/racer" "$TMP/mbraceA"; ln -s "$HELP/racer" "$TMP/mbraceB"
 "$TMP/mbraceB" 5000 & pids+=($!); b=$!
 scans=0 bad=""
 while kill -0 "$a" 2>/dev/null || kill -0 "$b" 2>/dev/null; do
-  "$BIN" procs --json --all --columns pid,name,cmdline,rss,swap >"$TMP/p.json" 2>"$TMP/p.err" \
+  # odd rounds split the scan over 4 threads (merged tables, parallel rollups)
+  MEMBUDGET_SCAN_THREADS=$((scans % 2 * 3 + 1)) \
+    "$BIN" procs --json --all --columns pid,name,cmdline,rss,swap,pss >"$TMP/p.json" 2>"$TMP/p.err" \
     || { bad="procs exit $?: $(head -c 300 "$TMP/p.err")"; break; }
   "$BIN" swap --json >"$TMP/s.json" 2>"$TMP/s.err" || { bad="swap exit $?: $(head -c 300 "$TMP/s.err")"; break; }
   python3 - "$TMP/p.json" "$TMP/s.json" <<'PY' || { bad="invalid or mixed output"; break; }

@@ -734,6 +734,74 @@ static void test_scan_live_self(void **state)
         mb_root_close(&root);
 }
 
+/*
+ * A scan split over threads (each its own table and string arena, merged in
+ * order) gives the same table as one pass: rows, order, strings, counters.
+ */
+static void same_tables(const struct mb_proctab *a, const struct mb_proctab *b)
+{
+        assert_int_equal(a->n, b->n);
+        assert_int_equal(a->n_seen, b->n_seen);
+        assert_int_equal(a->n_kthreads, b->n_kthreads);
+        assert_int_equal(a->n_zombies, b->n_zombies);
+        assert_int_equal(a->n_vanished, b->n_vanished);
+        assert_int_equal(a->n_denied, b->n_denied);
+        assert_int_equal(a->n_pss_denied, b->n_pss_denied);
+        assert_int_equal(a->n_filtered, b->n_filtered);
+        for (size_t i = 0; i < a->n; i++) {
+                const struct mb_proc *x = &a->p[i], *y = &b->p[i];
+                assert_int_equal(x->pid, y->pid);
+                assert_string_equal(x->name, y->name);
+                assert_string_equal(mb_proc_cmdline(a, x), mb_proc_cmdline(b, y));
+                assert_string_equal(mb_proc_str(a, x->cg_v2), mb_proc_str(b, y->cg_v2));
+                assert_string_equal(mb_proc_str(a, x->cg_mem), mb_proc_str(b, y->cg_mem));
+                assert_string_equal(mb_proc_str(a, x->cg_sd), mb_proc_str(b, y->cg_sd));
+                assert_int_equal(x->flags, y->flags);
+                assert_int_equal(x->rss, y->rss);
+                assert_int_equal(x->swap, y->swap);
+                assert_int_equal(x->pss, y->pss);
+                assert_int_equal(x->uss, y->uss);
+                assert_int_equal(x->starttime, y->starttime);
+        }
+}
+
+static void test_scan_threads_same_table(void **state)
+{
+        struct mb_root root1, root2;
+        struct mb_proctab one, many;
+        regex_t re;
+
+        (void)state;
+        for (unsigned threads = 2; threads <= 5; threads++) {
+                mb_scan_set_threads(1);
+                scan_normal(&root1, &one, ALL_FILES, NULL);
+                mb_scan_set_threads(threads);
+                scan_normal(&root2, &many, ALL_FILES, NULL);
+                same_tables(&one, &many);
+                mb_proctab_release(&one);
+                mb_proctab_release(&many);
+                mb_root_close(&root1);
+                mb_root_close(&root2);
+        }
+        /* with a filter: the dropped rows are counted the same */
+        assert_int_equal(regcomp(&re, "python|postgres", REG_EXTENDED | REG_NOSUB), 0);
+        {
+                struct mb_scan_filter f = {.match = &re, .skip_kthreads = true};
+                mb_scan_set_threads(1);
+                scan_normal(&root1, &one, ALL_FILES, &f);
+                mb_scan_set_threads(3);
+                scan_normal(&root2, &many, ALL_FILES, &f);
+                same_tables(&one, &many);
+                assert_true(one.n > 0 && one.n_filtered > 0);
+                mb_proctab_release(&one);
+                mb_proctab_release(&many);
+                mb_root_close(&root1);
+                mb_root_close(&root2);
+        }
+        regfree(&re);
+        mb_scan_set_threads(0);
+}
+
 /* Regression (fuzz/UBSan): Private_* sums that overflow make USS unknown. */
 static void test_rollup_overflow(void **state)
 {
@@ -770,6 +838,7 @@ int main(void)
             cmocka_unit_test_teardown(test_scan_unreadable_files, remove_tree),
             cmocka_unit_test(test_scan_live_self),
             cmocka_unit_test(test_rollup_overflow),
+            cmocka_unit_test(test_scan_threads_same_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
