@@ -15,9 +15,14 @@ endif
 ALL_CFLAGS = -std=gnu11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
              -DMB_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null) \
              $(CFLAGS) -MMD -MP
-# libmicrohttpd is loaded by serve at run time (lib/serve/http.c): headers only.
-LIBS     := $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS_PC)) 2>/dev/null \
-              || echo -ljansson -lsqlite3 -lncursesw) -ldl -lm -lpthread
+# libmicrohttpd (serve), SQLite (history) and ncurses (watch --screen) are
+# loaded at run time when a command needs them (lib/util/dynlib.h): headers
+# only, so that the other commands do not pay for them at start-up.
+DL_PC    := libmicrohttpd sqlite3 ncursesw
+LIBS     := $(shell pkg-config --libs $(filter-out $(DL_PC),$(PKGS_PC)) 2>/dev/null \
+              || echo -ljansson) -ldl -lm -lpthread
+# The unit tests also call SQLite directly.
+TEST_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
 BUILD    ?= build
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))
@@ -59,7 +64,7 @@ $(BIN): $(CLI_OBJ) $(LIBA)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LIBS) $(TEST_LIBS) -lcmocka
 
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

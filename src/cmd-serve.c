@@ -39,7 +39,6 @@
 #include "../lib/serve/http.h"
 #include "../lib/store/history.h"
 #include "cli-diag.h"
-#include "../lib/collect/proc.h"
 #include "cli.h"
 
 #ifndef MB_VERSION

@@ -20,11 +20,81 @@
 #include "../lib/out/json.h"
 #include "../lib/out/table.h"
 #include "../lib/store/history.h"
+#include "../lib/util/dynlib.h"
 #include "../lib/util/size.h"
 #include "../lib/util/users.h"
 #include "cli-diag.h"
-#include "../lib/collect/proc.h"
 #include "cli.h"
+
+/*
+ * ncurses is loaded for --screen only (lib/util/dynlib.h): the functions and
+ * variables below, which curses.h's macros (getch(), clear(), move(), ...)
+ * expand to, are these pointers.
+ */
+#define CURSES_SONAME "libncursesw.so.6"
+
+static struct {
+        void *lib;
+        __typeof__(initscr) *initscr;
+        __typeof__(cbreak) *cbreak;
+        __typeof__(noecho) *noecho;
+        __typeof__(keypad) *keypad;
+        __typeof__(nodelay) *nodelay;
+        __typeof__(curs_set) *curs_set;
+        __typeof__(endwin) *endwin;
+        __typeof__(wgetch) *wgetch;
+        __typeof__(wclear) *wclear;
+        __typeof__(werase) *werase;
+        __typeof__(wmove) *wmove;
+        __typeof__(wrefresh) *wrefresh;
+        __typeof__(wattr_on) *wattr_on;
+        __typeof__(wattr_off) *wattr_off;
+        __typeof__(wtimeout) *wtimeout;
+        __typeof__(waddnstr) *waddnstr;
+        __typeof__(mvprintw) *mvprintw;
+        WINDOW **stdscr;
+        int *COLS, *LINES;
+} cu;
+
+static int curses_load(char *why, size_t len)
+{
+#define SYM(f)                                                                                     \
+        {                                                                                          \
+#f, (void **)&cu.f                                                                 \
+        }
+        static const struct mb_dl_sym syms[] = {
+            SYM(initscr),  SYM(cbreak),   SYM(noecho),   SYM(keypad),    SYM(nodelay),
+            SYM(curs_set), SYM(endwin),   SYM(wgetch),   SYM(wclear),    SYM(werase),
+            SYM(wmove),    SYM(wrefresh), SYM(wattr_on), SYM(wattr_off), SYM(wtimeout),
+            SYM(waddnstr), SYM(mvprintw), SYM(stdscr),   SYM(COLS),      SYM(LINES),
+        };
+#undef SYM
+        return mb_dl_load(&cu.lib, CURSES_SONAME, syms, MB_ARRAY_SIZE(syms), why, len);
+}
+
+#define initscr   cu.initscr
+#define cbreak    cu.cbreak
+#define noecho    cu.noecho
+#define keypad    cu.keypad
+#define nodelay   cu.nodelay
+#define curs_set  cu.curs_set
+#define endwin    cu.endwin
+#define wgetch    cu.wgetch
+#define wclear    cu.wclear
+#define werase    cu.werase
+#define wmove     cu.wmove
+#define wrefresh  cu.wrefresh
+#define wattr_on  cu.wattr_on
+#define wattr_off cu.wattr_off
+#define wtimeout  cu.wtimeout
+#define waddnstr  cu.waddnstr
+#define mvprintw  cu.mvprintw
+#undef stdscr
+#undef COLS
+#undef LINES
+#define stdscr (*cu.stdscr)
+#define COLS   (*cu.COLS)
+#define LINES  (*cu.LINES)
 
 const char cmd_watch_help[] =
     "usage: membudget watch [--interval SECONDS] [--count N] [--csv | --json | --screen]\n"
@@ -477,6 +547,15 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                 }
                 mb_history_set_retention(h, cfg->retention_days > 0 ? cfg->retention_days * 86400.0
                                                                     : 0);
+        }
+
+        if (o.fmt == FMT_SCREEN) {
+                char why[256];
+                if (curses_load(why, sizeof(why)) < 0) {
+                        r = mb_runtime_error(
+                            cli, "watch --screen: %s (Debian package libncursesw6)", why);
+                        goto out_opts;
+                }
         }
 
         memset(&sa, 0, sizeof(sa));

@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include "http.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "../out/prom.h"
+#include "../util/dynlib.h"
 #include "../util/util.h"
 
 #define HTTP_THREADS      4
@@ -49,30 +49,22 @@ static struct {
 
 static int mhd_load(void)
 {
-        void *lib;
-
-        if (mhd.lib)
-                return 0;
-        lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
-        if (!lib)
-                return -ELIBACC;
 #define SYM(f)                                                                                     \
-        if (!(*(void **)&mhd.f = dlsym(lib, "MHD_" #f)))                                           \
-        goto fail
-        SYM(start_daemon);
-        SYM(stop_daemon);
-        SYM(get_daemon_info);
-        SYM(add_connection);
-        SYM(create_response_from_buffer);
-        SYM(add_response_header);
-        SYM(queue_response);
-        SYM(destroy_response);
+        {                                                                                          \
+                "MHD_" #f, (void **)&mhd.f                                                         \
+        }
+        static const struct mb_dl_sym syms[] = {
+            SYM(start_daemon),
+            SYM(stop_daemon),
+            SYM(get_daemon_info),
+            SYM(add_connection),
+            SYM(create_response_from_buffer),
+            SYM(add_response_header),
+            SYM(queue_response),
+            SYM(destroy_response),
+        };
 #undef SYM
-        mhd.lib = lib;
-        return 0;
-fail:
-        dlclose(lib);
-        return -ELIBBAD;
+        return mb_dl_load(&mhd.lib, MHD_SONAME, syms, MB_ARRAY_SIZE(syms), NULL, 0);
 }
 
 const char *mb_http_library(void)

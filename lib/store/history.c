@@ -13,12 +13,93 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/dynlib.h"
+
 enum stmt {
         ST_INS_HOST,
         ST_UPSERT_ID,
         ST_INS_PROC,
         ST_COUNT,
 };
+
+/*
+ * SQLite is loaded when a history is first opened (lib/util/dynlib.h): only
+ * watch --record, report, serve and check use it, and linking it cost every
+ * command its start-up share.  The sqlite3_* names below are these pointers.
+ */
+#define SQLITE_SONAME "libsqlite3.so.0"
+
+static struct {
+        void *lib;
+        __typeof__(sqlite3_open_v2) *open_v2;
+        __typeof__(sqlite3_close) *close;
+        __typeof__(sqlite3_errmsg) *errmsg;
+        __typeof__(sqlite3_busy_timeout) *busy_timeout;
+        __typeof__(sqlite3_exec) *exec;
+        __typeof__(sqlite3_prepare_v2) *prepare_v2;
+        __typeof__(sqlite3_prepare_v3) *prepare_v3;
+        __typeof__(sqlite3_step) *step;
+        __typeof__(sqlite3_reset) *reset;
+        __typeof__(sqlite3_finalize) *finalize;
+        __typeof__(sqlite3_clear_bindings) *clear_bindings;
+        __typeof__(sqlite3_changes) *changes;
+        __typeof__(sqlite3_bind_double) *bind_double;
+        __typeof__(sqlite3_bind_int64) *bind_int64;
+        __typeof__(sqlite3_bind_int) *bind_int;
+        __typeof__(sqlite3_bind_text) *bind_text;
+        __typeof__(sqlite3_bind_null) *bind_null;
+        __typeof__(sqlite3_column_int64) *column_int64;
+        __typeof__(sqlite3_column_double) *column_double;
+        __typeof__(sqlite3_column_int) *column_int;
+        __typeof__(sqlite3_column_type) *column_type;
+        __typeof__(sqlite3_column_text) *column_text;
+} sq;
+
+static int sqlite_load(struct mb_error *err, const char *path)
+{
+#define SYM(f)                                                                                     \
+        {                                                                                          \
+                "sqlite3_" #f, (void **)&sq.f                                                      \
+        }
+        static const struct mb_dl_sym syms[] = {
+            SYM(open_v2),     SYM(close),        SYM(errmsg),         SYM(busy_timeout),
+            SYM(exec),        SYM(prepare_v2),   SYM(prepare_v3),     SYM(step),
+            SYM(reset),       SYM(finalize),     SYM(clear_bindings), SYM(changes),
+            SYM(bind_double), SYM(bind_int64),   SYM(bind_int),       SYM(bind_text),
+            SYM(bind_null),   SYM(column_int64), SYM(column_double),  SYM(column_int),
+            SYM(column_type), SYM(column_text),
+        };
+#undef SYM
+        char why[256];
+        int r = mb_dl_load(&sq.lib, SQLITE_SONAME, syms, MB_ARRAY_SIZE(syms), why, sizeof(why));
+
+        if (r < 0)
+                mb_error_set(err, path, 0, 0, "%s (Debian package libsqlite3-0)", why);
+        return r;
+}
+
+#define sqlite3_open_v2        sq.open_v2
+#define sqlite3_close          sq.close
+#define sqlite3_errmsg         sq.errmsg
+#define sqlite3_busy_timeout   sq.busy_timeout
+#define sqlite3_exec           sq.exec
+#define sqlite3_prepare_v2     sq.prepare_v2
+#define sqlite3_prepare_v3     sq.prepare_v3
+#define sqlite3_step           sq.step
+#define sqlite3_reset          sq.reset
+#define sqlite3_finalize       sq.finalize
+#define sqlite3_clear_bindings sq.clear_bindings
+#define sqlite3_changes        sq.changes
+#define sqlite3_bind_double    sq.bind_double
+#define sqlite3_bind_int64     sq.bind_int64
+#define sqlite3_bind_int       sq.bind_int
+#define sqlite3_bind_text      sq.bind_text
+#define sqlite3_bind_null      sq.bind_null
+#define sqlite3_column_int64   sq.column_int64
+#define sqlite3_column_double  sq.column_double
+#define sqlite3_column_int     sq.column_int
+#define sqlite3_column_type    sq.column_type
+#define sqlite3_column_text    sq.column_text
 
 struct mb_history {
         sqlite3 *db;
@@ -204,6 +285,8 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
                 r = -ENAMETOOLONG;
                 goto fail;
         }
+        if ((r = sqlite_load(err, path)) < 0)
+                goto fail;
         if (write) {
                 int fd;
                 if ((r = take_lock(h, err)))
@@ -286,7 +369,7 @@ void mb_history_close(struct mb_history *h)
 {
         if (!h)
                 return;
-        for (int i = 0; i < ST_COUNT; i++)
+        for (int i = 0; i < ST_COUNT && sq.lib; i++)
                 sqlite3_finalize(h->st[i]);
         if (h->db)
                 sqlite3_close(h->db);

@@ -101,7 +101,7 @@ if printf '%s' "$flagged" | jq -e --argjson p "$steady" 'index($p) == null' >/de
   pass report-live-steady-not-flagged
 else fail report-live-steady-not-flagged "flagged $flagged (steady $steady)"; fi
 md=$("$BIN" report --history "$LH" --leak-window 10s --since 1m)
-printf '%s' "$md" | grep -Eq "^- pid $leak .*: \+[0-9.]+ [GM]iB/h over [0-9]+ s" \
+printf '%s' "$md" | grep -Eq "^- pid $leak .*: \+[0-9.]+ [GM]iB/h over [0-9.]+ s" \
   && pass report-live-leak-text || fail report-live-leak-text "$(printf '%s' "$md" | grep -A5 'Leak')"
 
 # 6. the leak reaches the problems engine: status names it when a history is recorded
