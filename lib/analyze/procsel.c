@@ -148,12 +148,65 @@ static int cmp_proc(const void *va, const void *vb)
         return r;
 }
 
+/* A numeric sort key: value (larger first), then pid; idx into the table. */
+struct sort_key {
+        int64_t v;
+        int pid;
+        uint32_t idx;
+};
+
+static int cmp_key(const void *va, const void *vb)
+{
+        const struct sort_key *a = va, *b = vb;
+
+        if (a->v != b->v)
+                return a->v < b->v ? 1 : -1;
+        return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+/*
+ * Numeric orders sort 16-byte keys, then move each process once: with 2000
+ * processes of 200-odd bytes that is three times faster than sorting the
+ * processes themselves.  False when out of memory (the caller sorts the
+ * slow way).
+ */
+static bool sort_by_key(struct mb_proctab *t, enum mb_col by)
+{
+        struct sort_key *k = malloc(t->n * sizeof(*k));
+        struct mb_proc *np = malloc(t->n * sizeof(*np));
+
+        if (!k || !np || t->n > UINT32_MAX) {
+                free(k);
+                free(np);
+                return false;
+        }
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mb_proc *p = &t->p[i];
+                int64_t v = by == MB_COL_COUNT  ? mb_proc_rss_swap(p)
+                            : by == MB_COL_PID  ? 0
+                            : by == MB_COL_PPID ? -(int64_t)p->ppid /* ascending */
+                                                : mb_col_value(p, by);
+                k[i] = (struct sort_key){v, p->pid, (uint32_t)i};
+        }
+        qsort(k, t->n, sizeof(*k), cmp_key);
+        for (size_t i = 0; i < t->n; i++)
+                np[i] = t->p[k[i].idx];
+        free(t->p);
+        t->p = np;
+        t->cap = t->n;
+        free(k);
+        return true;
+}
+
 void mb_procs_sort(struct mb_proctab *t, enum mb_col by)
 {
+        bool numeric = by != MB_COL_USER && by != MB_COL_NAME && by != MB_COL_CMDLINE;
+
+        if (t->n < 2 || (numeric && sort_by_key(t, by)))
+                return;
         sort_col = by;
         sort_tab = t;
-        if (t->n > 1)
-                qsort(t->p, t->n, sizeof(*t->p), cmp_proc);
+        qsort(t->p, t->n, sizeof(*t->p), cmp_proc);
 }
 
 void mb_procs_sort_consumers(struct mb_proctab *t)
