@@ -6,16 +6,80 @@
  * RssShmem, VmSwap (MM_SWAPENTS), VmSize (total_vm) and VmHWM, plus comm,
  * tgid, parent tgid, real uid, state, thread count and start time.
  *
- * CO-RE: built against vmlinux.h generated from the build host's BTF; field
- * offsets are relocated at load time.  Needs mm->rss_stat as an array of
- * percpu_counter (Linux 6.2 and later); elsewhere the load fails and the
- * caller falls back to /proc.
+ * CO-RE with local types: each kernel structure is declared below with only
+ * the fields read (the ___mb suffix is dropped when matching), and their
+ * offsets are relocated at load time against the running kernel's BTF.  No
+ * vmlinux.h: the program's own BTF is a few dozen types instead of the 500
+ * that task_struct drags in, which the kernel parses at every load.  Needs
+ * mm->rss_stat as an array of percpu_counter (Linux 6.2 and later);
+ * elsewhere the load fails and the caller falls back to /proc.
  */
-#include "vmlinux.h"
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <stdbool.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 #include "taskmem.h"
+
+#define __pai __attribute__((preserve_access_index))
+
+struct seq_file;
+struct bpf_iter_meta {
+        struct seq_file *seq;
+} __pai;
+
+struct task_struct;
+struct bpf_iter__task {
+        struct bpf_iter_meta *meta;
+        struct task_struct *task;
+} __pai;
+
+struct bpf_array___mb {
+        void *pptrs[0];
+} __pai;
+
+struct cred___mb {
+        struct {
+                __u32 val;
+        } uid;
+} __pai;
+
+struct signal_struct___mb {
+        int nr_threads;
+} __pai;
+
+struct percpu_counter___mb {
+        __s64 count;
+        __s32 *counters;
+} __pai;
+
+/* enum mm_counter_type */
+#define MM_FILEPAGES   0
+#define MM_ANONPAGES   1
+#define MM_SWAPENTS    2
+#define MM_SHMEMPAGES  3
+#define NR_MM_COUNTERS 4
+
+struct mm_struct___mb {
+        unsigned long total_vm;
+        unsigned long hiwater_rss;
+        struct percpu_counter___mb rss_stat[NR_MM_COUNTERS];
+} __pai;
+
+struct task_struct___mb {
+        unsigned int __state;
+        unsigned int flags;
+        int exit_state;
+        int pid;
+        int tgid;
+        struct task_struct___mb *real_parent;
+        const struct cred___mb *real_cred;
+        struct signal_struct___mb *signal;
+        struct mm_struct___mb *mm;
+        __u64 start_boottime;
+        char comm[MB_TM_COMM_LEN];
+} __pai;
 
 #define PF_KTHREAD 0x00200000
 
@@ -58,7 +122,7 @@ static __noinline int learn_cpu_offsets(void)
 
         if (bpf_probe_read_kernel(
                 &base, sizeof(base),
-                (const void *)(map + bpf_core_field_offset(struct bpf_array, pptrs))) < 0)
+                (const void *)(map + bpf_core_field_offset(struct bpf_array___mb, pptrs))) < 0)
                 return -1;
         for (__u32 cpu = 0; cpu < MAX_SUM_CPUS && cpu < nr_cpus; cpu++) {
                 void *e = bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
@@ -86,12 +150,16 @@ static __always_inline bool can_sum(void)
  * Where they are not (6.2 to 6.5), /proc prints the counts without the
  * deltas (get_mm_counter), and so does this.
  */
-static __always_inline bool counters(struct mm_struct *mm, bool sum, __s64 v[4])
+static __always_inline bool counters(struct mm_struct___mb *mm, bool sum, __s64 v[4])
 {
         const char *c0 = (const char *)mm->rss_stat[0].counters;
 
-        for (int i = 0; i < 4; i++)
-                v[i] = mm->rss_stat[i].count;
+        /* constant indices: each access is relocated with the kernel's
+         * element size, not the local one */
+        v[0] = mm->rss_stat[0].count;
+        v[1] = mm->rss_stat[1].count;
+        v[2] = mm->rss_stat[2].count;
+        v[3] = mm->rss_stat[3].count;
         if (!sum || (const char *)mm->rss_stat[1].counters != c0 + 4 ||
             (const char *)mm->rss_stat[2].counters != c0 + 8 ||
             (const char *)mm->rss_stat[3].counters != c0 + 12)
@@ -120,13 +188,13 @@ SEC("iter/task")
 int taskmem(struct bpf_iter__task *ctx)
 {
         struct seq_file *seq = ctx->meta->seq;
-        struct task_struct *task;
+        struct task_struct___mb *task;
         struct mb_taskmem_rec r = {};
-        struct mm_struct *mm;
+        struct mm_struct___mb *mm;
 
         if (!ctx->task)
                 return 0;
-        task = bpf_rdonly_cast(ctx->task, bpf_core_type_id_kernel(struct task_struct));
+        task = bpf_rdonly_cast(ctx->task, bpf_core_type_id_kernel(struct task_struct___mb));
         /* Direct loads through the task's BTF pointers (the verifier turns
          * them into fault-safe loads): far cheaper than a probe-read helper
          * call per field, which is what BPF_CORE_READ() would do. */

@@ -8,8 +8,8 @@
 
 static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int mb_dl_load(void **handle, const char *soname, const struct mb_dl_sym *syms, size_t n,
-               char *why, size_t whylen)
+int mb_dl_load(void **handle, const char *soname, const struct mb_dl_sym *syms, size_t n, char *why,
+               size_t whylen)
 {
         void *lib;
         int r = 0;

@@ -20,7 +20,7 @@ struct mb_dl_sym {
  * symbol; all or nothing.  0, -ELIBACC (no library: message in why) or
  * -ELIBBAD (a symbol missing).  Thread-safe.
  */
-int mb_dl_load(void **handle, const char *soname, const struct mb_dl_sym *syms, size_t n,
-               char *why, size_t whylen);
+int mb_dl_load(void **handle, const char *soname, const struct mb_dl_sym *syms, size_t n, char *why,
+               size_t whylen);
 
 #endif
