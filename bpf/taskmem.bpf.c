@@ -184,6 +184,9 @@ static __always_inline bool counters(struct mm_struct___mb *mm, bool sum, __s64 
  */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
+/* MB_TM_SKIP_* bits, set by user space before it creates a session. */
+__u32 skip;
+
 SEC("iter/task")
 int taskmem(struct bpf_iter__task *ctx)
 {
@@ -201,13 +204,17 @@ int taskmem(struct bpf_iter__task *ctx)
         r.tgid = task->tgid;
         if (task->pid != r.tgid)
                 return 0; /* threads: their leader carries the mm */
-        r.ppid = task->real_parent->tgid;
-        r.uid = task->real_cred->uid.val;
+        /* Three pointers to chase, three cache misses a process: only
+         * when the caller shows or filters on them. */
+        if (!(skip & MB_TM_SKIP_IDS)) {
+                r.ppid = task->real_parent->tgid;
+                r.uid = task->real_cred->uid.val;
+                r.nr_threads = task->signal->nr_threads;
+        }
         if (task->flags & PF_KTHREAD)
                 r.flags |= MB_TM_KTHREAD;
         r.state = task->__state;
         r.exit_state = task->exit_state;
-        r.nr_threads = task->signal->nr_threads;
         r.start_boottime = task->start_boottime;
         bpf_probe_read_kernel(&r.comm, sizeof(r.comm), task->comm);
         mm = task->mm;

@@ -14,6 +14,11 @@ enum mb_tm_flags {
         MB_TM_SUMMED = 1u << 2,  /* counters include the per-CPU deltas (exact) */
 };
 
+/* What a session may leave out (the program's `skip` global). */
+enum mb_tm_skip {
+        MB_TM_SKIP_IDS = 1u << 0, /* parent tgid, real uid, thread count */
+};
+
 struct mb_taskmem_rec {
         __s32 tgid, ppid;
         __u32 uid, flags;

@@ -141,6 +141,17 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
         return 0;
 }
 
+/* Does the listing show, sort by or group on column c? */
+static bool shows(const struct procs_opts *o, enum mb_col c)
+{
+        if (o->sort == c)
+                return true;
+        for (int i = 0; i < o->ncols; i++)
+                if (o->cols[i] == c)
+                        return true;
+        return false;
+}
+
 static void csv_field(FILE *f, const char *s)
 {
         if (!strpbrk(s, ",\"\n\r")) {
@@ -357,6 +368,8 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 scan |= MB_SCAN_CMDLINE | MB_SCAN_ROLLUP | MB_SCAN_GPU;
         if (o.group == MB_GROUP_CGROUP)
                 scan |= MB_SCAN_CGROUP;
+        if (!cli->json && !o.user && !shows(&o, MB_COL_PPID) && !shows(&o, MB_COL_USER))
+                scan |= MB_SCAN_NO_IDS;
         if (scan & MB_SCAN_GPU)
                 what |= MB_SNAP_GPU;
         filter.match = o.has_match ? &o.match : NULL;

@@ -165,21 +165,18 @@ static int cmp_key(const void *va, const void *vb)
 }
 
 /*
- * Numeric orders sort 16-byte keys, then move each process once: with 2000
- * processes of 200-odd bytes that is three times faster than sorting the
- * processes themselves.  False when out of memory (the caller sorts the
- * slow way).
+ * Numeric orders sort 16-byte keys, then move each process once, in place:
+ * with 2000 processes of 200-odd bytes that is three times faster than
+ * sorting the processes themselves.  False when out of memory (the caller
+ * sorts the slow way).
  */
 static bool sort_by_key(struct mb_proctab *t, enum mb_col by)
 {
-        struct sort_key *k = malloc(t->n * sizeof(*k));
-        struct mb_proc *np = malloc(t->n * sizeof(*np));
+        const uint32_t done = UINT32_MAX;
+        struct sort_key *k;
 
-        if (!k || !np || t->n > UINT32_MAX) {
-                free(k);
-                free(np);
+        if (t->n >= UINT32_MAX || !(k = malloc(t->n * sizeof(*k))))
                 return false;
-        }
         for (size_t i = 0; i < t->n; i++) {
                 const struct mb_proc *p = &t->p[i];
                 int64_t v = by == MB_COL_COUNT  ? mb_proc_rss_swap(p)
@@ -189,11 +186,28 @@ static bool sort_by_key(struct mb_proctab *t, enum mb_col by)
                 k[i] = (struct sort_key){v, p->pid, (uint32_t)i};
         }
         qsort(k, t->n, sizeof(*k), cmp_key);
-        for (size_t i = 0; i < t->n; i++)
-                np[i] = t->p[k[i].idx];
-        free(t->p);
-        t->p = np;
-        t->cap = t->n;
+        /* Row i takes the process at k[i].idx: follow each cycle of the
+         * permutation with one spare row, in place. */
+        for (size_t i = 0; i < t->n; i++) {
+                struct mb_proc spare;
+                size_t j = i;
+
+                if (k[i].idx == done || k[i].idx == i) {
+                        k[i].idx = done;
+                        continue;
+                }
+                spare = t->p[i];
+                for (;;) {
+                        size_t src = k[j].idx;
+                        k[j].idx = done;
+                        if (src == i) {
+                                t->p[j] = spare;
+                                break;
+                        }
+                        t->p[j] = t->p[src];
+                        j = src;
+                }
+        }
         free(k);
         return true;
 }

@@ -152,6 +152,16 @@ static int iter_create(void)
         return skel_sys_bpf(BPF_ITER_CREATE, &a, sizeof(a));
 }
 
+/* Tasks in the system, from /proc/loadavg ("0.10 0.20 0.30 1/2081 99"). */
+static size_t tasks_estimate(struct mb_root *root)
+{
+        char buf[128];
+        ssize_t n = mb_read_small_at(root->proc_fd, "loadavg", buf, sizeof(buf));
+        const char *slash = n > 0 ? memchr(buf, '/', (size_t)n) : NULL;
+
+        return slash ? (size_t)strtoul(slash + 1, NULL, 10) : 0;
+}
+
 /* The State: letter, as get_task_state() / __task_state_index() compute it. */
 static char state_letter(uint32_t st, uint32_t exit_st)
 {
@@ -197,7 +207,7 @@ static int64_t pages(int64_t count, long page)
 
 /* One record into the table (or counted as filtered).  0 or -ENOMEM. */
 static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
-                const struct mb_scan_filter *filter, long page, long ns_per_tick)
+                const struct mb_scan_filter *filter, long page, long ns_per_tick, bool skip_ids)
 {
         struct mb_proc *p;
 
@@ -205,9 +215,13 @@ static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
         p = mb_proctab_slot(t, r->tgid);
         if (!p)
                 return -ENOMEM;
-        p->ppid = r->ppid;
-        p->uid = r->uid;
-        p->threads = r->nr_threads;
+        if (skip_ids) {
+                p->uid = (uint32_t)-1; /* not read (MB_SCAN_NO_IDS) */
+        } else {
+                p->ppid = r->ppid;
+                p->uid = r->uid;
+                p->threads = r->nr_threads;
+        }
         p->state = state_letter(r->state, r->exit_state);
         if (ns_per_tick > 0)
                 p->starttime = r->start_boottime / (uint64_t)ns_per_tick;
@@ -281,11 +295,14 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
         long page = sysconf(_SC_PAGESIZE);
         long ns_per_tick = t->clk_tck > 0 ? 1000000000L / t->clk_tck : 0;
         int self = (int)getpid(), fd, r = 0;
-        bool seen_self = false, seen_init = false;
+        bool seen_self = false, seen_init = false, skip_ids;
         size_t have = 0;
 
         if (load() < 0)
                 return -ENOTSUP;
+        /* A uid filter needs the uid, whatever the caller said. */
+        skip_ids = (flags & MB_SCAN_NO_IDS) && !(filter && filter->has_uid);
+        skel->bss->skip = skip_ids ? MB_TM_SKIP_IDS : 0;
         fd = iter_create();
         if (fd < 0) {
                 snprintf(reason, sizeof(reason), "creating the task iterator failed: %s",
@@ -296,6 +313,18 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
         t->n = 0;
         mb_buf_reset(&t->strings);
         t->flags = flags;
+        /* One allocation for the whole table, sized by the task count
+         * (threads included, so an upper bound), instead of doublings. */
+        {
+                size_t est = tasks_estimate(root) + 64;
+                if (t->cap < est && est < (1u << 22)) {
+                        struct mb_proc *np = realloc(t->p, est * sizeof(*np));
+                        if (np) {
+                                t->p = np;
+                                t->cap = est;
+                        }
+                }
+        }
         t->n_seen = t->n_kthreads = t->n_zombies = t->n_vanished = t->n_denied = 0;
         t->n_pss_denied = t->n_filtered = 0;
         for (;;) {
@@ -318,7 +347,7 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
                                 seen_self = true;
                         if (x.tgid == 1)
                                 seen_init = true;
-                        if ((r = take(t, &x, filter, page, ns_per_tick)) < 0)
+                        if ((r = take(t, &x, filter, page, ns_per_tick, skip_ids)) < 0)
                                 break;
                 }
                 if (r < 0)

@@ -30,6 +30,10 @@ enum mb_scan_flags {
         MB_SCAN_ROLLUP = 1u << 2,
         MB_SCAN_CGROUP = 1u << 3,
         MB_SCAN_GPU = 1u << 4, /* per-process GPU memory (NVML / DRM fdinfo) */
+        /* The caller uses neither ppid, uid nor threads: a collector that reads
+         * them one by one (BPF) may leave them out (ppid 0, uid (uid_t)-1,
+         * threads 0).  /proc's status file has them anyway. */
+        MB_SCAN_NO_IDS = 1u << 5,
 };
 
 enum mb_proc_flags {

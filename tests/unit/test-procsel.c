@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,49 @@ static void test_sort_sizes_unknown_last(void **state)
         mb_procs_sort(&t, MB_COL_SWAP);
         mb_procs_sort(&t, MB_COL_RSS);
         expect_order(&t, by_rss, 6);
+        mb_proctab_release(&t);
+}
+
+/* The in-place permutation keeps every process whole, for any order. */
+static void test_sort_many_rows_intact(void **state)
+{
+        struct mb_proctab t;
+        uint64_t x = 0x9e3779b97f4a7c15ull;
+
+        (void)state;
+        mb_proctab_init(&t);
+        for (int i = 0; i < 5000; i++) {
+                struct mb_proc *p = mb_proctab_slot(&t, 100000 - i * 7);
+                assert_non_null(p);
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                p->rss = (int64_t)(x % 64) << 20; /* many ties */
+                p->swap = p->pid * 3;
+                p->ppid = (int)(x % 50);
+                snprintf(p->name, sizeof(p->name), "p%d", p->pid);
+                t.n++;
+        }
+        for (int by = 0; by < 3; by++) {
+                enum mb_col col = by == 0 ? MB_COL_RSS : by == 1 ? MB_COL_PPID : MB_COL_PID;
+                mb_procs_sort(&t, col);
+                for (size_t i = 0; i < t.n; i++) {
+                        char want[32];
+                        const struct mb_proc *p = &t.p[i];
+                        snprintf(want, sizeof(want), "p%d", p->pid);
+                        assert_string_equal(p->name, want);
+                        assert_int_equal(p->swap, p->pid * 3);
+                        if (i == 0)
+                                continue;
+                        const struct mb_proc *q = &t.p[i - 1];
+                        if (col == MB_COL_RSS)
+                                assert_true(q->rss > p->rss ||
+                                            (q->rss == p->rss && q->pid < p->pid));
+                        else if (col == MB_COL_PPID)
+                                assert_true(q->ppid < p->ppid ||
+                                            (q->ppid == p->ppid && q->pid < p->pid));
+                        else
+                                assert_true(q->pid < p->pid);
+                }
+        }
         mb_proctab_release(&t);
 }
 
@@ -420,6 +464,7 @@ int main(void)
             cmocka_unit_test(test_columns_parse),
             cmocka_unit_test(test_col_value),
             cmocka_unit_test(test_sort_sizes_unknown_last),
+            cmocka_unit_test(test_sort_many_rows_intact),
             cmocka_unit_test(test_sort_text_and_ids),
             cmocka_unit_test(test_sort_consumers),
             cmocka_unit_test(test_procs_sum),
