@@ -270,6 +270,44 @@ static void test_bpf_rollup(void **state)
         mb_root_close(&root);
 }
 
+/* MB_SCAN_NO_IDS leaves out ppid/uid/threads and nothing else; a uid filter
+ * still gets the uid; the next full scan has them again. */
+static void test_bpf_no_ids(void **state)
+{
+        struct mb_root root;
+        struct mb_proctab full, lean, again;
+        struct mb_scan_filter mine = {.has_uid = true, .uid = getuid()};
+        const struct mb_proc *me;
+
+        (void)state;
+        assert_int_equal(mb_root_open(&root, NULL, NULL), 0);
+        mb_proctab_init(&full);
+        mb_proctab_init(&lean);
+        mb_proctab_init(&again);
+        bpf_scan_or_skip(&root, NULL, &full);
+        assert_true(mb_bpf_scan(&root, MB_SCAN_NO_IDS, NULL, &lean) > 1);
+        me = find(&lean, getpid());
+        assert_non_null(me);
+        assert_int_equal(me->ppid, 0);
+        assert_int_equal(me->uid, (uint32_t)-1);
+        assert_int_equal(me->threads, 0);
+        assert_true(me->rss > 0 && me->vsz >= me->rss);
+        assert_string_equal(me->name, find(&full, getpid())->name);
+        assert_true(mb_bpf_scan(&root, MB_SCAN_NO_IDS, &mine, &again) > 0);
+        me = find(&again, getpid());
+        assert_non_null(me);
+        assert_int_equal(me->uid, getuid());
+        assert_int_equal(me->ppid, getppid());
+        assert_true(mb_bpf_scan(&root, 0, NULL, &again) > 1);
+        me = find(&again, getpid());
+        assert_int_equal(me->ppid, getppid());
+        assert_int_equal(me->threads, 1);
+        mb_proctab_release(&full);
+        mb_proctab_release(&lean);
+        mb_proctab_release(&again);
+        mb_root_close(&root);
+}
+
 static int count_fds(void)
 {
         DIR *d = opendir("/proc/self/fd");
@@ -306,10 +344,9 @@ static void test_bpf_repeat(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_bpf_agrees_with_proc),
-            cmocka_unit_test(test_bpf_filter),
-            cmocka_unit_test(test_bpf_rollup),
-            cmocka_unit_test(test_bpf_repeat),
+            cmocka_unit_test(test_bpf_agrees_with_proc), cmocka_unit_test(test_bpf_filter),
+            cmocka_unit_test(test_bpf_rollup),           cmocka_unit_test(test_bpf_repeat),
+            cmocka_unit_test(test_bpf_no_ids),
         };
         return cmocka_run_group_tests(tests, start_children, stop_children);
 }
