@@ -141,6 +141,30 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
         return 0;
 }
 
+/*
+ * Rows whose process exited before its command line was read are dropped,
+ * as the /proc collector drops a process that vanishes mid-scan.  The rows
+ * after n (not shown) stay behind them.  The new n.
+ */
+static size_t drop_gone(struct mb_proctab *t, size_t n)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (t->p[i].flags & MB_P_GONE) {
+                        t->n_vanished++;
+                        continue;
+                }
+                if (k != i) {
+                        struct mb_proc tmp = t->p[k];
+                        t->p[k] = t->p[i];
+                        t->p[i] = tmp;
+                }
+                k++;
+        }
+        return k;
+}
+
 /* Does the listing show, sort by or group on column c? */
 static bool shows(const struct procs_opts *o, enum mb_col c)
 {
@@ -370,6 +394,10 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 scan |= MB_SCAN_CGROUP;
         if (!cli->json && !o.user && !shows(&o, MB_COL_PPID) && !shows(&o, MB_COL_USER))
                 scan |= MB_SCAN_NO_IDS;
+        /* Command lines for the rows shown only (a fast collector, then a
+         * read per row), unless the match needs every one of them. */
+        if ((scan & MB_SCAN_CMDLINE) && !o.has_match && o.group == MB_GROUP_NONE)
+                scan = (scan & ~MB_SCAN_CMDLINE) | MB_SCAN_CMDLINE_LATER;
         if (scan & MB_SCAN_GPU)
                 what |= MB_SNAP_GPU;
         filter.match = o.has_match ? &o.match : NULL;
@@ -408,6 +436,13 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
         } else {
                 mb_procs_sort(&s.procs, o.sort);
                 n = o.top && (size_t)o.top < s.procs.n ? (size_t)o.top : s.procs.n;
+                if ((scan & MB_SCAN_CMDLINE_LATER) && !(s.procs.flags & MB_SCAN_CMDLINE)) {
+                        if (mb_proc_read_cmdlines(&cli->root, &s.procs, n) < 0) {
+                                code = mb_runtime_error(cli, "out of memory");
+                                goto out;
+                        }
+                        n = drop_gone(&s.procs, n);
+                }
                 render_procs(cli, &o, &s.procs, n, s.collector);
         }
 out:

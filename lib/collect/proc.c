@@ -290,12 +290,10 @@ bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc
         return true;
 }
 
-/* The command line just read into t->rd: NULs and control separators to
- * spaces, trailing spaces cut, stored in the arena. */
-static void store_cmdline(struct mb_proctab *t, struct mb_proc *p, size_t n)
+/* A command line as read (n bytes at c, room for a NUL): NULs and control
+ * separators to spaces, trailing spaces cut.  The new length. */
+static size_t clean_cmdline(char *c, size_t n, struct mb_proc *p)
 {
-        char *c = t->rd.data;
-
         if (n == CMDLINE_MAX)
                 p->flags |= MB_P_CMDLINE_TRUNC;
         for (size_t i = 0; i < n; i++)
@@ -304,8 +302,15 @@ static void store_cmdline(struct mb_proctab *t, struct mb_proc *p, size_t n)
         while (n > 0 && c[n - 1] == ' ')
                 n--;
         c[n] = '\0';
+        return n;
+}
+
+/* The command line just read into t->rd, stored in the arena. */
+static void store_cmdline(struct mb_proctab *t, struct mb_proc *p, size_t n)
+{
+        n = clean_cmdline(t->rd.data, n, p);
         if (n > 0)
-                p->cmdline = arena_put(t, c, n);
+                p->cmdline = arena_put(t, t->rd.data, n);
 }
 
 static void proc_reset(struct mb_proc *p, int pid)
@@ -720,15 +725,16 @@ int mb_proc_read_rollups(struct mb_root *root, struct mb_proctab *t)
         return 0;
 }
 
-int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+/* The command line of p into rd (cleaned; length in *len), after checking
+ * through the same directory fd that the PID still names the process
+ * scanned (its start time).  0, -ESRCH when gone or reused, or -errno. */
+static int cmdline_into(struct mb_root *root, struct mb_proc *p, struct mb_buf *rd, size_t *len)
 {
         struct mb_proc probe;
         char dir[16];
         ssize_t r;
         int dfd;
 
-        if (p->cmdline || (p->flags & MB_P_KTHREAD))
-                return 0;
         snprintf(dir, sizeof(dir), "%d", p->pid);
         dfd = openat(root->proc_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -736,17 +742,122 @@ int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_p
         /* Same process?  The directory fd pins it; its start time names it. */
         if (p->starttime) {
                 memset(&probe, 0, sizeof(probe));
-                r = mb_read_file_at(dfd, "stat", &t->rd, 0);
-                if (r < 0 || mb_stat_parse(t->rd.data, (size_t)r, &probe) < 0 ||
+                r = mb_read_file_at(dfd, "stat", rd, 0);
+                if (r < 0 || mb_stat_parse(rd->data, (size_t)r, &probe) < 0 ||
                     probe.starttime != p->starttime) {
                         close(dfd);
                         return -ESRCH;
                 }
         }
-        r = mb_read_file_at(dfd, "cmdline", &t->rd, CMDLINE_MAX);
+        r = mb_read_file_at(dfd, "cmdline", rd, CMDLINE_MAX);
         close(dfd);
         if (r < 0)
                 return (int)r;
-        store_cmdline(t, p, (size_t)r);
+        *len = clean_cmdline(rd->data, (size_t)r, p);
         return 0;
+}
+
+int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+{
+        size_t n = 0;
+        int r;
+
+        if (p->cmdline || (p->flags & MB_P_KTHREAD))
+                return 0;
+        r = cmdline_into(root, p, &t->rd, &n);
+        if (r == 0 && n > 0)
+                p->cmdline = arena_put(t, t->rd.data, n);
+        return r;
+}
+
+/*
+ * The command line of p read by path, without cmdline_into()'s start-time
+ * check: for rows of a scan taken milliseconds before.  The kernel hands
+ * PIDs out cyclically, so the PID of a process that exited meanwhile names
+ * nothing (ENOENT: gone) until pid_max (32768 at least) more have been
+ * handed out, far more forks than can happen in that time.  A third of the
+ * system calls.
+ */
+static int cmdline_direct(struct mb_root *root, struct mb_proc *p, struct mb_buf *rd, size_t *len)
+{
+        char path[32];
+        ssize_t r;
+
+        snprintf(path, sizeof(path), "%d/cmdline", p->pid);
+        r = mb_read_file_at(root->proc_fd, path, rd, CMDLINE_MAX);
+        if (r < 0)
+                return (int)r;
+        *len = clean_cmdline(rd->data, (size_t)r, p);
+        return 0;
+}
+
+struct cmdline_job {
+        struct mb_root *root;
+        struct mb_proc *p; /* the first n rows */
+        size_t n;
+        size_t next; /* next index to claim (atomic) */
+        char **text; /* per row: the cleaned command line (malloc), or NULL */
+        size_t *len;
+        int *err;
+};
+
+static void *cmdline_worker(void *arg)
+{
+        struct cmdline_job *job = arg;
+        struct mb_buf rd = {.max = 1u << 20};
+
+        for (;;) {
+                size_t i = __atomic_fetch_add(&job->next, 16, __ATOMIC_RELAXED);
+                if (i >= job->n)
+                        break;
+                for (size_t end = i + 16 < job->n ? i + 16 : job->n; i < end; i++) {
+                        struct mb_proc *p = &job->p[i];
+                        size_t n = 0;
+                        if (p->cmdline || (p->flags & MB_P_KTHREAD))
+                                continue;
+                        job->err[i] = cmdline_direct(job->root, p, &rd, &n);
+                        if (job->err[i] == 0 && n > 0 && (job->text[i] = malloc(n + 1)))
+                                memcpy(job->text[i], rd.data, n + 1), job->len[i] = n;
+                }
+        }
+        mb_buf_release(&rd);
+        return NULL;
+}
+
+int mb_proc_read_cmdlines(struct mb_root *root, struct mb_proctab *t, size_t n)
+{
+        struct cmdline_job job = {.root = root, .p = t->p, .n = n < t->n ? n : t->n};
+        pthread_t tid[MB_SCAN_MAX_THREADS];
+        unsigned nthreads, started = 0;
+        int r = 0;
+
+        job.text = calloc(job.n + 1, sizeof(*job.text));
+        job.len = calloc(job.n + 1, sizeof(*job.len));
+        job.err = calloc(job.n + 1, sizeof(*job.err));
+        if (!job.text || !job.len || !job.err) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* Workers read; only this thread writes the string arena. */
+        nthreads = scan_threads(job.n, MB_CMDLINE_PARALLEL_MIN);
+        for (unsigned k = 1; k < nthreads; k++)
+                if (pthread_create(&tid[started], NULL, cmdline_worker, &job) == 0)
+                        started++;
+        cmdline_worker(&job);
+        for (unsigned k = 0; k < started; k++)
+                pthread_join(tid[k], NULL);
+        for (size_t i = 0; i < job.n; i++) {
+                if (job.text[i])
+                        t->p[i].cmdline = arena_put(t, job.text[i], job.len[i]);
+                if (job.err[i] == -ESRCH || job.err[i] == -ENOENT)
+                        t->p[i].flags |= MB_P_GONE;
+        }
+out:
+        if (job.text)
+                for (size_t i = 0; i < job.n; i++)
+                        free(job.text[i]);
+        free(job.text);
+        free(job.len);
+        free(job.err);
+        return r;
 }

@@ -34,6 +34,10 @@ enum mb_scan_flags {
          * them one by one (BPF) may leave them out (ppid 0, uid (uid_t)-1,
          * threads 0).  /proc's status file has them anyway. */
         MB_SCAN_NO_IDS = 1u << 5,
+        /* Command lines wanted, but the caller reads them for the rows it
+         * shows (mb_proc_read_cmdlines) when the collector did not: the
+         * table's flags say which happened. */
+        MB_SCAN_CMDLINE_LATER = 1u << 6,
 };
 
 enum mb_proc_flags {
@@ -42,6 +46,7 @@ enum mb_proc_flags {
         MB_P_PSS_DENIED = 1u << 2,    /* smaps_rollup EACCES */
         MB_P_CMDLINE_TRUNC = 1u << 3, /* cmdline longer than the cap */
         MB_P_TARGET = 1u << 4,        /* part of the configured target */
+        MB_P_GONE = 1u << 5,          /* exited (or PID reused) before its cmdline was read */
 };
 
 struct mb_proc {
@@ -112,6 +117,15 @@ int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_pr
  */
 #define MB_ROLLUP_PARALLEL_MIN 64
 int mb_proc_read_rollups(struct mb_root *root, struct mb_proctab *t);
+
+/*
+ * Command lines of the first n rows of a table just scanned without them,
+ * on up to 4 threads from MB_CMDLINE_PARALLEL_MIN rows.  Rows whose process
+ * is gone get MB_P_GONE.  Call it right after the scan: a PID is reused only
+ * after the kernel has handed out pid_max others.  0 or -ENOMEM.
+ */
+#define MB_CMDLINE_PARALLEL_MIN 128
+int mb_proc_read_cmdlines(struct mb_root *root, struct mb_proctab *t, size_t n);
 
 /*
  * Bulk passes (mb_proc_scan from MB_SCAN_PARALLEL_MIN PIDs, the rollup pass)

@@ -61,12 +61,20 @@ int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
                          * off.  Command lines and cgroups need /proc. */
                         if (root->live && !(scan_flags & (MB_SCAN_CMDLINE | MB_SCAN_CGROUP)) &&
                             !(filter && filter->match) && !collector_forced_proc()) {
-                                r = mb_bpf_scan(root, scan_flags, filter, &s->procs);
+                                r = mb_bpf_scan(root, scan_flags & ~MB_SCAN_CMDLINE_LATER, filter,
+                                                &s->procs);
                                 if (r >= 0)
                                         s->collector = "bpf";
                         }
+                        /* /proc reads a command line cheaply beside status:
+                         * "later" becomes now. */
                         if (r < 0)
-                                r = mb_proc_scan(root, scan_flags, filter, &s->procs);
+                                r = mb_proc_scan(root,
+                                                 (scan_flags & MB_SCAN_CMDLINE_LATER)
+                                                     ? (scan_flags & ~MB_SCAN_CMDLINE_LATER) |
+                                                           MB_SCAN_CMDLINE
+                                                     : scan_flags,
+                                                 filter, &s->procs);
                         if (r < 0) {
                                 mb_error_set(err, root->proc_path, 0, 0, "cannot list: %s",
                                              mb_strerror(r));

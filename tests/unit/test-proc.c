@@ -802,6 +802,43 @@ static void test_scan_threads_same_table(void **state)
         mb_scan_set_threads(0);
 }
 
+/* Command lines read after the scan, for the rows shown: the same text as
+ * a scan with MB_SCAN_CMDLINE; a process that is gone is marked. */
+static void test_read_cmdlines_later(void **state)
+{
+        struct mb_root root;
+        struct mb_proctab a, b;
+        struct mb_proc *ghost;
+
+        (void)state;
+        assert_int_equal(mb_root_open(&root, NULL, NULL), 0);
+        for (unsigned threads = 1; threads <= 3; threads += 2) {
+                mb_scan_set_threads(threads);
+                mb_proctab_init(&a);
+                mb_proctab_init(&b);
+                assert_true(mb_proc_scan(&root, MB_SCAN_CMDLINE, NULL, &a) > 1);
+                assert_true(mb_proc_scan(&root, 0, NULL, &b) > 1);
+                ghost = mb_proctab_slot(&b, 0x3ffffff); /* above any pid_max */
+                assert_non_null(ghost);
+                b.n++;
+                assert_int_equal(mb_proc_read_cmdlines(&root, &b, b.n), 0);
+                assert_true(b.p[b.n - 1].flags & MB_P_GONE);
+                for (size_t i = 0; i + 1 < b.n; i++) {
+                        const struct mb_proc *p = &b.p[i], *q = find(&a, p->pid);
+                        if (!q || (p->flags & MB_P_GONE))
+                                continue; /* started or ended between the scans */
+                        if (p->pid == getpid())
+                                assert_non_null(strstr(mb_proc_cmdline(&b, p), "test-proc"));
+                        if (p->pid == getpid() || p->pid == 1)
+                                assert_string_equal(mb_proc_cmdline(&b, p), mb_proc_cmdline(&a, q));
+                }
+                mb_proctab_release(&a);
+                mb_proctab_release(&b);
+        }
+        mb_scan_set_threads(0);
+        mb_root_close(&root);
+}
+
 /* Regression (fuzz/UBSan): Private_* sums that overflow make USS unknown. */
 static void test_rollup_overflow(void **state)
 {
@@ -839,6 +876,7 @@ int main(void)
             cmocka_unit_test(test_scan_live_self),
             cmocka_unit_test(test_rollup_overflow),
             cmocka_unit_test(test_scan_threads_same_table),
+            cmocka_unit_test(test_read_cmdlines_later),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
