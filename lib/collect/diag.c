@@ -1,6 +1,7 @@
 /* diag.c: see diag.h. */
 #include "diag.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include "../analyze/procsel.h"
@@ -33,11 +34,15 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
         }
         mb_target_sum(&s->procs, configured, tg);
         mb_procs_sort_consumers(&s->procs);
-        if (!(scan & MB_SCAN_CMDLINE))
-                for (size_t i = 0; i < s->procs.n; i++) {
+        if (!(scan & MB_SCAN_CMDLINE)) {
+                /* the largest consumers at once, then any other in swap */
+                if (mb_proc_read_cmdlines(root, &s->procs, MB_DIAG_CMDLINES) < 0)
+                        return -ENOMEM;
+                for (size_t i = MB_DIAG_CMDLINES; i < s->procs.n; i++) {
                         struct mb_proc *p = &s->procs.p[i];
-                        if (i < MB_DIAG_CMDLINES || (p->swap != MB_UNKNOWN && p->swap > 0))
+                        if (p->swap != MB_UNKNOWN && p->swap > 0)
                                 mb_proc_read_cmdline(root, &s->procs, p);
                 }
+        }
         return 0;
 }

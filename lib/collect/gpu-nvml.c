@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
@@ -310,6 +311,19 @@ static void device_collect(unsigned int i, struct mb_gpu *d, struct mb_gpus *g, 
                 device_procs(nv.graphics, nv.graphics_sz, h, gpu, g, first);
 }
 
+/*
+ * Is an NVIDIA driver there for NVML to talk to?  Its kernel module shows in
+ * /proc/driver/nvidia and creates /dev/nvidiactl (also inside containers
+ * given the GPU); WSL 2 has /dev/dxg instead.  Without any of them nvmlInit
+ * can only fail, after dlopen() has searched every library directory (some
+ * 40 failed opens on a host without the library).
+ */
+static bool nvidia_driver_present(void)
+{
+        return access("/proc/driver/nvidia", F_OK) == 0 || access("/dev/nvidiactl", F_OK) == 0 ||
+               access("/dev/dxg", F_OK) == 0;
+}
+
 void mb_gpu_nvml_collect(struct mb_gpus *g, bool want_procs)
 {
         const char *path = getenv("MEMBUDGET_NVML_LIB");
@@ -317,9 +331,17 @@ void mb_gpu_nvml_collect(struct mb_gpus *g, bool want_procs)
         unsigned int n = 0;
         nvmlReturn_t r;
 
-        if (!path || !*path)
+        bool lib_given = path && *path;
+
+        if (!lib_given)
                 path = "libnvidia-ml.so.1";
         pthread_mutex_lock(&nv_lock);
+        if (!lib_given && !nv.up && !nvidia_driver_present()) {
+                snprintf(g->nvml_status, sizeof(g->nvml_status),
+                         "no NVIDIA GPU (no NVIDIA driver: /proc/driver/nvidia and "
+                         "/dev/nvidiactl absent)");
+                goto out;
+        }
         if (!nvml_load(path, why, sizeof(why))) {
                 snprintf(g->nvml_status, sizeof(g->nvml_status), "no NVIDIA GPU (%s)", why);
                 goto out;

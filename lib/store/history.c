@@ -285,11 +285,9 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
                 r = -ENAMETOOLONG;
                 goto fail;
         }
-        if ((r = sqlite_load(err, path)) < 0)
-                goto fail;
         if (write) {
                 int fd;
-                if ((r = take_lock(h, err)))
+                if ((r = sqlite_load(err, path)) < 0 || (r = take_lock(h, err)))
                         goto fail;
                 /* Create the file ourselves so that its mode is 0600 (SQLite
                  * gives the -wal and -shm files the same mode). */
@@ -307,6 +305,9 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
                         mb_error_set(err, path, 0, 0, "%s", strerror(-r));
                         goto fail;
                 }
+                /* no history, no SQLite: `status` only looks for one */
+                if ((r = sqlite_load(err, path)) < 0)
+                        goto fail;
                 /* Read-write when allowed: a reader may have to replay the WAL
                  * of a writer that was killed. */
                 r = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE, NULL);
