@@ -38,10 +38,14 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
                 /* the largest consumers at once, then any other in swap */
                 if (mb_proc_read_cmdlines(root, &s->procs, MB_DIAG_CMDLINES) < 0)
                         return -ENOMEM;
-                for (size_t i = MB_DIAG_CMDLINES; i < s->procs.n; i++) {
+                unsigned listed = 0;
+                for (size_t i = MB_DIAG_CMDLINES; i < s->procs.n && listed < MB_DIAG_SWAP_CMDLINES;
+                     i++) {
                         struct mb_proc *p = &s->procs.p[i];
-                        if (p->swap != MB_UNKNOWN && p->swap > 0)
+                        if (p->swap != MB_UNKNOWN && p->swap > 0 && p->swap > o->swap_listed_over) {
                                 mb_proc_read_cmdline(root, &s->procs, p);
+                                listed++;
+                        }
                 }
         }
         return 0;

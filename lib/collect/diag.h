@@ -12,14 +12,18 @@
 #include "snapshot.h"
 
 /* Without a target regex, command lines are read only for the largest
- * consumers (and the processes in swap), which the outputs show. */
-#define MB_DIAG_CMDLINES 32
+ * consumers, and for the first processes in swap that the problems engine
+ * lists (it names at most MB_DIAG_SWAP_CMDLINES), which the outputs show. */
+#define MB_DIAG_CMDLINES      32
+#define MB_DIAG_SWAP_CMDLINES 10
 
 struct mb_diag_opts {
         const regex_t *target_match; /* compiled config target.match, or NULL */
         const char *target_unit;     /* config target.unit, or NULL */
         unsigned extra_scan;         /* more MB_SCAN_* flags */
         bool gpu;                    /* collect GPUs (and per-process GPU memory) */
+        int64_t swap_listed_over;    /* bytes: swap above which the findings name a
+                                        process (config swap_threshold_mb) */
 };
 
 /* 0, or -errno with err filled when /proc/meminfo or the process list fail. */
