@@ -10,7 +10,8 @@
 #    /dev/null) over: membudget procs (status columns; BPF and /proc
 #    collectors), floor_status, ps, top -b -n1 with the SWAP column, atop -P
 #    PRM; membudget procs (PSS columns), floor_rollup, ps pss/uss, smem,
-#    smemstat; membudget status --no-rates, free.  Prints medians and ratios.
+#    smemstat; membudget status --no-rates, free; and the default `membudget
+#    procs` (with command lines) against ps aux.  Prints medians and ratios.
 # 3. CPU and RSS of `membudget watch --record` at 1 s and 10 s intervals over
 #    DAEMON_S (default 60) seconds, from /proc/PID/stat and status.
 # 4. Scaling: 200, 1000, 5000 and 10000 processes (extra helpers touch
@@ -45,7 +46,7 @@ if [ "$QUICK" = 1 ]; then
   HF_RUNS=${HF_RUNS:-3} HF_WARMUP=${HF_WARMUP:-1} DAEMON_S=${DAEMON_S:-5}
   SCALE_SIZES=${SCALE_SIZES:-"$((N / 2 > 0 ? N / 2 : 1)) $N"}
 else
-  HF_RUNS=${HF_RUNS:-10} HF_WARMUP=${HF_WARMUP:-2} DAEMON_S=${DAEMON_S:-60}
+  HF_RUNS=${HF_RUNS:-20} HF_WARMUP=${HF_WARMUP:-2} DAEMON_S=${DAEMON_S:-60}
   SCALE_SIZES=${SCALE_SIZES:-"200 1000 5000 10000"}
 fi
 
@@ -187,6 +188,9 @@ add "floor_status" "$TMP/floor_status"
 have ps && add "ps -eo pid,rss,vsz,comm" "ps -eo pid,rss,vsz,comm"
 have top && add "top -b -n1 (+SWAP)" "env XDG_CONFIG_HOME=$TMP/topcfg top -b -n1"
 have atop && add "atop -P PRM 1 1" "atop -P PRM 1 1"
+# what users type: the default columns (with the command line) against ps aux
+add "membudget procs (default columns)" "$MB procs"
+have ps && add "ps aux" "ps aux"
 add "membudget procs pss cols" "$MB procs --columns pid,pss,uss,swap"
 add "floor_rollup" "$TMP/floor_rollup"
 have ps && add "ps -eo pid,pss,uss" "ps -eo pid,pss,uss"
@@ -212,6 +216,8 @@ rows = [
     ("ps -eo pid,rss,vsz,comm", "floor_status"),
     ("top -b -n1 (+SWAP)", "floor_status"),
     ("atop -P PRM 1 1", "floor_status"),
+    ("membudget procs (default columns)", "floor_status"),
+    ("ps aux", "floor_status"),
     ("membudget procs pss cols", "floor_rollup"),
     ("floor_rollup", None),
     ("ps -eo pid,pss,uss", "floor_rollup"),

@@ -12,6 +12,7 @@ void mb_table_init(struct mb_table *t)
 {
         memset(t, 0, sizeof(*t));
         t->cells.max = 256u << 20;
+        t->dims.max = 256u << 20;
 }
 
 int mb_table_col(struct mb_table *t, const char *header, bool right, size_t maxw)
@@ -24,17 +25,34 @@ int mb_table_col(struct mb_table *t, const char *header, bool right, size_t maxw
         return t->ncols++;
 }
 
+/*
+ * One pass over the cell: copy it, show control characters as '?' and count
+ * its display width, so that printing needs no second look at the text.
+ */
 void mb_table_cell(struct mb_table *t, const char *s)
 {
-        size_t start = t->cells.len;
+        size_t len = strlen(s), w = 0;
+        struct mb_table_dim d;
+        char *out;
 
-        if (mb_buf_append(&t->cells, s, strlen(s) + 1) < 0)
+        if (len > UINT32_MAX - 1 || mb_buf_reserve(&t->cells, len + 1) < 0 ||
+            mb_buf_reserve(&t->dims, sizeof(d)) < 0)
                 return;
-        for (size_t i = start; i + 1 < t->cells.len; i++) {
-                unsigned char c = (unsigned char)t->cells.data[i];
-                if (c < 0x20 || c == 0x7f)
-                        t->cells.data[i] = '?';
+        out = t->cells.data + t->cells.len;
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+                w += (c & 0xc0) != 0x80;
         }
+        out[len] = '\0';
+        t->cells.len += len + 1;
+        d = (struct mb_table_dim){(uint32_t)len, (uint32_t)w};
+        memcpy(t->dims.data + t->dims.len, &d, sizeof(d));
+        t->dims.len += sizeof(d);
+        if (t->maxw[t->cur] && w > t->maxw[t->cur])
+                w = t->maxw[t->cur];
+        if (w > t->width[t->cur])
+                t->width[t->cur] = w;
         if (++t->cur == t->ncols) {
                 t->cur = 0;
                 t->nrows++;
@@ -82,11 +100,10 @@ static void pad(FILE *f, size_t n)
         }
 }
 
-/* The caller holds f's lock (flockfile). */
-static void print_cell(FILE *f, const char *s, size_t width, bool right, size_t maxw, bool last)
+/* The caller holds f's lock (flockfile).  w: the cell's display width. */
+static void print_cell(FILE *f, const char *s, size_t len, size_t w, size_t width, bool right,
+                       size_t maxw, bool last)
 {
-        size_t w = dwidth(s);
-
         if (maxw && w > maxw) {
                 /* cut at a character boundary, leave room for "…" */
                 size_t keep = 0, cw = 0;
@@ -105,44 +122,39 @@ static void print_cell(FILE *f, const char *s, size_t width, bool right, size_t 
         }
         if (right && w < width)
                 pad(f, width - w);
-        fwrite_unlocked(s, 1, strlen(s), f);
+        fwrite_unlocked(s, 1, len, f);
         if (!right && !last && w < width)
                 pad(f, width - w);
 }
 
 void mb_table_print(const struct mb_table *t, FILE *f, bool headers)
 {
-        size_t width[MB_TABLE_MAXCOLS] = {0};
-        const char *p;
+        size_t width[MB_TABLE_MAXCOLS];
+        const struct mb_table_dim *d = (const struct mb_table_dim *)(void *)t->dims.data;
+        const char *p = t->cells.data;
 
-        for (int c = 0; c < t->ncols; c++)
-                width[c] = headers ? dwidth(t->header[c]) : 0;
-        p = t->cells.data;
-        for (size_t r = 0; r < t->nrows; r++)
-                for (int c = 0; c < t->ncols; c++) {
-                        size_t w = dwidth(p);
-                        if (t->maxw[c] && w > t->maxw[c])
-                                w = t->maxw[c];
-                        if (w > width[c])
-                                width[c] = w;
-                        p += strlen(p) + 1;
-                }
+        for (int c = 0; c < t->ncols; c++) {
+                width[c] = t->width[c];
+                if (headers && dwidth(t->header[c]) > width[c])
+                        width[c] = dwidth(t->header[c]);
+        }
         flockfile(f);
         if (headers) {
                 for (int c = 0; c < t->ncols; c++) {
                         if (c)
                                 fwrite_unlocked("  ", 1, 2, f);
-                        print_cell(f, t->header[c], width[c], t->right[c], 0, c == t->ncols - 1);
+                        print_cell(f, t->header[c], strlen(t->header[c]), dwidth(t->header[c]),
+                                   width[c], t->right[c], 0, c == t->ncols - 1);
                 }
                 fputc_unlocked('\n', f);
         }
-        p = t->cells.data;
         for (size_t r = 0; r < t->nrows; r++) {
-                for (int c = 0; c < t->ncols; c++) {
+                for (int c = 0; c < t->ncols; c++, d++) {
                         if (c)
                                 fwrite_unlocked("  ", 1, 2, f);
-                        print_cell(f, p, width[c], t->right[c], t->maxw[c], c == t->ncols - 1);
-                        p += strlen(p) + 1;
+                        print_cell(f, p, d->len, d->width, width[c], t->right[c], t->maxw[c],
+                                   c == t->ncols - 1);
+                        p += d->len + 1;
                 }
                 fputc_unlocked('\n', f);
         }
@@ -154,7 +166,10 @@ void mb_table_release(struct mb_table *t)
         if (!t)
                 return;
         mb_buf_release(&t->cells);
+        mb_buf_release(&t->dims);
+        memset(t->width, 0, sizeof(t->width));
         t->nrows = 0;
+        t->cur = 0;
 }
 
 void mb_print_clean(FILE *f, const char *s)

@@ -7,6 +7,7 @@
 #define MB_TABLE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../util/util.h"
@@ -17,10 +18,17 @@ struct mb_table {
         int ncols;
         const char *header[MB_TABLE_MAXCOLS];
         bool right[MB_TABLE_MAXCOLS];
-        size_t maxw[MB_TABLE_MAXCOLS]; /* 0 = unlimited; longer cells are cut with "…" */
-        struct mb_buf cells;           /* NUL-separated cells, row-major */
+        size_t maxw[MB_TABLE_MAXCOLS];  /* 0 = unlimited; longer cells are cut with "…" */
+        struct mb_buf cells;            /* NUL-separated cells, row-major */
+        struct mb_buf dims;             /* per cell: struct mb_table_dim */
+        size_t width[MB_TABLE_MAXCOLS]; /* widest cell so far (capped by maxw) */
         size_t nrows;
         int cur; /* cells in the current row */
+};
+
+/* A cell's length in bytes and display width (UTF-8 lead bytes). */
+struct mb_table_dim {
+        uint32_t len, width;
 };
 
 void mb_table_init(struct mb_table *t);
