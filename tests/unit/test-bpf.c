@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,6 +49,26 @@ static void child_main(int mib, int wfd)
                 pause();
 }
 
+/* Is the process asleep ("S" in /proc/PID/stat)? */
+static bool sleeping(pid_t pid)
+{
+        char path[64], buf[512], *rp;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        rp = strrchr(buf, ')');
+        return rp && rp[1] == ' ' && rp[2] == 'S';
+}
+
 static int start_children(void **state)
 {
         (void)state;
@@ -68,6 +89,10 @@ static int start_children(void **state)
                 if (read(pfd[0], &c, 1) != 1)
                         return -1;
                 close(pfd[0]);
+                /* between its write() and pause() the child still runs:
+                 * wait until it sleeps, so that its state is known ('S') */
+                for (int tries = 0; tries < 1000 && !sleeping(children[i]); tries++)
+                        usleep(1000);
         }
         return 0;
 }
