@@ -58,6 +58,14 @@ $(LIBA): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# The version (git describe) is compiled into main.o and cmd-serve.o: a stamp
+# that changes only with it makes them rebuild when it does.
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@); v='$(VERSION)'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+$(BUILD)/src/main.o $(BUILD)/src/cmd-serve.o: $(BUILD)/version.stamp
+.PHONY: FORCE
+FORCE:
+
 $(BIN): $(CLI_OBJ) $(LIBA)
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
 	@if [ "$(BUILD)" = build ]; then ln -sf build/membudget membudget; fi
