@@ -226,14 +226,10 @@ static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
         if (ns_per_tick > 0)
                 p->starttime = r->start_boottime / (uint64_t)ns_per_tick;
         copy_comm(p->name, sizeof(p->name), r->comm);
-        if (r->flags & MB_TM_KTHREAD) {
+        if (r->flags & MB_TM_KTHREAD)
                 p->flags |= MB_P_KTHREAD;
-                t->n_kthreads++;
-        }
-        if (p->state == 'Z') {
+        if (p->state == 'Z')
                 p->flags |= MB_P_ZOMBIE;
-                t->n_zombies++;
-        }
         if (r->flags & MB_TM_HAS_MM) {
                 p->rss_file = pages(r->file, page);
                 p->rss_anon = pages(r->anon, page);
@@ -245,11 +241,8 @@ static int take(struct mb_proctab *t, const struct mb_taskmem_rec *r,
                 if (p->hwm < p->rss)
                         p->hwm = p->rss; /* VmHWM is max(hiwater_rss, rss) */
         }
-        if (!mb_scan_filter_accepts(filter, p)) {
-                t->n_filtered++;
-                return 0;
-        }
-        t->n++;
+        if (mb_proctab_admit(t, p, filter))
+                t->n++;
         return 0;
 }
 
@@ -275,15 +268,8 @@ static int take_init_from_proc(struct mb_root *root, struct mb_proctab *t,
                 t->n_vanished++;
                 return 0;
         }
-        if (p->flags & MB_P_KTHREAD)
-                t->n_kthreads++;
-        if (p->flags & MB_P_ZOMBIE)
-                t->n_zombies++;
-        if (!mb_scan_filter_accepts(filter, p)) {
-                t->n_filtered++;
-                return 0;
-        }
-        t->n++;
+        if (mb_proctab_admit(t, p, filter))
+                t->n++;
         return 0;
 }
 

@@ -361,6 +361,20 @@ static bool gone(const struct mb_root *root, ssize_t r)
         return r == -ESRCH || (r == -ENOENT && root->live);
 }
 
+bool mb_proctab_admit(struct mb_proctab *t, const struct mb_proc *p,
+                      const struct mb_scan_filter *filter)
+{
+        if (p->flags & MB_P_KTHREAD)
+                t->n_kthreads++;
+        if (p->flags & MB_P_ZOMBIE)
+                t->n_zombies++;
+        if (!mb_scan_filter_accepts(filter, p)) {
+                t->n_filtered++;
+                return false;
+        }
+        return true;
+}
+
 /* One process of a scan into the slot after t's last; kept (t->n++) unless
  * it vanished, was denied or filtered.  0, or -ENOMEM. */
 static int scan_one(struct mb_root *root, unsigned flags, const struct mb_scan_filter *filter,
@@ -396,14 +410,8 @@ static int scan_one(struct mb_root *root, unsigned flags, const struct mb_scan_f
                         t->n_denied++;
                 goto drop;
         }
-        if (p->flags & MB_P_KTHREAD)
-                t->n_kthreads++;
-        if (p->flags & MB_P_ZOMBIE)
-                t->n_zombies++;
-        if (!mb_scan_filter_accepts(filter, p)) {
-                t->n_filtered++;
+        if (!mb_proctab_admit(t, p, filter))
                 goto drop;
-        }
 
         if ((flags & MB_SCAN_CMDLINE) || (filter && filter->match)) {
                 r = read_pidfile(t, root->proc_fd, dfd, name, pidlen, "cmdline", CMDLINE_MAX);
@@ -676,6 +684,36 @@ struct rollup_job {
         unsigned denied;
 };
 
+/*
+ * Run fn(arg) on nthreads threads, this one included, and wait for them.  A
+ * thread that cannot start leaves its share to the others (the workers
+ * claim work until none is left).
+ */
+static void run_workers(unsigned nthreads, void *(*fn)(void *), void *arg)
+{
+        pthread_t tid[MB_SCAN_MAX_THREADS];
+        unsigned started = 0;
+
+        for (unsigned k = 1; k < nthreads && k < MB_SCAN_MAX_THREADS; k++)
+                if (pthread_create(&tid[started], NULL, fn, arg) == 0)
+                        started++;
+        fn(arg);
+        for (unsigned k = 0; k < started; k++)
+                pthread_join(tid[k], NULL);
+}
+
+/* Claim the next rows [*from, *to) of n, 16 at a time; false when none is left. */
+static bool claim(size_t *next, size_t n, size_t *from, size_t *to)
+{
+        size_t i = __atomic_fetch_add(next, 16, __ATOMIC_RELAXED);
+
+        if (i >= n)
+                return false;
+        *from = i;
+        *to = i + 16 < n ? i + 16 : n;
+        return true;
+}
+
 /* One worker: claims processes 16 at a time; its own read buffer. */
 static void *rollup_worker(void *arg)
 {
@@ -683,13 +721,9 @@ static void *rollup_worker(void *arg)
         struct mb_buf rd = {.max = 1u << 20};
         unsigned denied = 0;
 
-        for (;;) {
-                size_t i = __atomic_fetch_add(&job->next, 16, __ATOMIC_RELAXED);
-                if (i >= job->n)
-                        break;
-                for (size_t end = i + 16 < job->n ? i + 16 : job->n; i < end; i++)
+        for (size_t i, end; claim(&job->next, job->n, &i, &end);)
+                for (; i < end; i++)
                         rollup_into(job->root, job->todo[i], &rd, &denied);
-        }
         mb_buf_release(&rd);
         __atomic_fetch_add(&job->denied, denied, __ATOMIC_RELAXED);
         return NULL;
@@ -698,8 +732,6 @@ static void *rollup_worker(void *arg)
 int mb_proc_read_rollups(struct mb_root *root, struct mb_proctab *t)
 {
         struct rollup_job job = {.root = root};
-        pthread_t tid[MB_SCAN_MAX_THREADS];
-        unsigned nthreads, started = 0;
 
         job.todo = malloc((t->n ? t->n : 1) * sizeof(*job.todo));
         if (!job.todo)
@@ -710,16 +742,9 @@ int mb_proc_read_rollups(struct mb_root *root, struct mb_proctab *t)
                     p->pss == MB_UNKNOWN)
                         job.todo[job.n++] = p;
         }
-        nthreads = scan_threads(job.n, MB_ROLLUP_PARALLEL_MIN);
         /* Each process is written by exactly one worker; the table does not
-         * move meanwhile.  A thread that cannot start leaves its share to
-         * the others, and to this thread. */
-        for (unsigned k = 1; k < nthreads; k++)
-                if (pthread_create(&tid[started], NULL, rollup_worker, &job) == 0)
-                        started++;
-        rollup_worker(&job);
-        for (unsigned k = 0; k < started; k++)
-                pthread_join(tid[k], NULL);
+         * move meanwhile. */
+        run_workers(scan_threads(job.n, MB_ROLLUP_PARALLEL_MIN), rollup_worker, &job);
         t->n_pss_denied += job.denied;
         free(job.todo);
         return 0;
@@ -806,11 +831,8 @@ static void *cmdline_worker(void *arg)
         struct cmdline_job *job = arg;
         struct mb_buf rd = {.max = 1u << 20};
 
-        for (;;) {
-                size_t i = __atomic_fetch_add(&job->next, 16, __ATOMIC_RELAXED);
-                if (i >= job->n)
-                        break;
-                for (size_t end = i + 16 < job->n ? i + 16 : job->n; i < end; i++) {
+        for (size_t i, end; claim(&job->next, job->n, &i, &end);) {
+                for (; i < end; i++) {
                         struct mb_proc *p = &job->p[i];
                         size_t n = 0;
                         if (p->cmdline || (p->flags & MB_P_KTHREAD))
@@ -827,8 +849,6 @@ static void *cmdline_worker(void *arg)
 int mb_proc_read_cmdlines(struct mb_root *root, struct mb_proctab *t, size_t n)
 {
         struct cmdline_job job = {.root = root, .p = t->p, .n = n < t->n ? n : t->n};
-        pthread_t tid[MB_SCAN_MAX_THREADS];
-        unsigned nthreads, started = 0;
         int r = 0;
 
         job.text = calloc(job.n + 1, sizeof(*job.text));
@@ -839,13 +859,7 @@ int mb_proc_read_cmdlines(struct mb_root *root, struct mb_proctab *t, size_t n)
                 goto out;
         }
         /* Workers read; only this thread writes the string arena. */
-        nthreads = scan_threads(job.n, MB_CMDLINE_PARALLEL_MIN);
-        for (unsigned k = 1; k < nthreads; k++)
-                if (pthread_create(&tid[started], NULL, cmdline_worker, &job) == 0)
-                        started++;
-        cmdline_worker(&job);
-        for (unsigned k = 0; k < started; k++)
-                pthread_join(tid[k], NULL);
+        run_workers(scan_threads(job.n, MB_CMDLINE_PARALLEL_MIN), cmdline_worker, &job);
         for (size_t i = 0; i < job.n; i++) {
                 if (job.text[i])
                         t->p[i].cmdline = arena_put(t, job.text[i], job.len[i]);

@@ -20,6 +20,7 @@
 #define MB_PROC_H
 
 #include <regex.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "root.h"
@@ -156,6 +157,11 @@ const char *mb_proc_str(const struct mb_proctab *t, uint32_t off);
 
 /* Display name: the cmdline's program or "[name]" for kernel threads. */
 const char *mb_proc_cmdline(const struct mb_proctab *t, const struct mb_proc *p);
+
+/* Count p as a kernel thread / zombie in t and apply the filter (counting
+ * what it drops): true when p is kept.  For collectors. */
+bool mb_proctab_admit(struct mb_proctab *t, const struct mb_proc *p,
+                      const struct mb_scan_filter *filter);
 
 /* Does a process read from status pass the filter's uid, size and kernel
  * thread tests?  (The regex is applied once the command line is read.) */
