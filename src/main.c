@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/collect/proc.h"
 #include "../lib/config/config.h"
 #include "../lib/util/users.h"
 #include "cli.h"
@@ -89,6 +90,34 @@ static bool long_opt(const char *arg, const char *name, const char **value)
                 return true;
         }
         return false;
+}
+
+/*
+ * The collectors' environment settings, checked like options: a bad value is
+ * a usage error, not silently ignored.  MB_EXIT_OK or MB_EXIT_USAGE.
+ */
+static int collector_env(void)
+{
+        const char *c = getenv("MEMBUDGET_COLLECTOR"), *t = getenv("MEMBUDGET_SCAN_THREADS");
+
+        if (c && *c && strcmp(c, "proc") && strcmp(c, "auto")) {
+                fprintf(stderr, "membudget: MEMBUDGET_COLLECTOR '%s': expected 'proc' or 'auto'\n",
+                        c);
+                return MB_EXIT_USAGE;
+        }
+        if (t && *t) {
+                char *end;
+                long n = strtol(t, &end, 10);
+                if (*end || n < 1 || n > MB_SCAN_MAX_THREADS) {
+                        fprintf(stderr,
+                                "membudget: MEMBUDGET_SCAN_THREADS '%s': expected a number from 1 "
+                                "to %d\n",
+                                t, MB_SCAN_MAX_THREADS);
+                        return MB_EXIT_USAGE;
+                }
+                mb_scan_set_threads((unsigned)n);
+        }
+        return MB_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -211,6 +240,10 @@ int main(int argc, char **argv)
                         return MB_EXIT_USAGE;
                 }
                 return MB_EXIT_OK;
+        }
+        if ((code = collector_env()) != MB_EXIT_OK) {
+                free(rest);
+                return code;
         }
         cli.cmd = cmd->name;
         code = cmd->fn(nrest, rest, &cli);

@@ -4,7 +4,8 @@
 #   RC | ARGS | STREAM~TEXT [&& STREAM~TEXT ...]
 #
 # RC is the expected exit code; ARGS are split like shell words (they are
-# fixed strings in this repository; @FIX@ expands to tests/fixtures);
+# fixed strings in this repository; @FIX@ expands to tests/fixtures), and
+# leading NAME=VALUE words are set in the environment of that run only;
 # STREAM is out or err; TEXT must appear in it (grep -F), or with
 # STREAM!~TEXT must not.  An empty third field checks the exit code only.
 # Lines starting with # and blank lines are skipped.  Prints PASS/FAIL lines.
@@ -20,8 +21,10 @@ while IFS= read -r line || [ -n "$line" ]; do
   [ "$rest" != "$args" ] && checks=${rest#* | }
   args=${args//@FIX@/$FIX}
   eval "set -- $args"
+  envs=()
+  while [ $# -gt 0 ] && [[ $1 =~ ^[A-Z_][A-Z0-9_]*= ]]; do envs+=("$1"); shift; done
   out=$(mktemp) err=$(mktemp)
-  timeout 60 "$BIN" "$@" >"$out" 2>"$err" </dev/null; got=$?
+  timeout 60 env "${envs[@]}" "$BIN" "$@" >"$out" 2>"$err" </dev/null; got=$?
   ok=1 why=""
   [ "$got" = "$rc" ] || { ok=0; why="exit $got, expected $rc"; }
   if [ -n "$checks" ]; then
