@@ -199,10 +199,10 @@ static const char *text_cell(const struct mb_proctab *t, const struct mb_proc *p
 
         switch (c) {
         case MB_COL_PID:
-                snprintf(buf, len, "%d", p->pid);
-                return buf;
         case MB_COL_PPID:
-                snprintf(buf, len, "%d", p->ppid);
+                if (len < 24)
+                        return "";
+                mb_fmt_u64((uint64_t)(c == MB_COL_PID ? p->pid : p->ppid), buf);
                 return buf;
         case MB_COL_USER:
                 return mb_user_name(p->uid);

@@ -176,7 +176,7 @@ static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_ac
 
                 if (p->swap == MB_UNKNOWN || p->swap <= thr)
                         continue;
-                if (listed >= 10) {
+                if (listed >= MB_PROBLEMS_SWAP_LISTED) {
                         more++;
                         continue;
                 }

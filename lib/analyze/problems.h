@@ -35,6 +35,10 @@ struct mb_findings {
         size_t n, cap;
 };
 
+/* Processes over swap_threshold that the findings name one by one (the rest
+ * are counted); diag reads command lines for as many. */
+#define MB_PROBLEMS_SWAP_LISTED 10
+
 /* How swap is being used, from rates and pressure. */
 enum mb_swap_activity { MB_SWAP_NONE, MB_SWAP_COLD, MB_SWAP_ACTIVE, MB_SWAP_THRASHING };
 

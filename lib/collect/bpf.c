@@ -299,11 +299,12 @@ int mb_bpf_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filte
         t->n = 0;
         mb_buf_reset(&t->strings);
         t->flags = flags;
-        /* One allocation for the whole table, sized by the task count
-         * (threads included, so an upper bound), instead of doublings. */
-        {
+        /* A new table: one allocation, sized by the task count (threads
+         * included, so an upper bound), instead of doublings.  A reused one
+         * (a daemon's) already has its size. */
+        if (t->cap == 0) {
                 size_t est = tasks_estimate(root) + 64;
-                if (t->cap < est && est < (1u << 22)) {
+                if (est < (1u << 22)) {
                         struct mb_proc *np = realloc(t->p, est * sizeof(*np));
                         if (np) {
                                 t->p = np;

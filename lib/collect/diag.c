@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "../analyze/problems.h"
 #include "../analyze/procsel.h"
 
 int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_snapshot *s,
@@ -39,10 +40,11 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
                 if (mb_proc_read_cmdlines(root, &s->procs, MB_DIAG_CMDLINES) < 0)
                         return -ENOMEM;
                 unsigned listed = 0;
-                for (size_t i = MB_DIAG_CMDLINES; i < s->procs.n && listed < MB_DIAG_SWAP_CMDLINES;
-                     i++) {
+                for (size_t i = MB_DIAG_CMDLINES;
+                     i < s->procs.n && listed < MB_PROBLEMS_SWAP_LISTED; i++) {
                         struct mb_proc *p = &s->procs.p[i];
-                        if (p->swap != MB_UNKNOWN && p->swap > 0 && p->swap > o->swap_listed_over) {
+                        /* as the rule picks them (MB_UNKNOWN is below 0) */
+                        if (p->swap > 0 && p->swap > o->swap_listed_over) {
                                 mb_proc_read_cmdline(root, &s->procs, p);
                                 listed++;
                         }

@@ -12,10 +12,9 @@
 #include "snapshot.h"
 
 /* Without a target regex, command lines are read only for the largest
- * consumers, and for the first processes in swap that the problems engine
- * lists (it names at most MB_DIAG_SWAP_CMDLINES), which the outputs show. */
-#define MB_DIAG_CMDLINES      32
-#define MB_DIAG_SWAP_CMDLINES 10
+ * consumers, and for the processes in swap that the problems engine names
+ * (MB_PROBLEMS_SWAP_LISTED), which the outputs show. */
+#define MB_DIAG_CMDLINES 32
 
 struct mb_diag_opts {
         const regex_t *target_match; /* compiled config target.match, or NULL */

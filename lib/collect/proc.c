@@ -381,8 +381,8 @@ static int scan_one(struct mb_root *root, unsigned flags, const struct mb_scan_f
                     struct mb_proctab *t, int pid)
 {
         bool need_dirfd = (flags & (MB_SCAN_CMDLINE | MB_SCAN_STAT | MB_SCAN_CGROUP)) != 0;
-        char name[16];
-        size_t pidlen = (size_t)snprintf(name, sizeof(name), "%d", pid);
+        char name[24];
+        size_t pidlen = mb_fmt_u64((uint64_t)pid, name);
         struct mb_proc *p;
         int dfd = -1;
         ssize_t r;
@@ -493,24 +493,87 @@ static ssize_t list_pids(struct mb_root *root, int **ret)
         return (ssize_t)n;
 }
 
-static unsigned scan_threads(size_t todo, size_t min);
+/*
+ * Threads for a bulk pass over todo processes: the mb_scan_set_threads()
+ * setting when there is one (the CLI's MEMBUDGET_SCAN_THREADS, 1 for the
+ * daemons); else 1 under `min` of them, or the online CPUs, at most 4.
+ */
+static unsigned scan_threads_setting; /* 0: automatic */
+
+void mb_scan_set_threads(unsigned n)
+{
+        scan_threads_setting = n > MB_SCAN_MAX_THREADS ? MB_SCAN_MAX_THREADS : n;
+}
+
+static unsigned scan_threads(size_t todo, size_t min)
+{
+        long n;
+
+        if (scan_threads_setting)
+                return scan_threads_setting;
+        if (todo < min)
+                return 1;
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
+/*
+ * Run fn(arg) on nthreads threads, this one included, and wait for them.  A
+ * thread that cannot start leaves its share to the others (the workers
+ * claim work until none is left).
+ */
+static void run_workers(unsigned nthreads, void *(*fn)(void *), void *arg)
+{
+        pthread_t tid[MB_SCAN_MAX_THREADS];
+        unsigned started = 0;
+
+        for (unsigned k = 1; k < nthreads && k < MB_SCAN_MAX_THREADS; k++)
+                if (pthread_create(&tid[started], NULL, fn, arg) == 0)
+                        started++;
+        fn(arg);
+        for (unsigned k = 0; k < started; k++)
+                pthread_join(tid[k], NULL);
+}
+
+/* Claim the next rows [*from, *to) of n, 16 at a time; false when none is left. */
+static bool claim(size_t *next, size_t n, size_t *from, size_t *to)
+{
+        size_t i = __atomic_fetch_add(next, 16, __ATOMIC_RELAXED);
+
+        if (i >= n)
+                return false;
+        *from = i;
+        *to = i + 16 < n ? i + 16 : n;
+        return true;
+}
 
 struct scan_chunk {
-        struct mb_root *root;
-        unsigned flags;
-        const struct mb_scan_filter *filter;
         const int *pids;
         size_t n;
         struct mb_proctab t; /* its own table, strings and read buffer */
         int r;
 };
 
+struct scan_job {
+        struct mb_root *root;
+        unsigned flags;
+        const struct mb_scan_filter *filter;
+        struct scan_chunk *chunk;
+        size_t nchunks;
+        size_t next; /* next chunk to claim (atomic) */
+};
+
+/* One worker: claims whole chunks, one at a time. */
 static void *scan_worker(void *arg)
 {
-        struct scan_chunk *c = arg;
+        struct scan_job *job = arg;
+        size_t k;
 
-        for (size_t i = 0; i < c->n && c->r == 0; i++)
-                c->r = scan_one(c->root, c->flags, c->filter, &c->t, c->pids[i]);
+        while ((k = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->nchunks) {
+                struct scan_chunk *c = &job->chunk[k];
+                for (size_t i = 0; i < c->n && c->r == 0; i++)
+                        c->r = scan_one(job->root, job->flags, job->filter, &c->t, c->pids[i]);
+        }
         return NULL;
 }
 
@@ -534,16 +597,16 @@ static int merge_chunk(struct mb_proctab *t, struct scan_chunk *c)
                 if (mb_buf_append(&t->strings, c->t.strings.data + 1, c->t.strings.len - 1) < 0)
                         return -ENOMEM;
         }
-        for (size_t i = 0; i < c->t.n; i++) {
-                struct mb_proc *p = mb_proctab_slot(t, c->t.p[i].pid);
-                if (!p)
+        while (t->cap < t->n + c->t.n)
+                if (MB_GROW(t->p, t->cap, t->cap, 512) < 0)
                         return -ENOMEM;
+        for (size_t i = 0; i < c->t.n; i++) {
+                struct mb_proc *p = &t->p[t->n++];
                 *p = c->t.p[i];
                 p->cmdline = rebase(p->cmdline, base);
                 p->cg_v2 = rebase(p->cg_v2, base);
                 p->cg_mem = rebase(p->cg_mem, base);
                 p->cg_sd = rebase(p->cg_sd, base);
-                t->n++;
         }
         t->n_seen += c->t.n_seen;
         t->n_kthreads += c->t.n_kthreads;
@@ -558,8 +621,7 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                  struct mb_proctab *t)
 {
         struct scan_chunk chunk[MB_SCAN_MAX_THREADS];
-        pthread_t tid[MB_SCAN_MAX_THREADS];
-        bool started[MB_SCAN_MAX_THREADS] = {false};
+        struct scan_job job = {.root = root, .flags = flags, .filter = filter, .chunk = chunk};
         unsigned nthreads;
         ssize_t npids;
         int *pids = NULL, r = 0;
@@ -581,27 +643,16 @@ int mb_proc_scan(struct mb_root *root, unsigned flags, const struct mb_scan_filt
                         r = scan_one(root, flags, filter, t, pids[i]);
         } else {
                 size_t per = ((size_t)npids + nthreads - 1) / nthreads;
-                for (unsigned k = 0; k < nthreads; k++) {
-                        size_t from = k * per < (size_t)npids ? k * per : (size_t)npids;
-                        size_t to = from + per < (size_t)npids ? from + per : (size_t)npids;
-                        chunk[k] = (struct scan_chunk){.root = root,
-                                                       .flags = flags,
-                                                       .filter = filter,
-                                                       .pids = pids + from,
-                                                       .n = to - from};
-                        mb_proctab_init(&chunk[k].t);
-                        chunk[k].t.clk_tck = t->clk_tck;
-                        if (k > 0 && pthread_create(&tid[k], NULL, scan_worker, &chunk[k]) == 0)
-                                started[k] = true;
+                for (size_t from = 0; from < (size_t)npids; from += per) {
+                        struct scan_chunk *c = &chunk[job.nchunks++];
+                        *c = (struct scan_chunk){
+                            .pids = pids + from,
+                            .n = from + per < (size_t)npids ? per : (size_t)npids - from};
+                        mb_proctab_init(&c->t);
+                        c->t.clk_tck = t->clk_tck;
                 }
-                scan_worker(&chunk[0]);
-                for (unsigned k = 1; k < nthreads; k++) {
-                        if (started[k])
-                                pthread_join(tid[k], NULL);
-                        else
-                                scan_worker(&chunk[k]); /* no thread: do it here */
-                }
-                for (unsigned k = 0; k < nthreads; k++) {
+                run_workers(nthreads, scan_worker, &job);
+                for (size_t k = 0; k < job.nchunks; k++) {
                         if (r == 0)
                                 r = chunk[k].r < 0 ? chunk[k].r : merge_chunk(t, &chunk[k]);
                         mb_proctab_release(&chunk[k].t);
@@ -647,35 +698,6 @@ int mb_proc_read_rollup(struct mb_root *root, struct mb_proctab *t, struct mb_pr
         return rollup_into(root, p, &t->rd, &t->n_pss_denied);
 }
 
-/*
- * Threads for a bulk pass over todo processes: 1 under `min` of them or
- * after mb_scan_set_threads(1) (the daemons); else MEMBUDGET_SCAN_THREADS
- * when set, or the online CPUs, at most 4.
- */
-static unsigned scan_threads_setting; /* 0: automatic */
-
-void mb_scan_set_threads(unsigned n)
-{
-        scan_threads_setting = n > MB_SCAN_MAX_THREADS ? MB_SCAN_MAX_THREADS : n;
-}
-
-static unsigned scan_threads(size_t todo, size_t min)
-{
-        const char *env = getenv("MEMBUDGET_SCAN_THREADS");
-        long n;
-
-        if (scan_threads_setting)
-                return scan_threads_setting;
-        if (env && *env) {
-                n = strtol(env, NULL, 10);
-                return n < 1 ? 1 : n > MB_SCAN_MAX_THREADS ? MB_SCAN_MAX_THREADS : (unsigned)n;
-        }
-        if (todo < min)
-                return 1;
-        n = sysconf(_SC_NPROCESSORS_ONLN);
-        return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
-}
-
 struct rollup_job {
         struct mb_root *root;
         struct mb_proc **todo;
@@ -683,36 +705,6 @@ struct rollup_job {
         size_t next; /* next index to claim (atomic) */
         unsigned denied;
 };
-
-/*
- * Run fn(arg) on nthreads threads, this one included, and wait for them.  A
- * thread that cannot start leaves its share to the others (the workers
- * claim work until none is left).
- */
-static void run_workers(unsigned nthreads, void *(*fn)(void *), void *arg)
-{
-        pthread_t tid[MB_SCAN_MAX_THREADS];
-        unsigned started = 0;
-
-        for (unsigned k = 1; k < nthreads && k < MB_SCAN_MAX_THREADS; k++)
-                if (pthread_create(&tid[started], NULL, fn, arg) == 0)
-                        started++;
-        fn(arg);
-        for (unsigned k = 0; k < started; k++)
-                pthread_join(tid[k], NULL);
-}
-
-/* Claim the next rows [*from, *to) of n, 16 at a time; false when none is left. */
-static bool claim(size_t *next, size_t n, size_t *from, size_t *to)
-{
-        size_t i = __atomic_fetch_add(next, 16, __ATOMIC_RELAXED);
-
-        if (i >= n)
-                return false;
-        *from = i;
-        *to = i + 16 < n ? i + 16 : n;
-        return true;
-}
 
 /* One worker: claims processes 16 at a time; its own read buffer. */
 static void *rollup_worker(void *arg)

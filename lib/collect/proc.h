@@ -131,8 +131,9 @@ int mb_proc_read_cmdlines(struct mb_root *root, struct mb_proctab *t, size_t n);
 /*
  * Bulk passes (mb_proc_scan from MB_SCAN_PARALLEL_MIN PIDs, the rollup pass)
  * run on up to 4 threads, one per online CPU: a one-shot command's wall time
- * falls, its CPU time does not grow.  MEMBUDGET_SCAN_THREADS=N sets the
- * count; mb_scan_set_threads(1) keeps a daemon on one thread (0: automatic).
+ * falls, its CPU time does not grow.  mb_scan_set_threads(N) sets the count
+ * (the CLI from MEMBUDGET_SCAN_THREADS; 1 keeps a daemon on one thread; 0 is
+ * automatic).
  */
 #define MB_SCAN_MAX_THREADS  16
 #define MB_SCAN_PARALLEL_MIN 256

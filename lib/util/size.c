@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 static const struct {
         const char *name;
         unsigned shift;
@@ -67,20 +69,6 @@ int mb_size_parse(const char *s, uint64_t *ret)
         return 0;
 }
 
-/* Decimal digits of v into buf (no terminator); returns the count. */
-static size_t put_u64(uint64_t v, char *buf)
-{
-        char tmp[20];
-        size_t n = 0, i = 0;
-
-        do
-                tmp[n++] = (char)('0' + v % 10);
-        while ((v /= 10) != 0);
-        while (n)
-                buf[i++] = tmp[--n];
-        return i;
-}
-
 /*
  * x / 2^shift rounded to the nearest integer, ties to even: what printf's
  * "%.0f" does with the exact double x / 2^shift (x < 2^60).
@@ -109,7 +97,6 @@ static bool size_format_fast(int64_t bytes, char *buf, size_t len)
         static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
         uint64_t v = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes, r;
         unsigned u = 0, shift;
-        char out[40];
         size_t n = 0;
 
         if (v >= (1ull << 53) || len < 32)
@@ -118,18 +105,17 @@ static bool size_format_fast(int64_t bytes, char *buf, size_t len)
                 u++;
         shift = 10 * u;
         if (bytes < 0)
-                out[n++] = '-';
+                buf[n++] = '-';
         if (u == 0 || v >= (100ull << shift) || (v & ((1ull << shift) - 1)) == 0) {
-                n += put_u64(div_round_even(v, shift), out + n);
+                n += mb_fmt_u64(div_round_even(v, shift), buf + n);
         } else {
                 r = div_round_even(v * 10, shift); /* tenths; v * 10 < 2^57 */
-                n += put_u64(r / 10, out + n);
-                out[n++] = '.';
-                out[n++] = (char)('0' + r % 10);
+                n += mb_fmt_u64(r / 10, buf + n);
+                buf[n++] = '.';
+                buf[n++] = (char)('0' + r % 10);
         }
-        out[n++] = ' ';
-        memcpy(out + n, names[u], strlen(names[u]) + 1);
-        memcpy(buf, out, n + strlen(names[u]) + 1);
+        buf[n++] = ' ';
+        memcpy(buf + n, names[u], strlen(names[u]) + 1); /* n <= 18: fits in 32 */
         return true;
 }
 

@@ -196,6 +196,20 @@ ssize_t mb_pread_all(int fd, struct mb_buf *b)
         return read_fd_into(fd, b, 0, true, false);
 }
 
+size_t mb_fmt_u64(uint64_t v, char *buf)
+{
+        char tmp[20];
+        size_t n = 0, i = 0;
+
+        do
+                tmp[n++] = (char)('0' + v % 10);
+        while ((v /= 10) != 0);
+        while (n)
+                buf[i++] = tmp[--n];
+        buf[i] = '\0';
+        return i;
+}
+
 int mb_parse_u64(const char **p, const char *end, uint64_t *ret)
 {
         const char *s = *p;

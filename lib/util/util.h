@@ -94,6 +94,10 @@ ssize_t mb_pread_all(int fd, struct mb_buf *b);
 int mb_parse_u64(const char **p, const char *end, uint64_t *ret);
 int mb_parse_i64(const char **p, const char *end, int64_t *ret);
 
+/* v in decimal at buf (room for 21 bytes), NUL-terminated; the length.
+ * For hot paths where snprintf's format parsing shows. */
+size_t mb_fmt_u64(uint64_t v, char *buf);
+
 /* Write a file atomically: a new temp file in the same directory (created
  * with O_EXCL, so never through a link), fsync, rename over the path (which
  * replaces a link rather than following it), fsync the directory.  An
