@@ -9,7 +9,7 @@
 #define MB_HISTORY_LEAKS_H
 
 #include "../analyze/problems.h"
-#include "../out/report.h"
+#include "../analyze/period.h"
 #include "history.h"
 
 /*

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyze/samples.h"
 #include "../util/util.h"
 
 /* The schema this build writes and reads. */
@@ -48,19 +49,6 @@ void mb_history_close(struct mb_history *h);
 /* Retention in seconds (0 = keep forever; default 30 days).  A writer
  * prunes samples older than this at its first tick and then hourly. */
 void mb_history_set_retention(struct mb_history *h, double seconds);
-
-/* One tick of host data.  Sizes in bytes, MB_UNKNOWN when unknown; rates
- * and pressure NAN when unknown; target_nprocs -1 when no target. */
-struct mb_history_host {
-        double t; /* wall clock, seconds since the epoch */
-        int64_t ram_total, ram_used, ram_available;
-        int64_t swap_total, swap_used;
-        int64_t vram_total, vram_used;
-        double swapin_ps, swapout_ps; /* pages per second */
-        double psi_some10, psi_full10;
-        int target_nprocs;
-        int64_t target_ram, target_swap, target_vram;
-};
 
 /* One process in a tick. */
 struct mb_history_proc {
@@ -87,21 +75,6 @@ int mb_history_range(struct mb_history *h, double *ret_first, double *ret_last, 
 /* Host rows with since <= t < until, in time order.  Caller frees *ret. */
 int mb_history_read_host(struct mb_history *h, double since, double until,
                          struct mb_history_host **ret, size_t *ret_n, struct mb_error *err);
-
-/* A process identity with its statistics over a period. */
-struct mb_history_ident {
-        int64_t id;
-        int pid;
-        uint64_t starttime;
-        char name[64];
-        char cmdline[256];
-        bool target;
-        double first_t, last_t;
-        size_t nsamples;
-        int64_t peak;   /* max RSS+swap */
-        double mean;    /* mean RSS+swap over its samples */
-        int64_t last_v; /* RSS+swap at its last sample */
-};
 
 /*
  * Every identity with samples in [since, until), sorted by peak (or by
