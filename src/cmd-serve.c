@@ -34,6 +34,7 @@
 #include "../lib/out/findings.h"
 #include "../lib/out/json.h"
 #include "../lib/out/prom.h"
+#include "../lib/out/status.h"
 #include "../lib/serve/guard-act.h"
 #include "../lib/serve/guard.h"
 #include "../lib/serve/http.h"
@@ -76,12 +77,9 @@ struct serve {
         struct mb_cli *cli;
         struct serve_opts *o;
         double interval;
-        struct mb_diag d; /* cfg, snapshot reused between ticks, target, findings */
+        struct mb_diag d; /* the sampler: cfg, snapshot, target, findings, leaks */
         regex_t kill_re;
         bool have_kill_re;
-        struct mb_vmstat prev_vm;
-        double prev_mono;
-        bool have_prev;
         bool last_ok;
         struct mb_metrics budget;
         struct mb_guard guard;
@@ -90,12 +88,8 @@ struct serve {
         int live_proc_fd;
         struct mb_history *hist;
         char hist_path[1024];
-        double next_leaks;
         struct mb_prom_leak leaks[MAX_LEAKS];
         size_t nleaks;
-        struct mb_findings leak_findings;
-        struct mb_growth growth; /* which kind grows in the target's largest process */
-        double next_growth;
         struct mb_http_pub pub;
         struct mb_buf render;
         double duration;
@@ -203,7 +197,8 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 
 static json_t *status_doc(const struct serve *sv)
 {
-        return mb_status_json(sv->cli, &sv->d, (size_t)sv->d.cfg->serve_top_n);
+        return mb_out_status_json(&sv->d, sv->cli->config_defaults ? NULL : sv->d.cfg->path,
+                                  (size_t)sv->d.cfg->serve_top_n);
 }
 
 /* ---- publishing ---- */
@@ -214,28 +209,13 @@ static void publish(struct serve *sv, char *metrics, size_t mlen, char *snap, si
 }
 
 /* ---- history ---- */
-static int history_path(struct serve *sv, char *ret, size_t len)
-{
-        const char *dir;
-        int r;
-
-        if (sv->d.cfg->history_path[0]) {
-                mb_strlcpy(ret, sv->d.cfg->history_path, len);
-                return 0;
-        }
-        if ((r = mb_cli_state_dir(sv->cli, true, &dir)))
-                return r;
-        snprintf(ret, len, "%s/history.db", dir);
-        return 0;
-}
-
 static int history_open(struct serve *sv)
 {
         struct mb_error err = {0};
         char path[1024];
         int r;
 
-        if ((r = history_path(sv, path, sizeof(path))))
+        if ((r = mb_cli_history_path(sv->cli, sv->d.cfg, NULL, true, path, sizeof(path))))
                 return r;
         r = mb_history_open(path, true, &sv->hist, &err);
         if (r < 0) {
@@ -246,6 +226,8 @@ static int history_open(struct serve *sv)
         }
         mb_history_set_retention(sv->hist, (double)sv->d.cfg->retention_days * 86400.0);
         mb_strlcpy(sv->hist_path, path, sizeof(sv->hist_path));
+        sv->d.hist = sv->hist; /* the leak suspects' source */
+        sv->d.leaks_done = false;
         slog("recording history in %s", path);
         return 0;
 }
@@ -253,97 +235,31 @@ static int history_open(struct serve *sv)
 static void history_close(struct serve *sv)
 {
         mb_history_close(sv->hist);
-        sv->hist = NULL;
+        sv->hist = sv->d.hist = NULL;
 }
 
 static void record(struct serve *sv)
 {
-        const struct mb_snapshot *s = &sv->d.snap;
-        const struct mb_target *tg = &sv->d.target;
-        struct mb_history_host h = {0};
-        struct mb_history_proc *pr;
         struct mb_error err = {0};
-        size_t n = 0, topn = 0;
-        int r;
+        int r = mb_diag_record(&sv->d, sv->hist, (size_t)sv->d.cfg->monitor_top_n, &err);
 
-        h.t = s->wall;
-        h.ram_total = (int64_t)s->mem.total;
-        h.ram_used = (int64_t)s->mem.used;
-        h.ram_available = (int64_t)s->mem.available;
-        h.swap_total = (int64_t)s->mem.swap_total;
-        h.swap_used = (int64_t)s->mem.swap_used;
-        h.vram_total = h.vram_used = MB_UNKNOWN;
-        for (size_t i = 0; s->have_gpus && i < s->gpus.n; i++) {
-                const struct mb_gpu *g = &s->gpus.dev[i];
-                if (g->total == MB_UNKNOWN || g->used == MB_UNKNOWN)
-                        continue;
-                h.vram_total = (h.vram_total == MB_UNKNOWN ? 0 : h.vram_total) + g->total;
-                h.vram_used = (h.vram_used == MB_UNKNOWN ? 0 : h.vram_used) + g->used;
-        }
-        h.swapin_ps = s->rates.valid ? s->rates.swapin_pages_per_s : NAN;
-        h.swapout_ps = s->rates.valid ? s->rates.swapout_pages_per_s : NAN;
-        h.psi_some10 = s->have_psi ? s->psi.some.avg10 : NAN;
-        h.psi_full10 = s->have_psi && s->psi.have_full ? s->psi.full.avg10 : NAN;
-        h.target_nprocs = tg->configured ? (int)tg->nprocs : -1;
-        h.target_ram = tg->configured ? tg->ram : MB_UNKNOWN;
-        h.target_swap = tg->configured ? tg->swap : MB_UNKNOWN;
-        h.target_vram = tg->configured ? tg->vram : MB_UNKNOWN;
-
-        pr = calloc(s->procs.n ? s->procs.n : 1, sizeof(*pr));
-        if (!pr)
-                return;
-        /* the top monitor.top_n consumers, and every process of the target */
-        for (size_t i = 0; i < s->procs.n; i++) {
-                const struct mb_proc *p = &s->procs.p[i];
-                bool target = p->flags & MB_P_TARGET;
-                if (p->flags & MB_P_KTHREAD)
-                        continue;
-                if (!target && topn >= (size_t)sv->d.cfg->monitor_top_n)
-                        continue;
-                if (!target)
-                        topn++;
-                pr[n].pid = p->pid;
-                pr[n].starttime = p->starttime;
-                pr[n].name = p->name;
-                pr[n].cmdline = p->cmdline ? mb_proc_str(&s->procs, p->cmdline) : NULL;
-                pr[n].target = target;
-                pr[n].rss = p->rss;
-                pr[n].swap = p->swap;
-                pr[n].gpu = p->gpu;
-                n++;
-        }
-        r = mb_history_write_tick(sv->hist, &h, pr, n, &err);
         if (r < 0)
                 slog("history write failed: %s", err.msg[0] ? err.msg : mb_strerror(r));
-        free(pr);
 }
 
-/* Leak suspects from the history (every few minutes): slopes for /metrics
- * and findings for the problems table. */
-static void compute_leaks(struct serve *sv, double now_mono)
+/* The leak suspects' slopes for /metrics (the findings come with the sample). */
+static void prom_leaks(struct serve *sv)
 {
-        struct mb_report_leak *lk = NULL;
-        struct mb_error err = {0};
-        size_t nl = 0;
-
-        if (!sv->hist || now_mono < sv->next_leaks)
-                return;
-        sv->next_leaks = now_mono + LEAK_EVERY_S;
         sv->nleaks = 0;
-        sv->leak_findings.n = 0;
-        if (mb_history_recent_leaks(sv->hist, sv->d.snap.wall, sv->d.cfg->ram_max_mb << 20, &lk,
-                                    &nl, &err) < 0)
-                return;
-        for (size_t i = 0; i < nl && sv->nleaks < MAX_LEAKS; i++) {
-                if (lk[i].kind != MB_RL_PROCESS)
+        for (size_t i = 0; i < sv->d.nleaks && sv->nleaks < MAX_LEAKS; i++) {
+                const struct mb_report_leak *lk = &sv->d.leaks[i];
+                if (lk->kind != MB_RL_PROCESS)
                         continue;
-                sv->leaks[sv->nleaks].pid = lk[i].id.pid;
-                mb_strlcpy(sv->leaks[sv->nleaks].name, lk[i].id.name, sizeof(sv->leaks[0].name));
-                sv->leaks[sv->nleaks].slope = lk[i].leak.slope;
+                sv->leaks[sv->nleaks].pid = lk->id.pid;
+                mb_strlcpy(sv->leaks[sv->nleaks].name, lk->id.name, sizeof(sv->leaks[0].name));
+                sv->leaks[sv->nleaks].slope = lk->leak.slope;
                 sv->nleaks++;
         }
-        mb_leaks_to_findings(lk, nl, &sv->leak_findings);
-        free(lk);
 }
 
 /* ---- the guard ---- */
@@ -483,8 +399,6 @@ static void guard_run(struct serve *sv, double now)
 /* Take one sample and publish it.  Returns 0, or -errno when the snapshot failed. */
 static int sample(struct serve *sv, struct mb_error *err)
 {
-        struct mb_diag_opts o = {0};
-        struct mb_problem_input in = {0};
         struct mb_prom_input pi = {0};
         struct mb_prom_guard pg = {0};
         struct mb_snapshot *s = &sv->d.snap;
@@ -493,41 +407,11 @@ static int sample(struct serve *sv, struct mb_error *err)
         char *snap = NULL;
         int r;
 
-        o.target_match = sv->d.have_re ? &sv->d.re : NULL;
-        o.target_unit = c->target_unit;
-        o.gpu = true;
-        o.swap_listed_over = c->swap_threshold_mb > 0 ? c->swap_threshold_mb << 20 : 0;
-        o.extra_scan = MB_SCAN_STAT;
-        r = mb_diag_take(&sv->cli->root, &o, s, &sv->d.target, err);
+        /* smaps of the target's largest process every 5 samples (at least 5 s) */
+        sv->d.growth_every_s = sv->interval * 5 > 5 ? sv->interval * 5 : 5;
+        r = mb_diag_sample(&sv->d, &sv->cli->root, err);
         if (r == 0) {
-                memset(&s->rates, 0, sizeof(s->rates));
-                if (s->have_vm) {
-                        if (sv->have_prev)
-                                mb_rates_compute(&sv->prev_vm, sv->prev_mono, &s->vm, s->mono,
-                                                 &s->rates);
-                        sv->prev_vm = s->vm;
-                        sv->prev_mono = s->mono;
-                        sv->have_prev = true;
-                }
-                in.snap = s;
-                in.cfg = c;
-                in.target = &sv->d.target;
-                sv->d.persisted_swappiness = -1;
-                if (sv->cli->root.live || getenv("MEMBUDGET_ETC_ROOT"))
-                        in.persisted_known =
-                            mb_cli_persisted_swappiness(&sv->d.persisted_swappiness) == 0;
-                in.persisted_swappiness = sv->d.persisted_swappiness;
-                compute_leaks(sv, t0);
-                if (sv->d.target.configured && t0 >= sv->next_growth) {
-                        mb_growth_sample(&sv->growth, &sv->cli->root, s, s->wall);
-                        /* smaps of one process every 5 samples (at least 5 s) */
-                        sv->next_growth = t0 + (sv->interval * 5 > 5 ? sv->interval * 5 : 5);
-                }
-                mb_growth_input(&sv->growth, &in);
-                in.extra = sv->leak_findings.f;
-                in.nextra = sv->leak_findings.n;
-                if (mb_problems_run(&in, &sv->d.findings) < 0)
-                        sv->d.findings.n = 0;
+                prom_leaks(sv);
                 mb_metrics_compute(s, &sv->d.target, c, &sv->budget);
         }
         sv->duration = mb_now_mono() - t0;
@@ -570,34 +454,22 @@ static int sample(struct serve *sv, struct mb_error *err)
 }
 
 /* ---- configuration ---- */
-static int compile_regexes(const struct mb_config *c, regex_t *target, bool *have_target,
-                           regex_t *kill, bool *have_kill)
+static int compile_kill(const struct mb_config *c, regex_t *kill, bool *have_kill)
 {
-        *have_target = *have_kill = false;
-        if (c->target_match[0]) {
-                if (regcomp(target, c->target_match, REG_EXTENDED | REG_NOSUB) != 0)
-                        return -1;
-                *have_target = true;
-        }
+        *have_kill = false;
         if (c->guard_kill_match[0]) {
-                if (regcomp(kill, c->guard_kill_match, REG_EXTENDED | REG_NOSUB) != 0) {
-                        if (*have_target)
-                                regfree(target);
-                        *have_target = false;
-                        return -2;
-                }
+                if (regcomp(kill, c->guard_kill_match, REG_EXTENDED | REG_NOSUB) != 0)
+                        return -1;
                 *have_kill = true;
         }
         return 0;
 }
 
-static void free_regexes(struct serve *sv)
+static void free_kill(struct serve *sv)
 {
-        if (sv->d.have_re)
-                regfree(&sv->d.re);
         if (sv->have_kill_re)
                 regfree(&sv->kill_re);
-        sv->d.have_re = sv->have_kill_re = false;
+        sv->have_kill_re = false;
 }
 
 static void reload(struct serve *sv)
@@ -607,8 +479,8 @@ static void reload(struct serve *sv)
         struct mb_error err = {0};
         struct mb_config *nc;
         char path[1024], old_listen[128];
-        regex_t tre, kre;
-        bool have_t, have_k, was_recording;
+        regex_t kre;
+        bool have_k, was_recording;
         int r;
 
         if (mb_config_find(cli->config_path, path, sizeof(path)) < 0) {
@@ -634,7 +506,9 @@ static void reload(struct serve *sv)
         for (size_t i = 0; i < warns.n; i++)
                 slog("%s:%d:%d: warning: %s", path, warns.w[i].line, warns.w[i].col,
                      warns.w[i].msg);
-        if (compile_regexes(nc, &tre, &have_t, &kre, &have_k) < 0) {
+        if (compile_kill(nc, &kre, &have_k) < 0 || mb_diag_compile(&sv->d, nc) < 0) {
+                if (have_k)
+                        regfree(&kre);
                 slog("SIGHUP: %s: invalid regex in target.match or guard.kill_match; keeping the "
                      "previous configuration",
                      path);
@@ -642,13 +516,11 @@ static void reload(struct serve *sv)
         }
         mb_strlcpy(old_listen, cli->config->serve_listen, sizeof(old_listen));
         was_recording = cli->config->monitor_record;
-        free_regexes(sv);
+        free_kill(sv);
         mb_config_release(cli->config);
         *cli->config = *nc; /* moves the owned guard_hook strings */
         free(nc);
         cli->config_defaults = false;
-        sv->d.re = tre;
-        sv->d.have_re = have_t;
         sv->kill_re = kre;
         sv->have_kill_re = have_k;
         if (!sv->o->interval_set)
@@ -722,6 +594,7 @@ static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
         if (!http && (errno == ELIBACC || errno == ELIBBAD)) {
                 code = mb_runtime_error(sv->cli, "cannot load %s (Debian package libmicrohttpd12)",
                                         mb_http_library());
+                goto out;
         } else if (!http) {
                 code = mb_runtime_error(sv->cli, "cannot listen on %s: %s",
                                         sv->o->listen ? sv->o->listen : sv->d.cfg->serve_listen,
@@ -833,8 +706,10 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         sv->cli = cli;
         sv->o = &o;
         mb_diag_init(&sv->d);
-        mb_growth_init(&sv->growth);
         sv->d.cfg = cfg;
+        sv->d.rates = true; /* from one tick to the next */
+        sv->d.extra_scan = MB_SCAN_STAT;
+        sv->d.leak_every_s = LEAK_EVERY_S;
         sv->interval = o.interval_set ? o.interval : cfg->serve_interval_s;
         if (sv->interval < 0.1)
                 sv->interval = 0.1;
@@ -842,7 +717,7 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         mb_guard_kill_init(&sv->kill);
         mb_http_pub_init(&sv->pub, sv->interval);
         sv->live_proc_fd = -1;
-        if (compile_regexes(cfg, &sv->d.re, &sv->d.have_re, &sv->kill_re, &sv->have_kill_re) < 0) {
+        if (mb_diag_compile(&sv->d, cfg) < 0 || compile_kill(cfg, &sv->kill_re, &sv->have_kill_re) < 0) {
                 code = mb_usage_error(cli, "invalid regex in target.match or guard.kill_match");
                 goto out;
         }
@@ -862,11 +737,9 @@ out:
         history_close(sv);
         if (sv->live_proc_fd >= 0)
                 close(sv->live_proc_fd);
-        free_regexes(sv);
+        free_kill(sv);
         sv->d.cfg = NULL;
         mb_diag_release(&sv->d);
-        mb_findings_release(&sv->leak_findings);
-        mb_growth_release(&sv->growth);
         mb_gpu_shutdown();
         mb_buf_release(&sv->render);
         mb_http_pub_release(&sv->pub);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +31,12 @@ int mb_root_open(struct mb_root *root, const char *proc_path, const char *sys_pa
         mb_strlcpy(root->proc_path, proc_path ? proc_path : "/proc", sizeof(root->proc_path));
         mb_strlcpy(root->sys_path, sys_path ? sys_path : "/sys", sizeof(root->sys_path));
         root->live = strcmp(root->proc_path, "/proc") == 0;
+        const char *etc = getenv("MEMBUDGET_ETC_ROOT");
+        if (etc && *etc) {
+                if (strcmp(etc, "/") != 0)
+                        mb_strlcpy(root->etc_path, etc, sizeof(root->etc_path));
+                root->etc_set = true;
+        }
         root->proc_fd = open(root->proc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root->proc_fd < 0)
                 return -errno;

@@ -26,6 +26,10 @@ struct mb_root {
         bool live;             /* proc_path is the real /proc */
         int sysfd[MB_F_COUNT]; /* cached fds of system-wide files, -1 = not open */
         struct mb_buf scratch; /* reused read buffer for system files */
+        /* The root of /etc (sysctl files, unit drop-ins): "" = the real one;
+         * $MEMBUDGET_ETC_ROOT, read once by mb_root_open (tests, images). */
+        char etc_path[1024];
+        bool etc_set; /* etc_path names another tree: read it for a captured root */
 };
 
 /*

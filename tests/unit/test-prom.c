@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../lib/collect/diag.h"
+#include "../../lib/diag/take.h"
 #include "../../lib/out/prom.h"
 #include "fixture-path.h"
 

@@ -1,5 +1,5 @@
-/* diag.c: see diag.h. */
-#include "diag.h"
+/* take.c: see take.h. */
+#include "take.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -20,9 +20,12 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
 
         if (o->target_unit && *o->target_unit)
                 scan |= MB_SCAN_CGROUP;
+        size_t ncl = o->cmdlines ? o->cmdlines : MB_DIAG_CMDLINES;
+
         if (o->gpu) {
                 what |= MB_SNAP_GPU;
-                scan |= MB_SCAN_GPU;
+                if (!o->gpu_procs_lazy || o->gpu_seen)
+                        scan |= MB_SCAN_GPU;
         }
         r = mb_snapshot_take(root, what, scan, &filter, s, err);
         if (r < 0)
@@ -37,10 +40,13 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
         mb_procs_sort_consumers(&s->procs);
         if (!(scan & MB_SCAN_CMDLINE)) {
                 /* the largest consumers at once, then any other in swap */
-                if (mb_proc_read_cmdlines(root, &s->procs, MB_DIAG_CMDLINES) < 0)
+                if (mb_proc_read_cmdlines(root, &s->procs, ncl) < 0)
                         return -ENOMEM;
                 unsigned listed = 0;
-                for (size_t i = MB_DIAG_CMDLINES;
+                for (size_t i = ncl; i < s->procs.n; i++)
+                        if (s->procs.p[i].flags & MB_P_TARGET) /* recorded by the history */
+                                mb_proc_read_cmdline(root, &s->procs, &s->procs.p[i]);
+                for (size_t i = ncl;
                      i < s->procs.n && listed < MB_PROBLEMS_SWAP_LISTED; i++) {
                         struct mb_proc *p = &s->procs.p[i];
                         /* as the rule picks them (MB_UNKNOWN is below 0) */

@@ -1,15 +1,15 @@
 /*
- * diag.h: the snapshot every diagnosing command takes (status, check,
+ * take.h: the snapshot every diagnosing command takes (status, check,
  * baseline, watch, serve): system files, every process with its command
  * line (and cgroup when the target names a unit), GPUs, and PSS/SwapPss
  * read only for the target's processes.
  */
-#ifndef MB_DIAG_H
-#define MB_DIAG_H
+#ifndef MB_DIAG_TAKE_H
+#define MB_DIAG_TAKE_H
 
 #include "../analyze/target.h"
 #include "../config/config.h"
-#include "snapshot.h"
+#include "../collect/snapshot.h"
 
 /* Without a target regex, command lines are read only for the largest
  * consumers, and for the processes in swap that the problems engine names
@@ -21,6 +21,11 @@ struct mb_diag_opts {
         const char *target_unit;     /* config target.unit, or NULL */
         unsigned extra_scan;         /* more MB_SCAN_* flags */
         bool gpu;                    /* collect GPUs (and per-process GPU memory) */
+        bool gpu_procs_lazy;         /* per-process GPU memory only once a device was
+                                        seen (gpu_seen; a daemon's ticks) */
+        bool gpu_seen;
+        size_t cmdlines;             /* command lines of this many largest consumers
+                                        without a target regex (0: MB_DIAG_CMDLINES) */
         int64_t swap_listed_over;    /* bytes: swap above which the findings name a
                                         process (config swap_threshold_mb) */
 };

@@ -1,0 +1,337 @@
+/* diag.c: see diag.h. */
+#define _GNU_SOURCE
+#include "diag.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../act/sysctl.h"
+#include "../store/history-leaks.h"
+
+void mb_sleep_until(double mono_deadline)
+{
+        double now = mb_now_mono();
+
+        while (now < mono_deadline) {
+                struct timespec ts;
+                double d = mono_deadline - now;
+                ts.tv_sec = (time_t)d;
+                ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+                nanosleep(&ts, NULL);
+                now = mb_now_mono();
+        }
+}
+
+/* ---- growth of the target's largest process ---- */
+
+void mb_growth_init(struct mb_growth *g)
+{
+        memset(g, 0, sizeof(*g));
+        mb_smaps_init(&g->smaps);
+        mb_inspect_init(&g->prev);
+        mb_inspect_init(&g->cur);
+}
+
+void mb_growth_release(struct mb_growth *g)
+{
+        mb_smaps_release(&g->smaps);
+        mb_inspect_release(&g->prev);
+        mb_inspect_release(&g->cur);
+}
+
+void mb_growth_sample(struct mb_growth *g, struct mb_root *root, const struct mb_snapshot *s,
+                      double now)
+{
+        const struct mb_proc *big = NULL;
+        struct mb_inspect tmp;
+
+        for (size_t i = 0; i < s->procs.n; i++) {
+                const struct mb_proc *p = &s->procs.p[i];
+                if ((p->flags & MB_P_TARGET) &&
+                    (!big || mb_proc_rss_swap(p) > mb_proc_rss_swap(big)))
+                        big = p;
+        }
+        if (!big || big->starttime == 0) {
+                g->have_prev = g->have_finding = false;
+                return;
+        }
+        if (big->pid != g->pid || big->starttime != g->start) {
+                g->have_prev = g->have_finding = false;
+                g->pid = big->pid;
+                g->start = big->starttime;
+                mb_strlcpy(g->name, big->name, sizeof(g->name));
+        }
+        mb_smaps_reset(&g->smaps);
+        if (mb_smaps_read(root, big->pid, &g->smaps) < 0 ||
+            mb_inspect_analyze(&g->smaps, 0, &g->cur) < 0) {
+                g->have_prev = false;
+                return;
+        }
+        if (g->have_prev) {
+                double dt = now - g->t;
+                g->have_finding =
+                    dt > 0 &&
+                    mb_inspect_dominant_growth(&g->prev, &g->cur, dt, 16ll << 20, &g->finding) == 1;
+                g->seconds = dt;
+        }
+        /* the current sample becomes the previous one */
+        tmp = g->prev;
+        g->prev = g->cur;
+        g->cur = tmp;
+        g->have_prev = true;
+        g->t = now;
+}
+
+void mb_growth_input(const struct mb_growth *g, struct mb_problem_input *in)
+{
+        if (!g->have_finding)
+                return;
+        in->growth = &g->finding;
+        in->growth_pid = g->pid;
+        in->growth_name = g->name;
+        in->growth_seconds = g->seconds;
+}
+
+/* ---- the sampler ---- */
+
+void mb_diag_init(struct mb_diag *d)
+{
+        memset(d, 0, sizeof(*d));
+        mb_snapshot_init(&d->snap);
+        mb_growth_init(&d->growth);
+        d->persisted_swappiness = -1;
+}
+
+void mb_diag_release(struct mb_diag *d)
+{
+        mb_snapshot_release(&d->snap);
+        mb_findings_release(&d->findings);
+        mb_findings_release(&d->leak_findings);
+        mb_growth_release(&d->growth);
+        free(d->leaks);
+        free(d->recs);
+        if (d->have_re)
+                regfree(&d->re);
+        d->leaks = NULL;
+        d->recs = NULL;
+        d->have_re = false;
+}
+
+int mb_diag_compile(struct mb_diag *d, const struct mb_config *cfg)
+{
+        regex_t re;
+
+        if (cfg->target_match[0] && regcomp(&re, cfg->target_match, REG_EXTENDED | REG_NOSUB) != 0)
+                return -EINVAL;
+        if (d->have_re)
+                regfree(&d->re);
+        d->have_re = cfg->target_match[0] != '\0';
+        if (d->have_re)
+                d->re = re;
+        return 0;
+}
+
+int mb_diag_persisted_swappiness(const char *etc_root, int *ret)
+{
+        struct mb_sysctl_srcs srcs = {0};
+        int r, w;
+
+        *ret = -1;
+        r = mb_sysctl_scan(etc_root, "vm.swappiness", &srcs);
+        if (r < 0)
+                return r;
+        w = mb_sysctl_winner(&srcs);
+        if (w >= 0)
+                *ret = (int)strtol(srcs.s[w].value, NULL, 10);
+        mb_sysctl_srcs_release(&srcs);
+        return 0;
+}
+
+/* Leak suspects from the history (open, or a file read once), as findings. */
+static void diag_leaks(struct mb_diag *d, double now_mono)
+{
+        struct mb_history *h = d->hist;
+        struct mb_error err = {0};
+        int64_t ram_max = d->cfg->ram_max_mb << 20;
+
+        if (!h && !d->hist_path[0])
+                return;
+        if (d->leaks_done && now_mono < d->next_leaks)
+                return;
+        d->leaks_done = true;
+        d->next_leaks = now_mono + d->leak_every_s;
+        free(d->leaks);
+        d->leaks = NULL;
+        d->nleaks = 0;
+        d->leak_findings.n = 0;
+        if (!h && mb_history_open(d->hist_path, false, &h, &err) < 0)
+                return; /* no history (yet), or unreadable: no suspects */
+        if (mb_history_recent_leaks(h, d->snap.wall, ram_max, &d->leaks, &d->nleaks, &err) == 0)
+                mb_leaks_to_findings(d->leaks, d->nleaks, &d->leak_findings);
+        if (h != d->hist)
+                mb_history_close(h);
+}
+
+/* Swap rates: measured over rate_sample_s on a first sample, else since
+ * the previous sample. */
+static void diag_rates(struct mb_diag *d, struct mb_root *root, bool have_vm0,
+                       const struct mb_vmstat *vm0, double t0)
+{
+        struct mb_snapshot *s = &d->snap;
+
+        memset(&s->rates, 0, sizeof(s->rates));
+        if (!d->rates)
+                return;
+        if (have_vm0) {
+                struct mb_vmstat vm1;
+                mb_sleep_until(t0 + d->rate_sample_s);
+                if (mb_vmstat_read(root, &vm1, NULL) == 0) {
+                        double t1 = mb_now_mono();
+                        mb_rates_compute(vm0, t0, &vm1, t1, &s->rates);
+                        d->prev_vm = vm1;
+                        d->prev_mono = t1;
+                        d->have_prev = true;
+                }
+                return;
+        }
+        if (!s->have_vm)
+                return;
+        if (d->have_prev)
+                mb_rates_compute(&d->prev_vm, d->prev_mono, &s->vm, s->mono, &s->rates);
+        d->prev_vm = s->vm;
+        d->prev_mono = s->mono;
+        d->have_prev = true;
+}
+
+int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err)
+{
+        const struct mb_config *c = d->cfg;
+        struct mb_diag_opts o = {0};
+        struct mb_problem_input in = {0};
+        struct mb_vmstat vm0;
+        bool have_vm0 = false;
+        double t0 = mb_now_mono();
+        int r;
+
+        o.target_match = d->target_match ? d->target_match : d->have_re ? &d->re : NULL;
+        o.target_unit = c->target_unit;
+        o.gpu = true;
+        o.gpu_procs_lazy = d->lazy_gpu_procs;
+        o.gpu_seen = d->gpu_seen;
+        o.cmdlines = d->cmdlines;
+        o.swap_listed_over = c->swap_threshold_mb > 0 ? c->swap_threshold_mb << 20 : 0;
+        o.extra_scan = d->extra_scan;
+
+        /* A first sample measures the rates over rate_sample_s (live only). */
+        if (d->rates && !d->have_prev && d->rate_sample_s > 0 && root->live)
+                have_vm0 = mb_vmstat_read(root, &vm0, NULL) == 0;
+        r = mb_diag_take(root, &o, &d->snap, &d->target, err);
+        if (r < 0)
+                return r;
+        if (d->snap.gpus.n)
+                d->gpu_seen = true;
+        diag_rates(d, root, have_vm0, &vm0, t0);
+
+        /* The sysctl files belong to the live host: read them for a captured
+         * tree only when the root names its /etc. */
+        d->persisted_swappiness = -1;
+        d->persisted_known = false;
+        if (root->live || root->etc_set)
+                d->persisted_known =
+                    mb_diag_persisted_swappiness(root->etc_path, &d->persisted_swappiness) == 0;
+        diag_leaks(d, t0);
+        if (d->growth_every_s > 0 && d->target.configured && t0 >= d->next_growth) {
+                mb_growth_sample(&d->growth, root, &d->snap, d->snap.wall);
+                d->next_growth = t0 + d->growth_every_s;
+        }
+
+        in.snap = &d->snap;
+        in.cfg = c;
+        in.target = &d->target;
+        in.persisted_known = d->persisted_known;
+        in.persisted_swappiness = d->persisted_swappiness;
+        mb_growth_input(&d->growth, &in);
+        in.extra = d->leak_findings.f;
+        in.nextra = d->leak_findings.n;
+        if (mb_problems_run(&in, &d->findings) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* ---- the history tick record ---- */
+
+size_t mb_diag_tick_record(const struct mb_snapshot *s, const struct mb_target *tg, size_t top_n,
+                           struct mb_history_host *h, struct mb_history_proc *procs)
+{
+        size_t n = 0, ntop = 0;
+
+        memset(h, 0, sizeof(*h));
+        h->t = s->wall;
+        h->ram_total = (int64_t)s->mem.total;
+        h->ram_used = (int64_t)s->mem.used;
+        h->ram_available = (int64_t)s->mem.available;
+        h->swap_total = (int64_t)s->mem.swap_total;
+        h->swap_used = (int64_t)s->mem.swap_used;
+        h->vram_total = h->vram_used = MB_UNKNOWN;
+        for (size_t i = 0; s->have_gpus && i < s->gpus.n; i++) {
+                const struct mb_gpu *g = &s->gpus.dev[i];
+                if (g->total == MB_UNKNOWN || g->used == MB_UNKNOWN)
+                        continue;
+                h->vram_total = (h->vram_total == MB_UNKNOWN ? 0 : h->vram_total) + g->total;
+                h->vram_used = (h->vram_used == MB_UNKNOWN ? 0 : h->vram_used) + g->used;
+        }
+        h->swapin_ps = s->rates.valid ? s->rates.swapin_pages_per_s : NAN;
+        h->swapout_ps = s->rates.valid ? s->rates.swapout_pages_per_s : NAN;
+        h->psi_some10 = s->have_psi ? s->psi.some.avg10 : NAN;
+        h->psi_full10 = s->have_psi && s->psi.have_full ? s->psi.full.avg10 : NAN;
+        h->target_nprocs = tg->configured ? (int)tg->nprocs : -1;
+        h->target_ram = tg->configured ? tg->ram : MB_UNKNOWN;
+        h->target_swap = tg->configured ? tg->swap : MB_UNKNOWN;
+        h->target_vram = tg->configured ? tg->vram : MB_UNKNOWN;
+
+        /* the top top_n consumers (s->procs is sorted), and every target process */
+        for (size_t i = 0; i < s->procs.n; i++) {
+                const struct mb_proc *p = &s->procs.p[i];
+                bool target = p->flags & MB_P_TARGET;
+                if ((p->flags & MB_P_KTHREAD) || p->rss == MB_UNKNOWN)
+                        continue;
+                if (!target && ntop >= top_n)
+                        continue;
+                if (!target)
+                        ntop++;
+                procs[n++] = (struct mb_history_proc){
+                    .pid = p->pid,
+                    .starttime = p->starttime,
+                    .name = p->name,
+                    .cmdline = p->cmdline ? mb_proc_str(&s->procs, p->cmdline) : NULL,
+                    .target = target,
+                    .rss = p->rss,
+                    .swap = p->swap,
+                    .gpu = p->gpu,
+                };
+        }
+        return n;
+}
+
+int mb_diag_record(struct mb_diag *d, struct mb_history *h, size_t top_n, struct mb_error *err)
+{
+        struct mb_history_host host;
+        size_t n;
+
+        if (d->snap.procs.n > d->recs_cap) {
+                size_t nc = d->snap.procs.n + d->snap.procs.n / 2 + 16;
+                void *p = realloc(d->recs, nc * sizeof(*d->recs));
+                if (!p) {
+                        mb_error_set(err, "history", 0, 0, "out of memory");
+                        return -ENOMEM;
+                }
+                d->recs = p;
+                d->recs_cap = nc;
+        }
+        n = mb_diag_tick_record(&d->snap, &d->target, top_n, &host, d->recs);
+        return mb_history_write_tick(h, &host, d->recs, n, err);
+}
