@@ -356,4 +356,18 @@ if alive "$V2" && alive "$BYST" && grep -q "(dry run): would send SIGTERM to pid
   pass guard-dry-run-signals-nothing
 else fail guard-dry-run-signals-nothing "$(grep guard "$TMP/guard3.log" | tail -3)"; fi
 stop_serve
+# libmicrohttpd missing (hidden in a private mount namespace): serve exits
+# with the one-line error instead of sampling on without an HTTP server.
+MHD=$(readlink -f /usr/lib/x86_64-linux-gnu/libmicrohttpd.so.12 2>/dev/null)
+if [ "$(id -u)" != 0 ] || [ -z "$MHD" ] || ! command -v unshare >/dev/null; then
+  skip serve-without-libmicrohttpd "needs root, unshare and libmicrohttpd.so.12"
+else
+  timeout 10 unshare -m sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$MHD" \
+    "$BIN" serve --listen 127.0.0.1:0 --state-dir "$TMP/nomhd" >"$TMP/nomhd.out" 2>"$TMP/nomhd.err"
+  rc=$?
+  if [ "$rc" = 3 ] && grep -q "cannot load libmicrohttpd" "$TMP/nomhd.err" &&
+    ! grep -q listening "$TMP/nomhd.err"; then
+    pass serve-without-libmicrohttpd
+  else fail serve-without-libmicrohttpd "exit $rc: $(head -3 "$TMP/nomhd.err")"; fi
+fi
 exit 0
