@@ -717,7 +717,8 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         mb_guard_kill_init(&sv->kill);
         mb_http_pub_init(&sv->pub, sv->interval);
         sv->live_proc_fd = -1;
-        if (mb_diag_compile(&sv->d, cfg) < 0 || compile_kill(cfg, &sv->kill_re, &sv->have_kill_re) < 0) {
+        if (mb_diag_compile(&sv->d, cfg) < 0 ||
+            compile_kill(cfg, &sv->kill_re, &sv->have_kill_re) < 0) {
                 code = mb_usage_error(cli, "invalid regex in target.match or guard.kill_match");
                 goto out;
         }

@@ -228,7 +228,7 @@ struct tick {
         struct mb_target tg;
 };
 
-static void fill_tick(const struct mb_snapshot *s, bool target_configured, struct tick *k)
+static void fill_tick(const struct mb_snapshot *s, const struct mb_target *tg, struct tick *k)
 {
         memset(k, 0, sizeof(*k));
         k->wall = s->wall;
@@ -237,13 +237,13 @@ static void fill_tick(const struct mb_snapshot *s, bool target_configured, struc
         k->swap_used = (int64_t)s->mem.swap_used;
         k->vram_used = MB_UNKNOWN;
         k->vram_total = MB_UNKNOWN;
-        for (size_t i = 0; i < s->gpus.n; i++) {
-                if (s->gpus.dev[i].used != MB_UNKNOWN)
-                        k->vram_used =
-                            (k->vram_used == MB_UNKNOWN ? 0 : k->vram_used) + s->gpus.dev[i].used;
-                if (s->gpus.dev[i].total != MB_UNKNOWN)
-                        k->vram_total = (k->vram_total == MB_UNKNOWN ? 0 : k->vram_total) +
-                                        s->gpus.dev[i].total;
+        /* as the history records it: devices whose total and use are known */
+        for (size_t i = 0; s->have_gpus && i < s->gpus.n; i++) {
+                const struct mb_gpu *g = &s->gpus.dev[i];
+                if (g->total == MB_UNKNOWN || g->used == MB_UNKNOWN)
+                        continue;
+                k->vram_used = (k->vram_used == MB_UNKNOWN ? 0 : k->vram_used) + g->used;
+                k->vram_total = (k->vram_total == MB_UNKNOWN ? 0 : k->vram_total) + g->total;
         }
         k->rates = s->rates;
         k->psi_some10 = s->have_psi ? s->psi.some.avg10 : NAN;
@@ -255,7 +255,7 @@ static void fill_tick(const struct mb_snapshot *s, bool target_configured, struc
                 if (!k->top || mb_proc_rss_swap(p) > mb_proc_rss_swap(k->top))
                         k->top = p;
         }
-        mb_target_sum(&s->procs, target_configured, &k->tg);
+        k->tg = *tg;
 }
 
 static void print_text(FILE *f, const struct tick *k, const struct mb_proctab *t)
@@ -281,8 +281,8 @@ static void print_text(FILE *f, const struct tick *k, const struct mb_proctab *t
         else
                 fputs("  psi -", f);
         if (k->tg.configured)
-                fprintf(f, "  target %u procs %s", k->tg.nprocs,
-                        mb_size_format(k->tg.ram, a, sizeof(a)));
+                fprintf(f, "  target %u procs %s %s", k->tg.nprocs,
+                        mb_size_format(k->tg.ram, a, sizeof(a)), mb_target_ram_kind(&k->tg));
         if (k->top) {
                 fprintf(f, "  top %d ", k->top->pid);
                 mb_print_clean(f, k->top->name);
@@ -360,6 +360,7 @@ static void print_json(FILE *f, const struct tick *k, const struct mb_proctab *t
                 json_t *x = json_object();
                 json_object_set_new(x, "processes", json_integer(k->tg.nprocs));
                 json_object_set_new(x, "ram_bytes", json_integer(k->tg.ram));
+                json_object_set_new(x, "ram_is_rss_fallback", json_boolean(k->tg.rss_fallback > 0));
                 json_object_set_new(x, "swap_bytes", json_integer(k->tg.swap));
                 json_object_set_new(x, "vram_bytes", mb_json_size(k->tg.vram));
                 json_object_set_new(j, "target", x);
@@ -418,8 +419,8 @@ static void screen_draw(const struct watch_opts *o, const struct tick *k,
         else
                 mvprintw(row++, 0, "PSI   unavailable");
         if (k->tg.configured)
-                mvprintw(row++, 0, "target  %u processes, RAM %s, swap %s", k->tg.nprocs,
-                         mb_size_format(k->tg.ram, a, sizeof(a)),
+                mvprintw(row++, 0, "target  %u processes, RAM %s (%s), swap %s", k->tg.nprocs,
+                         mb_size_format(k->tg.ram, a, sizeof(a)), mb_target_ram_kind(&k->tg),
                          mb_size_format(k->tg.swap, b, sizeof(b)));
         row++;
         attron(A_REVERSE);
@@ -488,75 +489,145 @@ static bool sleep_until(double deadline)
         return false;
 }
 
+struct watch_run {
+        struct mb_cli *cli;
+        struct watch_opts *o;
+        const struct mb_config *cfg;
+        struct mb_diag d; /* the sampler: rates from the previous tick */
+        struct mb_history *h;
+        char path[1100];
+        bool screen, redraw;
+        unsigned long missed_total;
+};
+
+/* Defaults from the configuration, the history to record into, ncurses. */
+static int watch_open(struct watch_run *w)
+{
+        struct watch_opts *o = w->o;
+        struct mb_cli *cli = w->cli;
+        const struct mb_config *cfg;
+        int r;
+
+        if ((r = mb_cli_config(cli, &cfg)))
+                return r;
+        w->cfg = cfg;
+        if (o->interval_s < 0)
+                o->interval_s = cfg->monitor_interval_s > 0 ? cfg->monitor_interval_s : 10;
+        if (o->top_n < 0)
+                o->top_n = cfg->monitor_top_n >= 0 ? cfg->monitor_top_n : 10;
+        if (!o->has_target && cfg->target_match[0] &&
+            (r = mb_opt_regex(cli, "target.match", cfg->target_match, &o->target, &o->has_target)))
+                return r;
+        if (cfg->monitor_record)
+                o->record = true;
+        if (o->history && !o->record)
+                return mb_usage_error(cli, "--history needs --record");
+        if ((r = mb_cli_root(cli)))
+                return r;
+        if (o->record) {
+                struct mb_error err = {0};
+                if ((r = mb_cli_history_path(cli, cfg, o->history, true, w->path, sizeof(w->path))))
+                        return r;
+                r = mb_history_open(w->path, true, &w->h, &err);
+                if (r < 0)
+                        return mb_runtime_error(cli, "%s", err.msg[0] ? err.msg : mb_strerror(r));
+                mb_history_set_retention(
+                    w->h, cfg->retention_days > 0 ? cfg->retention_days * 86400.0 : 0);
+        }
+        if (o->fmt == FMT_SCREEN) {
+                char why[256];
+                if (curses_load(why, sizeof(why)) < 0)
+                        return mb_runtime_error(
+                            cli, "watch --screen: %s (Debian package libncursesw6)", why);
+        }
+        w->d.cfg = cfg;
+        w->d.target_match = o->has_target ? &o->target : NULL;
+        w->d.rates = true; /* from one tick to the next */
+        w->d.lazy_gpu_procs = true;
+        /* command lines for what is shown or recorded (and the target's) */
+        w->d.cmdlines =
+            (size_t)o->top_n + 1 > MB_DIAG_CMDLINES ? (size_t)o->top_n + 1 : MB_DIAG_CMDLINES;
+        return 0;
+}
+
+/* One tick: sample, record, show.  0, or the exit code that ends the loop. */
+static int watch_tick(struct watch_run *w)
+{
+        struct mb_cli *cli = w->cli;
+        struct mb_error err = {0};
+        struct tick tk;
+        int r;
+
+        r = mb_diag_sample(&w->d, &cli->root, &err);
+        if (r == -ENOMEM)
+                return mb_runtime_error(cli, "out of memory");
+        if (r < 0)
+                return mb_runtime_error(cli, "cannot read %s: %s", err.where, err.msg);
+        fill_tick(&w->d.snap, &w->d.target, &tk);
+        if (w->h && (r = mb_diag_record(&w->d, w->h, (size_t)w->o->top_n, &err)) < 0)
+                return mb_runtime_error(cli, "cannot record into '%s': %s", w->path, err.msg);
+        switch (w->o->fmt) {
+        case FMT_TEXT:
+                print_text(cli->out, &tk, &w->d.snap.procs);
+                break;
+        case FMT_CSV:
+                print_csv(cli->out, &tk);
+                break;
+        case FMT_JSON:
+                print_json(cli->out, &tk, &w->d.snap.procs);
+                break;
+        case FMT_SCREEN:
+                screen_draw(w->o, &tk, &w->d.snap, w->missed_total, w->h ? w->path : NULL);
+                w->redraw = false;
+                break;
+        }
+        if (!w->screen && fflush(cli->out) != 0)
+                return mb_runtime_error(cli, "cannot write the output: %s", strerror(errno));
+        return 0;
+}
+
+/* The next deadline; ticks whose time passed entirely are reported and
+ * skipped, never silently dropped. */
+static void watch_skip_missed(struct watch_run *w, double start, long *k)
+{
+        double now = mb_now_mono(), due = start + (double)*k * w->o->interval_s;
+        long missed;
+
+        if (now <= due)
+                return;
+        missed = (long)floor((now - due) / w->o->interval_s);
+        if (missed <= 0)
+                return;
+        *k += missed;
+        w->missed_total += (unsigned long)missed;
+        if (!w->screen)
+                fprintf(stderr, "membudget watch: missed %ld tick(s)\n", missed);
+}
+
+static void screen_start(struct watch_run *w)
+{
+        initscr();
+        cbreak();
+        noecho();
+        keypad(stdscr, TRUE);
+        nodelay(stdscr, TRUE);
+        curs_set(0);
+        w->screen = true;
+}
+
 int cmd_watch(int argc, char **argv, struct mb_cli *cli)
 {
         struct watch_opts o = {.interval_s = -1, .top_n = -1};
-        const struct mb_config *cfg;
-        struct mb_snapshot s;
-        struct mb_scan_filter filter = {.skip_kthreads = true};
-        struct mb_history *h = NULL;
-        struct mb_history_proc *recs = NULL;
-        size_t recs_cap = 0;
-        struct mb_vmstat prev_vm;
+        struct watch_run w = {.cli = cli, .o = &o};
         struct sigaction sa, old_int, old_term;
-        double start, prev_mono = 0;
-        bool have_prev = false, target_on, screen = false, redraw = false;
-        unsigned scan_flags = MB_SCAN_STAT; /* + command lines when the target needs them */
-        unsigned long missed_total = 0;
-        const char *unit;
-        char path[1100] = "";
+        double start;
         long done = 0, k = 0;
-        int r, code = MB_EXIT_OK;
+        int code;
 
         mb_scan_set_threads(1); /* a daemon: one CPU at a time, never a burst */
-        if ((r = parse(argc, argv, cli, &o)))
-                goto out_opts;
-        if ((r = mb_cli_config(cli, &cfg)))
-                goto out_opts;
-        if (o.interval_s < 0)
-                o.interval_s = cfg->monitor_interval_s > 0 ? cfg->monitor_interval_s : 10;
-        if (o.top_n < 0)
-                o.top_n = cfg->monitor_top_n >= 0 ? cfg->monitor_top_n : 10;
-        if (!o.has_target && cfg->target_match[0]) {
-                if ((r = mb_opt_regex(cli, "target.match", cfg->target_match, &o.target,
-                                      &o.has_target)))
-                        goto out_opts;
-        }
-        if (cfg->monitor_record)
-                o.record = true;
-        if (o.history && !o.record) {
-                r = mb_usage_error(cli, "--history needs --record");
-                goto out_opts;
-        }
-        if (o.has_target)
-                scan_flags |= MB_SCAN_CMDLINE;
-        unit = cfg->target_unit;
-        if (*unit)
-                scan_flags |= MB_SCAN_CGROUP;
-        target_on = o.has_target || *unit;
-        if ((r = mb_cli_root(cli)))
-                goto out_opts;
-        if (o.record) {
-                struct mb_error err = {0};
-                if ((r = mb_cli_history_path(cli, cfg, o.history, true, path, sizeof(path))))
-                        goto out_opts;
-                r = mb_history_open(path, true, &h, &err);
-                if (r < 0) {
-                        r = mb_runtime_error(cli, "%s", err.msg[0] ? err.msg : mb_strerror(r));
-                        goto out_opts;
-                }
-                mb_history_set_retention(h, cfg->retention_days > 0 ? cfg->retention_days * 86400.0
-                                                                    : 0);
-        }
-
-        if (o.fmt == FMT_SCREEN) {
-                char why[256];
-                if (curses_load(why, sizeof(why)) < 0) {
-                        r = mb_runtime_error(
-                            cli, "watch --screen: %s (Debian package libncursesw6)", why);
-                        goto out_opts;
-                }
-        }
+        mb_diag_init(&w.d);
+        if ((code = parse(argc, argv, cli, &o)) || (code = watch_open(&w)))
+                goto out;
 
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
@@ -564,17 +635,8 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
         stop_sig = 0;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
-
-        mb_snapshot_init(&s);
-        if (o.fmt == FMT_SCREEN) {
-                initscr();
-                cbreak();
-                noecho();
-                keypad(stdscr, TRUE);
-                nodelay(stdscr, TRUE);
-                curs_set(0);
-                screen = true;
-        }
+        if (o.fmt == FMT_SCREEN)
+                screen_start(&w);
         if (o.fmt == FMT_CSV)
                 fputs("time,ram_used_bytes,ram_available_bytes,swap_used_bytes,"
                       "swapin_pages_per_s,swapout_pages_per_s,vram_used_bytes,psi_some_avg10,"
@@ -583,154 +645,24 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
 
         start = mb_now_mono();
         while (!stop_sig) {
-                struct mb_error err = {0};
-                struct tick tk;
-                double now;
-
-                if (screen) {
-                        if (!screen_wait(start + (double)k * o.interval_s, &redraw))
-                                break;
-                } else if (!sleep_until(start + (double)k * o.interval_s)) {
+                double due = start + (double)k * o.interval_s;
+                if (w.screen ? !screen_wait(due, &w.redraw) : !sleep_until(due))
                         break;
-                }
-                r = mb_snapshot_take(&cli->root, MB_SNAP_SYSTEM | MB_SNAP_PROCS | MB_SNAP_GPU,
-                                     scan_flags, &filter, &s, &err);
-                if (r < 0) {
-                        code = mb_runtime_error(cli, "cannot read %s: %s", err.where, err.msg);
+                if ((code = watch_tick(&w)))
                         break;
-                }
-                /* Per-process GPU memory once a device was seen. */
-                if (s.gpus.n)
-                        scan_flags |= MB_SCAN_GPU;
-                if (have_prev && s.have_vm)
-                        mb_rates_compute(&prev_vm, prev_mono, &s.vm, s.mono, &s.rates);
-                have_prev = s.have_vm;
-                prev_vm = s.vm;
-                prev_mono = s.mono;
-                mb_target_mark(&s.procs, o.has_target ? &o.target : NULL, unit, (int)getpid());
-                mb_procs_sort_consumers(&s.procs);
-                /* Without a target regex, command lines only for what is shown
-                 * or recorded: the top processes and the target's. */
-                if (!(scan_flags & MB_SCAN_CMDLINE))
-                        for (size_t i = 0; i < s.procs.n; i++)
-                                if (i < (size_t)o.top_n + 1 || i < 32 ||
-                                    (s.procs.p[i].flags & MB_P_TARGET))
-                                        mb_proc_read_cmdline(&cli->root, &s.procs, &s.procs.p[i]);
-                fill_tick(&s, target_on, &tk);
-
-                if (h) {
-                        struct mb_history_host hh = {
-                            .t = tk.wall,
-                            .ram_total = (int64_t)s.mem.total,
-                            .ram_used = tk.ram_used,
-                            .ram_available = tk.ram_avail,
-                            .swap_total = (int64_t)s.mem.swap_total,
-                            .swap_used = tk.swap_used,
-                            .vram_total = tk.vram_total,
-                            .vram_used = tk.vram_used,
-                            .swapin_ps = tk.rates.valid ? tk.rates.swapin_pages_per_s : NAN,
-                            .swapout_ps = tk.rates.valid ? tk.rates.swapout_pages_per_s : NAN,
-                            .psi_some10 = tk.psi_some10,
-                            .psi_full10 = tk.psi_full10,
-                            .target_nprocs = target_on ? (int)tk.tg.nprocs : -1,
-                            .target_ram = tk.tg.ram,
-                            .target_swap = tk.tg.swap,
-                            .target_vram = tk.tg.vram,
-                        };
-                        size_t nrec = 0, ntop = 0;
-                        if (s.procs.n > recs_cap) {
-                                size_t nc = s.procs.n + s.procs.n / 2 + 16;
-                                void *p = realloc(recs, nc * sizeof(*recs));
-                                if (!p) {
-                                        code = mb_runtime_error(cli, "out of memory");
-                                        break;
-                                }
-                                recs = p;
-                                recs_cap = nc;
-                        }
-                        for (size_t i = 0; i < s.procs.n; i++) {
-                                const struct mb_proc *p = &s.procs.p[i];
-                                bool top;
-                                if (p->flags & MB_P_KTHREAD || p->rss == MB_UNKNOWN)
-                                        continue;
-                                top = ntop < (size_t)o.top_n;
-                                if (!top && !(p->flags & MB_P_TARGET))
-                                        continue;
-                                if (top)
-                                        ntop++;
-                                recs[nrec++] = (struct mb_history_proc){
-                                    .pid = p->pid,
-                                    .starttime = p->starttime,
-                                    .name = p->name,
-                                    .cmdline = mb_proc_cmdline(&s.procs, p),
-                                    .target = (p->flags & MB_P_TARGET) != 0,
-                                    .rss = p->rss,
-                                    .swap = p->swap,
-                                    .gpu = p->gpu,
-                                };
-                        }
-                        r = mb_history_write_tick(h, &hh, recs, nrec, &err);
-                        if (r < 0) {
-                                code = mb_runtime_error(cli, "cannot record into '%s': %s", path,
-                                                        err.msg);
-                                break;
-                        }
-                }
-
-                switch (o.fmt) {
-                case FMT_TEXT:
-                        print_text(cli->out, &tk, &s.procs);
-                        break;
-                case FMT_CSV:
-                        print_csv(cli->out, &tk);
-                        break;
-                case FMT_JSON:
-                        print_json(cli->out, &tk, &s.procs);
-                        break;
-                case FMT_SCREEN:
-                        screen_draw(&o, &tk, &s, missed_total, h ? path : NULL);
-                        redraw = false;
-                        break;
-                }
-                if (!screen && fflush(cli->out) != 0) {
-                        code =
-                            mb_runtime_error(cli, "cannot write the output: %s", strerror(errno));
-                        break;
-                }
                 if (o.count && ++done >= o.count)
                         break;
-
-                /* The next deadline; ticks whose time passed entirely are
-                 * reported and skipped, never silently dropped. */
                 k++;
-                now = mb_now_mono();
-                if (now > start + (double)k * o.interval_s) {
-                        long missed =
-                            (long)floor((now - (start + (double)k * o.interval_s)) / o.interval_s);
-                        if (missed > 0) {
-                                k += missed;
-                                missed_total += (unsigned long)missed;
-                                if (!screen)
-                                        fprintf(stderr, "membudget watch: missed %ld tick(s)\n",
-                                                missed);
-                        }
-                }
+                watch_skip_missed(&w, start, &k);
         }
-
-        if (screen)
+        if (w.screen)
                 endwin();
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
-        mb_snapshot_release(&s);
-        free(recs);
-        mb_history_close(h);
+out:
+        mb_diag_release(&w.d);
+        mb_history_close(w.h);
         if (o.has_target)
                 regfree(&o.target);
         return code;
-
-out_opts:
-        mb_history_close(h);
-        if (o.has_target)
-                regfree(&o.target);
-        return r;
 }

@@ -34,7 +34,7 @@ unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *
                 bool hit = false;
 
                 p->flags &= ~(unsigned)MB_P_TARGET;
-                if (p->pid == self_pid || (p->flags & MB_P_KTHREAD))
+                if (p->pid == self_pid || (p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE)))
                         continue;
                 if (match) {
                         const char *cl = mb_proc_cmdline(t, p);
@@ -61,7 +61,8 @@ unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *
                 qsort(pids, npids, sizeof(*pids), cmp_int);
                 for (size_t i = 0; i < t->n; i++) {
                         struct mb_proc *p = &t->p[i];
-                        if ((p->flags & (MB_P_TARGET | MB_P_KTHREAD)) || p->pid == self_pid)
+                        if ((p->flags & (MB_P_TARGET | MB_P_KTHREAD | MB_P_ZOMBIE)) ||
+                            p->pid == self_pid)
                                 continue;
                         if (bsearch(&p->ppid, pids, npids, sizeof(*pids), cmp_int)) {
                                 p->flags |= MB_P_TARGET;
@@ -127,4 +128,11 @@ void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target
                                          : (mem[ret->nprocs / 2 - 1] + mem[ret->nprocs / 2]) / 2;
         }
         free(mem);
+}
+
+const char *mb_target_ram_kind(const struct mb_target *tg)
+{
+        if (!tg->rss_fallback)
+                return "PSS";
+        return tg->rss_fallback >= tg->nprocs ? "RSS" : "PSS+RSS";
 }

@@ -25,11 +25,16 @@ struct mb_target {
 };
 
 /*
- * Mark MB_P_TARGET on the matching processes and their descendants.
+ * Mark MB_P_TARGET on the matching processes and their descendants
+ * (zombies are not target processes: they hold no memory).
  * `match` may be NULL; `unit` may be NULL or "".  Needs the table scanned
  * with MB_SCAN_CMDLINE (and MB_SCAN_CGROUP for a unit).  Returns the count.
  */
 unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit, int self_pid);
+
+/* How the target's RAM was counted, for the outputs: "PSS", or "RSS"
+ * when some process's PSS was unreadable ("PSS+RSS" when mixed). */
+const char *mb_target_ram_kind(const struct mb_target *tg);
 
 /* Sum the marked processes (call after PSS was read for them). */
 void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret);

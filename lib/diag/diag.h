@@ -71,8 +71,8 @@ struct mb_diag {
         struct mb_snapshot snap;
         struct mb_target target;
         struct mb_findings findings;
-        int persisted_swappiness; /* value after reboot by the sysctl files; -1 = none */
-        bool persisted_known;     /* the sysctl files were read (live host or etc root) */
+        int persisted_swappiness;     /* value after reboot by the sysctl files; -1 = none */
+        bool persisted_known;         /* the sysctl files were read (live host or etc root) */
         struct mb_report_leak *leaks; /* suspects of the last leak pass */
         size_t nleaks;
 

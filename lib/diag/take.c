@@ -46,8 +46,7 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
                 for (size_t i = ncl; i < s->procs.n; i++)
                         if (s->procs.p[i].flags & MB_P_TARGET) /* recorded by the history */
                                 mb_proc_read_cmdline(root, &s->procs, &s->procs.p[i]);
-                for (size_t i = ncl;
-                     i < s->procs.n && listed < MB_PROBLEMS_SWAP_LISTED; i++) {
+                for (size_t i = ncl; i < s->procs.n && listed < MB_PROBLEMS_SWAP_LISTED; i++) {
                         struct mb_proc *p = &s->procs.p[i];
                         /* as the rule picks them (MB_UNKNOWN is below 0) */
                         if (p->swap > 0 && p->swap > o->swap_listed_over) {

@@ -24,10 +24,10 @@ struct mb_diag_opts {
         bool gpu_procs_lazy;         /* per-process GPU memory only once a device was
                                         seen (gpu_seen; a daemon's ticks) */
         bool gpu_seen;
-        size_t cmdlines;             /* command lines of this many largest consumers
-                                        without a target regex (0: MB_DIAG_CMDLINES) */
-        int64_t swap_listed_over;    /* bytes: swap above which the findings name a
-                                        process (config swap_threshold_mb) */
+        size_t cmdlines;          /* command lines of this many largest consumers
+                                     without a target regex (0: MB_DIAG_CMDLINES) */
+        int64_t swap_listed_over; /* bytes: swap above which the findings name a
+                                     process (config swap_threshold_mb) */
 };
 
 /* 0, or -errno with err filled when /proc/meminfo or the process list fail. */

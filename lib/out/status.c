@@ -224,8 +224,7 @@ json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, siz
         json_object_set_new(j, "version", json_integer(1));
         json_object_set_new(j, "time", json_real(s->wall));
         json_object_set_new(j, "collector", json_string(s->collector));
-        json_object_set_new(j, "config",
-                            config_path ? mb_json_str(config_path) : json_null());
+        json_object_set_new(j, "config", config_path ? mb_json_str(config_path) : json_null());
         json_object_set_new(j, "memory", mb_json_memory(&s->mem));
         json_object_set_new(j, "swap", mb_json_swap(s));
         json_object_set_new(j, "pressure", mb_json_pressure(s));
