@@ -186,16 +186,16 @@ char *mb_report_rate(double bytes_per_s, char *buf, size_t len)
         return buf;
 }
 
-static char *fmt_eta(double eta, char *buf, size_t len)
+static char *fmt_eta(double eta, const char *who, char *buf, size_t len)
 {
         if (eta == 0)
-                snprintf(buf, len, "already above ram_max");
+                snprintf(buf, len, "%salready above ram_max", who);
         else if (eta < 3600)
-                snprintf(buf, len, "reaches ram_max in %.0f min", eta / 60);
+                snprintf(buf, len, "%sreaches ram_max in %.0f min", who, eta / 60);
         else if (eta < 86400 * 3)
-                snprintf(buf, len, "reaches ram_max in %.1f h", eta / 3600);
+                snprintf(buf, len, "%sreaches ram_max in %.1f h", who, eta / 3600);
         else
-                snprintf(buf, len, "reaches ram_max in %.1f d", eta / 86400);
+                snprintf(buf, len, "%sreaches ram_max in %.1f d", who, eta / 86400);
         return buf;
 }
 
@@ -209,7 +209,10 @@ void mb_report_leak_text(const struct mb_report_leak *l, char *buf, size_t len)
         if (!isnan(l->eta_s)) {
                 eta[0] = ',';
                 eta[1] = ' ';
-                fmt_eta(l->eta_s, eta + 2, sizeof(eta) - 2);
+                /* a target process counts with the others: the target's total
+                 * is what is over (or reaches) ram_max, not this pid */
+                fmt_eta(l->eta_s, l->eta_of_target ? "the target's total " : "", eta + 2,
+                        sizeof(eta) - 2);
         }
         switch (l->kind) {
         case MB_RL_PROCESS: {

@@ -61,7 +61,8 @@ struct mb_report_leak {
         enum mb_report_leak_kind kind;
         struct mb_history_ident id; /* MB_RL_PROCESS */
         struct mb_leak leak;
-        double eta_s; /* to ram_max at this rate; 0 = already above; NAN = n/a */
+        double eta_s;       /* to ram_max at this rate; 0 = already above; NAN = n/a */
+        bool eta_of_target; /* a target process: eta_s is the target's total's */
 };
 
 /*

@@ -12,16 +12,93 @@ const char *const mb_severity_names[MB_SEV_COUNT] = {"info", "medium", "high", "
 
 #define MIB (1024 * 1024)
 
-struct mb_finding *mb_findings_add(struct mb_findings *fs, const char *id, enum mb_severity sev)
+const struct mb_finding_def mb_finding_defs[MB_FK_COUNT] = {
+    [MB_FK_SWAP_THRASHING] = {"swap-thrashing", MB_SEV_CRITICAL, "swap thrashing",
+                              "find who reads back from swap ('membudget swap', 'membudget "
+                              "watch') and reduce or limit that one's memory ('membudget limit'); "
+                              "close other large consumers"},
+    [MB_FK_SWAP_COLD] = {"swap-cold", MB_SEV_INFO, "cold pages in swap",
+                         "nothing urgent; lower vm.swappiness to keep more in RAM, or "
+                         "'membudget tune --swap-cycle' when RAM can absorb it"},
+    [MB_FK_SWAP_EXCEEDS_RAM] = {"swap-exceeds-ram", MB_SEV_INFO, "more in swap than in RAM",
+                                "find who is in swap with 'membudget swap'; judge by activity, "
+                                "not size"},
+    [MB_FK_SWAP_OVER_MAX] = {"swap-over-max", MB_SEV_MEDIUM,
+                             "swap used over the budget's swap_max_mb",
+                             "'membudget swap' for the processes; lower vm.swappiness "
+                             "('membudget tune'); 'membudget tune --swap-cycle' when it fits"},
+    [MB_FK_PROCESS_IN_SWAP] = {"process-in-swap", MB_SEV_INFO,
+                               "process over swap_threshold in swap",
+                               "restart it when convenient, or leave it if idle"},
+    [MB_FK_PROCESS_IN_SWAP_MORE] = {"process-in-swap", MB_SEV_INFO,
+                                    "more processes over swap_threshold", NULL},
+    [MB_FK_AVAILABLE_LOW] = {"available-low", MB_SEV_HIGH,
+                             "available memory below available_min_mb",
+                             "free memory: shrink or limit the target, close other large "
+                             "consumers"},
+    [MB_FK_TARGET_NOT_RUNNING] = {"target-not-running", MB_SEV_INFO, "target not running",
+                                  "check the target section of the configuration"},
+    [MB_FK_TARGET_RAM_OVER] = {"target-ram-over", MB_SEV_HIGH, "target RAM over ram_max_mb",
+                               "fewer workers, smaller batch or cache ('membudget config "
+                               "plan'); a limit: 'membudget limit'"},
+    [MB_FK_TARGET_TOTAL_OVER] = {"target-total-over", MB_SEV_HIGH,
+                                 "target RAM + VRAM over target_total_mb",
+                                 "shrink the service or raise the budget"},
+    [MB_FK_SWAPPINESS_HIGH] = {"swappiness-high", MB_SEV_MEDIUM,
+                               "vm.swappiness above the budget's value",
+                               "'membudget tune --apply' sets it and persists it in "
+                               "/etc/sysctl.d/60-membudget.conf"},
+    [MB_FK_SWAPPINESS_NOT_PERSISTED] = {"swappiness-not-persisted", MB_SEV_MEDIUM,
+                                        "vm.swappiness set at runtime but not persisted",
+                                        "'membudget tune --apply' writes "
+                                        "/etc/sysctl.d/60-membudget.conf"},
+    [MB_FK_VRAM_OVER] = {"vram-over", MB_SEV_HIGH, "VRAM over vram_max_mb",
+                         "lower gpu_batch_size or memory_fraction"},
+    [MB_FK_CONFIG_VRAM_OVER_DEVICE] = {"config-vram-over-device", MB_SEV_MEDIUM,
+                                       "vram_max_mb above the GPU's memory",
+                                       "set vram_max_mb to at most the device total"},
+    [MB_FK_CONFIG_MEMORY_FRACTION] = {"config-memory-fraction", MB_SEV_MEDIUM,
+                                      "memory_fraction allows more than vram_max_mb",
+                                      "lower memory_fraction to vram_max_mb / device total"},
+    [MB_FK_GPU_UNDERUSED] = {"gpu-underused", MB_SEV_MEDIUM,
+                             "GPU mostly idle while RAM is over budget",
+                             "move models/batches to the GPU (gpu_batch_size, "
+                             "memory_fraction) to relieve RAM"},
+    [MB_FK_CONFIG_WORKERS] = {"config-workers", MB_SEV_MEDIUM,
+                              "worker_processes x per-worker memory + cache over ram_max_mb",
+                              "'membudget config plan' computes the workers and cache that "
+                              "fit"},
+    [MB_FK_OTHER_CONSUMERS] = {"other-consumers", MB_SEV_INFO, "largest consumers",
+                               "candidates to close by their owner if memory is needed; "
+                               "membudget never kills them"},
+    [MB_FK_LARGE_VSZ] = {"large-vsz", MB_SEV_INFO, "large virtual size (not memory use)",
+                         "none; judge RSS, PSS and swap. Do not use 'ulimit -v' (RLIMIT_AS): "
+                         "it breaks CUDA/PyTorch at start; limit with cgroups ('membudget "
+                         "limit')"},
+    [MB_FK_TARGET_GROWTH_KIND] = {"target-growth-kind", MB_SEV_MEDIUM,
+                                  "one kind of memory dominates the target's growth", NULL},
+    [MB_FK_MEMORY_LEAK] = {"memory-leak", MB_SEV_MEDIUM, "memory keeps growing",
+                           "bound the cache or restart the process on a schedule; 'membudget "
+                           "report --since 24h' shows the trend"},
+    [MB_FK_TARGET_GROWTH] = {"target-growth", MB_SEV_MEDIUM, "the target keeps growing",
+                             "bound the cache or restart the process on a schedule; "
+                             "'membudget report --since 24h' shows the trend"},
+};
+
+struct mb_finding *mb_findings_add(struct mb_findings *fs, enum mb_finding_kind kind)
 {
+        const struct mb_finding_def *d = &mb_finding_defs[kind];
         struct mb_finding *f;
 
         if (MB_GROW(fs->f, fs->n, fs->cap, 16) < 0)
                 return NULL;
         f = &fs->f[fs->n++];
         memset(f, 0, sizeof(*f));
-        mb_strlcpy(f->id, id, sizeof(f->id));
-        f->severity = sev;
+        mb_strlcpy(f->id, d->id, sizeof(f->id));
+        mb_strlcpy(f->title, d->title, sizeof(f->title));
+        if (d->action)
+                mb_strlcpy(f->action, d->action, sizeof(f->action));
+        f->severity = d->severity;
         return f;
 }
 
@@ -87,6 +164,84 @@ static void activity_evidence(const struct mb_snapshot *s, char *buf, size_t len
                 snprintf(buf + n, len - (size_t)n, "; no PSI on this kernel");
 }
 
+/* The change of pid's swap between the two samples; false when unknown. */
+static bool swap_delta(const struct mb_problem_input *in, int pid, int64_t *ret)
+{
+        if (!in->swap_deltas_known)
+                return false;
+        *ret = 0; /* not listed: its swap did not change */
+        for (size_t i = 0; i < in->nswap_deltas; i++)
+                if (in->swap_deltas[i].pid == pid) {
+                        *ret = in->swap_deltas[i].delta;
+                        break;
+                }
+        return true;
+}
+
+/* The process whose swap went down the most (it reads pages back in). */
+static const struct mb_proc *top_swapper(const struct mb_problem_input *in, int64_t *ret_delta)
+{
+        const struct mb_proctab *t = &in->snap->procs;
+        const struct mb_proc *best = NULL;
+        int64_t bd = 0;
+
+        if (!in->swap_deltas_known)
+                return NULL;
+        for (size_t i = 0; i < in->nswap_deltas; i++) {
+                if (in->swap_deltas[i].delta >= bd)
+                        continue;
+                for (size_t j = 0; j < t->n; j++)
+                        if (t->p[j].pid == in->swap_deltas[i].pid) {
+                                best = &t->p[j];
+                                bd = in->swap_deltas[i].delta;
+                                break;
+                        }
+        }
+        *ret_delta = bd;
+        return best;
+}
+
+/* Thrashing: who swaps in, and an action about that one. */
+static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *f)
+{
+        const struct mb_target *tg = in->target;
+        bool target_on = tg && tg->configured && tg->nprocs > 0;
+        char a[MB_SIZE_STRLEN];
+        size_t n = strlen(f->evidence);
+        int64_t d;
+        const struct mb_proc *p = top_swapper(in, &d);
+
+        if (!in->swap_deltas_known) {
+                if (target_on)
+                        SET(f, action,
+                            "find who reads back from swap ('membudget watch', 'membudget swap'): "
+                            "if it is the target, reduce its memory (workers, batch, cache) or "
+                            "limit it with 'membudget limit'; close other large consumers");
+                return;
+        }
+        if (!p) {
+                snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                         "; no process's VmSwap went down over %.1f s", in->swap_delta_s);
+                SET(f, action,
+                    "the pages read back are not a process's own (shmem, tmpfs) or belong to "
+                    "short-lived processes: 'membudget swap' lists who holds swap");
+                return;
+        }
+        snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                 "; swapping in: pid %d %s (VmSwap %s in %.1f s)%s", p->pid, p->name, sz(d, a),
+                 in->swap_delta_s, (p->flags & MB_P_TARGET) ? ", the target" : "");
+        f->pid = p->pid;
+        if (p->flags & MB_P_TARGET)
+                SET(f, action,
+                    "reduce the target's memory (workers, batch, cache) or limit it with "
+                    "'membudget limit'; close other large consumers");
+        else
+                SET(f, action,
+                    "pid %d (%s) is the one swapping in%s: give it room (a larger limit on "
+                    "its cgroup) or reduce its memory; close other large consumers",
+                    p->pid, p->name, target_on ? ", not the target" : "");
+}
+
 static void rule_swap(const struct mb_problem_input *in, enum mb_swap_activity act,
                       struct mb_findings *fs)
 {
@@ -97,42 +252,39 @@ static void rule_swap(const struct mb_problem_input *in, enum mb_swap_activity a
 
         activity_evidence(s, ev, sizeof(ev));
         if (act == MB_SWAP_THRASHING) {
-                f = mb_findings_add(fs, "swap-thrashing", MB_SEV_CRITICAL);
+                f = mb_findings_add(fs, MB_FK_SWAP_THRASHING);
                 if (!f)
                         return;
-                SET(f, title, "swap thrashing");
-                SET(f, value, "%.0f pages/s in",
-                    s->rates.valid ? s->rates.swapin_pages_per_s : 0.0);
+                if (s->rates.valid)
+                        SET(f, value, "%.0f pages/s in", s->rates.swapin_pages_per_s);
+                else /* PSI alone: the rates were not sampled */
+                        SET(f, value, "memory PSI full %.1f%% (rates not sampled)",
+                            s->psi.have_full ? s->psi.full.avg10 : 0.0);
                 SET(f, cause,
                     "the working set does not fit in RAM: pages are read back from swap "
                     "as fast as they are written out");
                 SET(f, evidence, "%s", ev);
-                SET(f, action,
-                    "reduce the target's memory (workers, batch, cache) or limit it with "
-                    "'membudget limit'; close other large consumers");
+                thrashing_who(in, f);
         } else if (act == MB_SWAP_COLD) {
-                f = mb_findings_add(fs, "swap-cold", MB_SEV_INFO);
+                f = mb_findings_add(fs, MB_FK_SWAP_COLD);
                 if (!f)
                         return;
-                SET(f, title, "cold pages in swap");
                 SET(f, value, "%s", sz((int64_t)s->mem.swap_used, a));
-                SET(f, cause,
-                    "idle pages were moved to swap; no swap-in and no memory pressure, so "
-                    "they cost nothing now");
+                SET(f, cause, "%s",
+                    s->rates.valid ? "idle pages were moved to swap; no swap-in and no memory "
+                                     "pressure, so they cost nothing now"
+                                   : "pages were moved to swap; no memory pressure (the "
+                                     "swap-in rate was not sampled)");
                 SET(f, evidence, "%s", ev);
-                SET(f, action,
-                    "nothing urgent; lower vm.swappiness to keep more in RAM, or "
-                    "'membudget tune --swap-cycle' when RAM can absorb it");
         }
 
         if (s->mem.swap_used > s->mem.used && s->mem.swap_used > 0) {
-                f = mb_findings_add(fs, "swap-exceeds-ram",
-                                    act == MB_SWAP_THRASHING ? MB_SEV_HIGH
-                                    : act == MB_SWAP_ACTIVE  ? MB_SEV_MEDIUM
-                                                             : MB_SEV_INFO);
+                f = mb_findings_add(fs, MB_FK_SWAP_EXCEEDS_RAM);
                 if (!f)
                         return;
-                SET(f, title, "more in swap than in RAM");
+                f->severity = act == MB_SWAP_THRASHING ? MB_SEV_HIGH
+                              : act == MB_SWAP_ACTIVE  ? MB_SEV_MEDIUM
+                                                       : MB_SEV_INFO;
                 SET(f, value, "swap %s > RAM used %s", sz((int64_t)s->mem.swap_used, a),
                     sz((int64_t)s->mem.used, b));
                 SET(f, cause, "%s",
@@ -141,24 +293,64 @@ static void rule_swap(const struct mb_problem_input *in, enum mb_swap_activity a
                                              : "memory was short at some point; the size alone "
                                                "does not hurt while the pages stay idle");
                 SET(f, evidence, "%s", ev);
-                SET(f, action,
-                    "find who is in swap with 'membudget swap'; judge by activity, not "
-                    "size");
         }
         if (s->mem.swap_used > (uint64_t)c->swap_max_mb * MIB) {
-                f = mb_findings_add(fs, "swap-over-max",
-                                    act == MB_SWAP_THRASHING ? MB_SEV_HIGH : MB_SEV_MEDIUM);
+                f = mb_findings_add(fs, MB_FK_SWAP_OVER_MAX);
                 if (!f)
                         return;
-                SET(f, title, "swap used over the budget's swap_max_mb");
+                if (act == MB_SWAP_THRASHING)
+                        f->severity = MB_SEV_HIGH;
                 SET(f, value, "%s > %lld MiB", sz((int64_t)s->mem.swap_used, a),
                     (long long)c->swap_max_mb);
                 SET(f, cause, "swap is meant as a fallback only");
                 SET(f, evidence, "%s", ev);
-                SET(f, action,
-                    "'membudget swap' for the processes; lower vm.swappiness "
-                    "('membudget tune'); 'membudget tune --swap-cycle' when it fits");
         }
+}
+
+/*
+ * A process over swap_threshold in swap.  How much it matters depends on
+ * whether its pages move: with two samples, one whose VmSwap did not change
+ * is idle (info) even while another process thrashes; without them (one
+ * sample, --no-rates) nothing is claimed about it.
+ */
+static void process_in_swap(const struct mb_problem_input *in, enum mb_swap_activity act,
+                            const struct mb_proc *p, struct mb_finding *f)
+{
+        const struct mb_proctab *t = &in->snap->procs;
+        bool target = p->flags & MB_P_TARGET;
+        const char *cl = mb_proc_cmdline(t, p);
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], moved[96] = "";
+        int64_t d;
+
+        f->pid = p->pid;
+        SET(f, value, "pid %d %s: %s", p->pid, p->name, sz(p->swap, a));
+        if (swap_delta(in, p->pid, &d)) {
+                if (d == 0) {
+                        f->severity = MB_SEV_INFO;
+                        SET(f, cause,
+                            "idle: its swapped pages stayed in swap (VmSwap unchanged "
+                            "over %.1f s)",
+                            in->swap_delta_s);
+                } else {
+                        f->severity = act == MB_SWAP_THRASHING ? MB_SEV_HIGH
+                                      : target                 ? MB_SEV_MEDIUM
+                                                               : MB_SEV_INFO;
+                        SET(f, cause, "its pages are moving: %s",
+                            d < 0 ? "read back from swap" : "swapped out");
+                        snprintf(moved, sizeof(moved), ", %s in %.1f s", sz(d, b),
+                                 in->swap_delta_s);
+                }
+        } else {
+                f->severity = act == MB_SWAP_THRASHING || target ? MB_SEV_MEDIUM : MB_SEV_INFO;
+                SET(f, cause, "%s",
+                    act == MB_SWAP_THRASHING ? "RAM is short; whether this process's pages are "
+                                               "being read back was not sampled"
+                                             : "its pages were swapped out");
+        }
+        SET(f, evidence, "VmSwap %s%s (threshold %lld MiB)%s%.200s", sz(p->swap, a), moved,
+            (long long)in->cfg->swap_threshold_mb, *cl ? ": " : "", cl);
+        if (target)
+                SET(f, action, "the target: shrink workers/batch/cache or limit it");
 }
 
 static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_activity act,
@@ -166,12 +358,10 @@ static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_ac
 {
         const struct mb_proctab *t = &in->snap->procs;
         int64_t thr = in->cfg->swap_threshold_mb * MIB;
-        char a[MB_SIZE_STRLEN];
         unsigned listed = 0, more = 0;
 
         for (size_t i = 0; i < t->n; i++) {
                 const struct mb_proc *p = &t->p[i];
-                const char *cl;
                 struct mb_finding *f;
 
                 if (p->swap == MB_UNKNOWN || p->swap <= thr)
@@ -180,32 +370,15 @@ static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_ac
                         more++;
                         continue;
                 }
-                f = mb_findings_add(fs, "process-in-swap",
-                                    act == MB_SWAP_THRASHING   ? MB_SEV_HIGH
-                                    : (p->flags & MB_P_TARGET) ? MB_SEV_MEDIUM
-                                                               : MB_SEV_INFO);
-                if (!f)
+                if (!(f = mb_findings_add(fs, MB_FK_PROCESS_IN_SWAP)))
                         return;
-                cl = mb_proc_cmdline(t, p);
-                f->pid = p->pid;
-                SET(f, title, "process over swap_threshold in swap");
-                SET(f, value, "pid %d %s: %s", p->pid, p->name, sz(p->swap, a));
-                SET(f, cause, "%s",
-                    act == MB_SWAP_THRASHING ? "RAM is short and this process's "
-                                               "pages are being swapped"
-                                             : "its idle pages were swapped out");
-                SET(f, evidence, "VmSwap %s (threshold %lld MiB)%s%.200s", sz(p->swap, a),
-                    (long long)in->cfg->swap_threshold_mb, *cl ? ": " : "", cl);
-                SET(f, action, "%s",
-                    (p->flags & MB_P_TARGET) ? "the target: shrink workers/batch/cache or limit it"
-                                             : "restart it when convenient, or leave it if idle");
+                process_in_swap(in, act, p, f);
                 listed++;
         }
         if (more) {
-                struct mb_finding *f = mb_findings_add(fs, "process-in-swap", MB_SEV_INFO);
+                struct mb_finding *f = mb_findings_add(fs, MB_FK_PROCESS_IN_SWAP_MORE);
                 if (!f)
                         return;
-                SET(f, title, "more processes over swap_threshold");
                 SET(f, value, "%u more", more);
                 SET(f, action, "'membudget swap --min %lldM' lists them all",
                     (long long)in->cfg->swap_threshold_mb);
@@ -221,16 +394,15 @@ static void rule_available(const struct mb_problem_input *in, struct mb_findings
 
         if ((int64_t)s->mem.available >= min)
                 return;
-        f = mb_findings_add(fs, "available-low",
-                            (int64_t)s->mem.available < min / 2 ? MB_SEV_CRITICAL : MB_SEV_HIGH);
+        f = mb_findings_add(fs, MB_FK_AVAILABLE_LOW);
         if (!f)
                 return;
-        SET(f, title, "available memory below available_min_mb");
+        if ((int64_t)s->mem.available < min / 2)
+                f->severity = MB_SEV_CRITICAL;
         SET(f, value, "%s < %lld MiB", sz((int64_t)s->mem.available, a),
             (long long)in->cfg->available_min_mb);
         SET(f, cause, "little RAM can be had without swapping; the OOM killer is near");
         SET(f, evidence, "MemAvailable from /proc/meminfo");
-        SET(f, action, "free memory: shrink or limit the target, close other large consumers");
 }
 
 static void rule_target(const struct mb_problem_input *in, struct mb_findings *fs)
@@ -244,41 +416,33 @@ static void rule_target(const struct mb_problem_input *in, struct mb_findings *f
         if (!tg || !tg->configured)
                 return;
         if (tg->nprocs == 0) {
-                f = mb_findings_add(fs, "target-not-running", MB_SEV_INFO);
+                f = mb_findings_add(fs, MB_FK_TARGET_NOT_RUNNING);
                 if (!f)
                         return;
-                SET(f, title, "target not running");
                 SET(f, value, "%s%s%s", c->target_match, *c->target_unit ? " " : "",
                     c->target_unit);
                 SET(f, cause, "no process matches target.match / target.unit");
-                SET(f, action, "check the target section of the configuration");
                 return;
         }
         if (tg->ram > c->ram_max_mb * MIB) {
-                f = mb_findings_add(fs, "target-ram-over", MB_SEV_HIGH);
+                f = mb_findings_add(fs, MB_FK_TARGET_RAM_OVER);
                 if (!f)
                         return;
-                SET(f, title, "target RAM over ram_max_mb");
                 SET(f, value, "%s > %lld MiB", sz(tg->ram, a), (long long)c->ram_max_mb);
                 SET(f, cause, "the service uses more RAM than its budget");
                 SET(f, evidence, "%u processes, %s by %s", tg->nprocs, sz(tg->ram, b),
                     tg->rss_fallback ? "RSS (PSS unreadable: run as root)" : "PSS");
-                SET(f, action,
-                    "fewer workers, smaller batch or cache ('membudget config plan'); "
-                    "a limit: 'membudget limit'");
         }
         vram = tg->vram == MB_UNKNOWN ? 0 : tg->vram;
         if (tg->ram + vram > c->target_total_mb * MIB) {
-                f = mb_findings_add(fs, "target-total-over", MB_SEV_HIGH);
+                f = mb_findings_add(fs, MB_FK_TARGET_TOTAL_OVER);
                 if (!f)
                         return;
-                SET(f, title, "target RAM + VRAM over target_total_mb");
                 SET(f, value, "%s > %lld MiB", sz(tg->ram + vram, a),
                     (long long)c->target_total_mb);
                 SET(f, cause, "the service's whole budget is exceeded");
                 SET(f, evidence, "RAM %s, VRAM %s", sz(tg->ram, a),
                     tg->vram == MB_UNKNOWN ? "unknown" : sz(tg->vram, b));
-                SET(f, action, "shrink the service or raise the budget");
         }
 }
 
@@ -291,21 +455,16 @@ static void rule_swappiness(const struct mb_problem_input *in, struct mb_finding
         if (!s->have_swappiness)
                 return;
         if (s->swappiness > want) {
-                f = mb_findings_add(fs, "swappiness-high", MB_SEV_MEDIUM);
+                f = mb_findings_add(fs, MB_FK_SWAPPINESS_HIGH);
                 if (!f)
                         return;
-                SET(f, title, "vm.swappiness above the budget's value");
                 SET(f, value, "%d > %d", s->swappiness, want);
                 SET(f, cause, "the kernel swaps anonymous memory more eagerly than planned");
                 SET(f, evidence, "/proc/sys/vm/swappiness");
-                SET(f, action,
-                    "'membudget tune --apply' sets it and persists it in "
-                    "/etc/sysctl.d/60-membudget.conf");
         } else if (in->persisted_known && in->persisted_swappiness != s->swappiness) {
-                f = mb_findings_add(fs, "swappiness-not-persisted", MB_SEV_MEDIUM);
+                f = mb_findings_add(fs, MB_FK_SWAPPINESS_NOT_PERSISTED);
                 if (!f)
                         return;
-                SET(f, title, "vm.swappiness set at runtime but not persisted");
                 if (in->persisted_swappiness < 0)
                         SET(f, value, "%d now, nothing in sysctl files", s->swappiness);
                 else
@@ -313,7 +472,6 @@ static void rule_swappiness(const struct mb_problem_input *in, struct mb_finding
                             in->persisted_swappiness);
                 SET(f, cause, "'sysctl -p' or a manual write does not survive a reboot");
                 SET(f, evidence, "/etc/sysctl.conf and sysctl.d directories");
-                SET(f, action, "'membudget tune --apply' writes /etc/sysctl.d/60-membudget.conf");
         }
 }
 
@@ -344,11 +502,10 @@ static void rule_vsz(const struct mb_problem_input *in, struct mb_findings *fs)
         }
         if (!n)
                 return;
-        f = mb_findings_add(fs, "large-vsz", MB_SEV_INFO);
+        f = mb_findings_add(fs, MB_FK_LARGE_VSZ);
         if (!f)
                 return;
         f->pid = maxpid;
-        SET(f, title, "large virtual size (not memory use)");
         SET(f, value, "%u process%s, largest pid %d %s VSZ %s", n, n == 1 ? "" : "es", maxpid,
             maxname, sz(maxv, a));
         SET(f, cause,
@@ -356,9 +513,6 @@ static void rule_vsz(const struct mb_problem_input *in, struct mb_findings *fs)
             "never touch; VSZ is not RAM");
         SET(f, evidence, "VSZ at least 8 GiB and over 4x RSS (pid %d: RSS %s)", maxpid,
             sz(maxrss, b));
-        SET(f, action,
-            "none; judge RSS, PSS and swap. Do not use 'ulimit -v' (RLIMIT_AS): it "
-            "breaks CUDA/PyTorch at start; limit with cgroups ('membudget limit')");
 }
 
 static void rule_other_consumers(const struct mb_problem_input *in, enum mb_swap_activity act,
@@ -395,18 +549,16 @@ static void rule_other_consumers(const struct mb_problem_input *in, enum mb_swap
         }
         if (!n)
                 return;
-        f = mb_findings_add(fs, "other-consumers", tight ? MB_SEV_MEDIUM : MB_SEV_INFO);
+        f = mb_findings_add(fs, MB_FK_OTHER_CONSUMERS);
         if (!f)
                 return;
-        SET(f, title,
-            in->target && in->target->configured ? "large consumers outside the target"
-                                                 : "largest consumers");
+        if (tight)
+                f->severity = MB_SEV_MEDIUM;
+        if (in->target && in->target->configured)
+                SET(f, title, "large consumers outside the target");
         SET(f, value, "%u process%s, %s RSS+swap", n, n == 1 ? "" : "es", sz(sum, a));
         SET(f, cause, "browsers, IDEs and other tools share the same RAM");
         SET(f, evidence, "%s", ev);
-        SET(f, action,
-            "candidates to close by their owner if memory is needed; membudget never "
-            "kills them");
 }
 
 static void rule_gpu(const struct mb_problem_input *in, struct mb_findings *fs)
@@ -429,52 +581,42 @@ static void rule_gpu(const struct mb_problem_input *in, struct mb_findings *fs)
                    ? in->target->vram
                    : used;
         if (vram > c->vram_max_mb * MIB) {
-                f = mb_findings_add(fs, "vram-over", MB_SEV_HIGH);
+                f = mb_findings_add(fs, MB_FK_VRAM_OVER);
                 if (f) {
-                        SET(f, title, "VRAM over vram_max_mb");
                         SET(f, value, "%s > %lld MiB", sz(vram, a), (long long)c->vram_max_mb);
                         SET(f, cause, "GPU memory use exceeds the budget");
                         SET(f, evidence, "%s",
                             in->target && in->target->configured && in->target->vram != MB_UNKNOWN
                                 ? "the target's processes (per process)"
                                 : "all devices");
-                        SET(f, action, "lower gpu_batch_size or memory_fraction");
                 }
         }
         if (total > 0 && c->vram_max_mb * MIB > total) {
-                f = mb_findings_add(fs, "config-vram-over-device", MB_SEV_MEDIUM);
+                f = mb_findings_add(fs, MB_FK_CONFIG_VRAM_OVER_DEVICE);
                 if (f) {
-                        SET(f, title, "vram_max_mb above the GPU's memory");
                         SET(f, value, "%lld MiB > %s", (long long)c->vram_max_mb, sz(total, a));
                         SET(f, cause, "the budget counts VRAM the device does not have");
-                        SET(f, action, "set vram_max_mb to at most the device total");
                 }
         }
         if (total > 0 && c->memory_fraction > 0 &&
             c->memory_fraction * (double)total > (double)c->vram_max_mb * MIB * 1.0001) {
-                f = mb_findings_add(fs, "config-memory-fraction", MB_SEV_MEDIUM);
+                f = mb_findings_add(fs, MB_FK_CONFIG_MEMORY_FRACTION);
                 if (f) {
-                        SET(f, title, "memory_fraction allows more than vram_max_mb");
                         SET(f, value, "%.2f x %s = %s > %lld MiB", c->memory_fraction, sz(total, a),
                             sz((int64_t)(c->memory_fraction * (double)total), b),
                             (long long)c->vram_max_mb);
                         SET(f, cause,
                             "the framework may allocate up to memory_fraction of the "
                             "device");
-                        SET(f, action, "lower memory_fraction to vram_max_mb / device total");
                 }
         }
         /* The plan: "GPU 0.7 GB used of 4 GB while RAM is over budget". */
         if (total > 0 && used < total / 2 && in->target && in->target->configured &&
             in->target->ram > c->ram_max_mb * MIB) {
-                f = mb_findings_add(fs, "gpu-underused", MB_SEV_MEDIUM);
+                f = mb_findings_add(fs, MB_FK_GPU_UNDERUSED);
                 if (f) {
-                        SET(f, title, "GPU mostly idle while RAM is over budget");
                         SET(f, value, "%s used of %s", sz(used, a), sz(total, b));
                         SET(f, cause, "work (or caches) kept in RAM could live in VRAM");
-                        SET(f, action,
-                            "move models/batches to the GPU (gpu_batch_size, "
-                            "memory_fraction) to relieve RAM");
                 }
         }
 }
@@ -494,16 +636,14 @@ static void rule_config(const struct mb_problem_input *in, struct mb_findings *f
                (c->cache_size_mb > 0 ? c->cache_size_mb : 0) * MIB;
         if (need <= c->ram_max_mb * MIB)
                 return;
-        f = mb_findings_add(fs, "config-workers", MB_SEV_MEDIUM);
+        f = mb_findings_add(fs, MB_FK_CONFIG_WORKERS);
         if (!f)
                 return;
-        SET(f, title, "worker_processes x per-worker memory + cache over ram_max_mb");
         SET(f, value, "%lld x %s + %lld MiB = %s > %lld MiB", (long long)c->worker_processes,
             sz(tg->worker_median, a), (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0),
             sz(need, b), (long long)c->ram_max_mb);
         SET(f, cause, "the configured workers cannot fit the RAM budget at their measured size");
         SET(f, evidence, "median per-process memory of the %u target processes", tg->nprocs);
-        SET(f, action, "'membudget config plan' computes the workers and cache that fit");
 }
 
 static void rule_growth_kind(const struct mb_problem_input *in, struct mb_findings *fs)
@@ -514,11 +654,10 @@ static void rule_growth_kind(const struct mb_problem_input *in, struct mb_findin
 
         if (!g || g->delta_bytes <= 0 || g->kind >= MB_MK_COUNT)
                 return;
-        f = mb_findings_add(fs, "target-growth-kind", MB_SEV_MEDIUM);
+        f = mb_findings_add(fs, MB_FK_TARGET_GROWTH_KIND);
         if (!f)
                 return;
         f->pid = in->growth_pid;
-        SET(f, title, "one kind of memory dominates the target's growth");
         SET(f, value, "pid %d %s: %s +%s/min", in->growth_pid,
             in->growth_name ? in->growth_name : "", mb_map_kinds[g->kind].title,
             sz((int64_t)g->rate_bytes_per_min, a));
@@ -546,7 +685,7 @@ int mb_problems_run(const struct mb_problem_input *in, struct mb_findings *ret)
         rule_vsz(in, ret);
         rule_growth_kind(in, ret);
         for (size_t i = 0; i < in->nextra; i++) {
-                struct mb_finding *f = mb_findings_add(ret, in->extra[i].id, in->extra[i].severity);
+                struct mb_finding *f = mb_findings_add(ret, MB_FK_MEMORY_LEAK);
                 if (f)
                         *f = in->extra[i];
         }

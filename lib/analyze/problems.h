@@ -35,6 +35,54 @@ struct mb_findings {
         size_t n, cap;
 };
 
+/*
+ * Every kind of finding, from one table (mb_finding_defs): its stable id,
+ * its usual severity, title and action.  A rule adds a finding of a kind
+ * and fills in its value, cause and evidence (and the severity or action
+ * where the situation decides them).
+ */
+enum mb_finding_kind {
+        MB_FK_SWAP_THRASHING,
+        MB_FK_SWAP_COLD,
+        MB_FK_SWAP_EXCEEDS_RAM,
+        MB_FK_SWAP_OVER_MAX,
+        MB_FK_PROCESS_IN_SWAP,
+        MB_FK_PROCESS_IN_SWAP_MORE,
+        MB_FK_AVAILABLE_LOW,
+        MB_FK_TARGET_NOT_RUNNING,
+        MB_FK_TARGET_RAM_OVER,
+        MB_FK_TARGET_TOTAL_OVER,
+        MB_FK_SWAPPINESS_HIGH,
+        MB_FK_SWAPPINESS_NOT_PERSISTED,
+        MB_FK_VRAM_OVER,
+        MB_FK_CONFIG_VRAM_OVER_DEVICE,
+        MB_FK_CONFIG_MEMORY_FRACTION,
+        MB_FK_GPU_UNDERUSED,
+        MB_FK_CONFIG_WORKERS,
+        MB_FK_OTHER_CONSUMERS,
+        MB_FK_LARGE_VSZ,
+        MB_FK_TARGET_GROWTH_KIND,
+        MB_FK_MEMORY_LEAK,   /* from the history (store/history-leaks.h) */
+        MB_FK_TARGET_GROWTH, /* idem: the target's total or process count */
+        MB_FK_COUNT
+};
+
+struct mb_finding_def {
+        const char *id;
+        enum mb_severity severity;
+        const char *title;
+        const char *action;
+};
+
+extern const struct mb_finding_def mb_finding_defs[MB_FK_COUNT];
+
+/* Change of one process's swap (VmSwap) between two samples `seconds`
+ * apart: < 0 = pages read back in (it swaps in), > 0 = swapped out. */
+struct mb_swap_delta {
+        int pid;
+        int64_t delta;
+};
+
 /* Processes over swap_threshold that the findings name one by one (the rest
  * are counted); diag reads command lines for as many. */
 #define MB_PROBLEMS_SWAP_LISTED 10
@@ -56,16 +104,24 @@ struct mb_problem_input {
         int growth_pid;
         const char *growth_name;
         double growth_seconds;
+        /* Who swaps: VmSwap changes of the processes in swap between two
+         * samples (unknown when !swap_deltas_known: one sample, --no-rates). */
+        bool swap_deltas_known;
+        const struct mb_swap_delta *swap_deltas; /* any order */
+        size_t nswap_deltas;
+        double swap_delta_s;
 };
 
 enum mb_swap_activity mb_swap_activity(const struct mb_snapshot *s, const struct mb_config *c);
 
 /* Run every rule; findings sorted by severity (highest first), stable.
- * Returns the count or -ENOMEM. */
+ * Returns the count (>= 0).  A finding that cannot be stored for lack of
+ * memory is left out: the others are still returned. */
 int mb_problems_run(const struct mb_problem_input *in, struct mb_findings *ret);
 
-/* Append one finding (used by other analyses, e.g. leaks). */
-struct mb_finding *mb_findings_add(struct mb_findings *fs, const char *id, enum mb_severity sev);
+/* Append one finding of a kind (id, severity, title, action from the
+ * table), or NULL without memory (used by other analyses, e.g. leaks). */
+struct mb_finding *mb_findings_add(struct mb_findings *fs, enum mb_finding_kind kind);
 void mb_findings_release(struct mb_findings *fs);
 
 #endif

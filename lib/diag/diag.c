@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -114,6 +115,10 @@ void mb_diag_release(struct mb_diag *d)
         mb_growth_release(&d->growth);
         free(d->leaks);
         free(d->recs);
+        free(d->deltas);
+        free(d->swapped);
+        d->deltas = NULL;
+        d->swapped = NULL;
         if (d->have_re)
                 regfree(&d->re);
         d->leaks = NULL;
@@ -207,6 +212,94 @@ static void diag_rates(struct mb_diag *d, struct mb_root *root, bool have_vm0,
         d->have_prev = true;
 }
 
+static int cmp_swapped(const void *a, const void *b)
+{
+        const struct mb_diag_swapped *x = a, *y = b;
+
+        return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int add_delta(struct mb_diag *d, int pid, int64_t delta)
+{
+        if (MB_GROW(d->deltas, d->ndeltas, d->deltas_cap, 16) < 0)
+                return -ENOMEM;
+        d->deltas[d->ndeltas++] = (struct mb_swap_delta){.pid = pid, .delta = delta};
+        return 0;
+}
+
+/* VmSwap of one process now (bytes), or MB_UNKNOWN. */
+static int64_t read_vmswap(struct mb_root *root, int pid)
+{
+        char path[32], buf[4096];
+        const char *q;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%d/status", pid);
+        n = mb_read_small_at(root->proc_fd, path, buf, sizeof(buf));
+        if (n <= 0 || !(q = strstr(buf, "\nVmSwap:")))
+                return MB_UNKNOWN;
+        return strtoll(q + 8, NULL, 10) * 1024;
+}
+
+/*
+ * Who swaps.  Stateful: the processes in swap now against the previous
+ * sample's (same pid and start time).  A first sample that measures the
+ * rates: VmSwap read again after the rate interval, for the processes that
+ * were in swap at the snapshot.  Then the processes in swap are kept for
+ * the next sample.
+ */
+static int diag_swappers(struct mb_diag *d, struct mb_root *root, bool reread)
+{
+        const struct mb_proctab *t = &d->snap.procs;
+        double now = mb_now_mono();
+        size_t n = 0;
+
+        d->ndeltas = 0;
+        d->deltas_known = false;
+        if (reread) {
+                for (size_t i = 0; i < t->n && n < MB_DIAG_SWAPPED_MAX; i++) {
+                        const struct mb_proc *p = &t->p[i];
+                        int64_t v;
+                        if (p->swap == MB_UNKNOWN || p->swap <= 0 || (p->flags & MB_P_KTHREAD))
+                                continue;
+                        n++;
+                        v = read_vmswap(root, p->pid);
+                        if (v != MB_UNKNOWN && v != p->swap && add_delta(d, p->pid, v - p->swap))
+                                return -ENOMEM;
+                }
+                d->deltas_known = true;
+                d->deltas_s = now - d->snap.mono;
+        } else if (d->swapped_mono > 0) {
+                for (size_t i = 0; i < t->n; i++) {
+                        const struct mb_proc *p = &t->p[i];
+                        struct mb_diag_swapped key = {.pid = p->pid}, *o;
+                        if (p->swap == MB_UNKNOWN || (p->flags & MB_P_KTHREAD))
+                                continue;
+                        o = bsearch(&key, d->swapped, d->nswapped, sizeof(key), cmp_swapped);
+                        if (o && o->starttime != p->starttime)
+                                o = NULL; /* another process */
+                        if ((o ? o->swap : 0) != p->swap &&
+                            add_delta(d, p->pid, p->swap - (o ? o->swap : 0)))
+                                return -ENOMEM;
+                }
+                d->deltas_known = true;
+                d->deltas_s = d->snap.mono - d->swapped_mono;
+        }
+        /* the processes in swap now, for the next sample */
+        d->nswapped = 0;
+        for (size_t i = 0; i < t->n && d->nswapped < MB_DIAG_SWAPPED_MAX; i++) {
+                const struct mb_proc *p = &t->p[i];
+                if (p->swap == MB_UNKNOWN || p->swap <= 0)
+                        continue;
+                if (MB_GROW(d->swapped, d->nswapped, d->swapped_cap, 64) < 0)
+                        return -ENOMEM;
+                d->swapped[d->nswapped++] = (struct mb_diag_swapped){p->pid, p->starttime, p->swap};
+        }
+        qsort(d->swapped, d->nswapped, sizeof(*d->swapped), cmp_swapped);
+        d->swapped_mono = d->snap.mono;
+        return 0;
+}
+
 int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err)
 {
         const struct mb_config *c = d->cfg;
@@ -235,6 +328,8 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
         if (d->snap.gpus.n)
                 d->gpu_seen = true;
         diag_rates(d, root, have_vm0, &vm0, t0);
+        if (d->rates && diag_swappers(d, root, have_vm0 && d->snap.rates.valid) < 0)
+                return -ENOMEM;
 
         /* The sysctl files belong to the live host: read them for a captured
          * tree only when the root names its /etc. */
@@ -254,6 +349,10 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
         in.target = &d->target;
         in.persisted_known = d->persisted_known;
         in.persisted_swappiness = d->persisted_swappiness;
+        in.swap_deltas_known = d->deltas_known;
+        in.swap_deltas = d->deltas;
+        in.nswap_deltas = d->ndeltas;
+        in.swap_delta_s = d->deltas_s;
         mb_growth_input(&d->growth, &in);
         in.extra = d->leak_findings.f;
         in.nextra = d->leak_findings.n;

@@ -53,6 +53,16 @@ void mb_growth_sample(struct mb_growth *g, struct mb_root *root, const struct mb
 /* Fill the problems input from the last finding (nothing when none). */
 void mb_growth_input(const struct mb_growth *g, struct mb_problem_input *in);
 
+/* A process in swap at one sample (to find who swaps between two). */
+struct mb_diag_swapped {
+        int pid;
+        uint64_t starttime;
+        int64_t swap;
+};
+
+/* At most so many processes in swap are followed from sample to sample. */
+#define MB_DIAG_SWAPPED_MAX 512
+
 struct mb_diag {
         /* Set by the caller (mb_diag_init zeroes them). */
         const struct mb_config *cfg;
@@ -88,6 +98,13 @@ struct mb_diag {
         double next_leaks;
         bool leaks_done;
         struct mb_findings leak_findings;
+        struct mb_swap_delta *deltas; /* who swaps: VmSwap changes (problems.h) */
+        size_t ndeltas, deltas_cap;
+        bool deltas_known;
+        double deltas_s;
+        struct mb_diag_swapped *swapped; /* processes in swap at the last sample */
+        size_t nswapped, swapped_cap;
+        double swapped_mono;
         struct mb_history_proc *recs; /* the tick record's processes */
         size_t recs_cap;
 };

@@ -108,9 +108,9 @@ int mb_history_find_leaks(struct mb_history *h, const struct mb_history_host *ro
                 if (!m || mb_leak_check(t, v, m, p, &lk.leak) < 0 || !lk.leak.flagged)
                         continue;
                 /* A target process counts against ram_max with the others. */
-                lk.eta_s = mb_report_eta(
-                    ids[i].target && isfinite(target_last) ? target_last : (double)ids[i].last_v,
-                    lk.leak.slope, ram_max);
+                lk.eta_of_target = ids[i].target && isfinite(target_last);
+                lk.eta_s = mb_report_eta(lk.eta_of_target ? target_last : (double)ids[i].last_v,
+                                         lk.leak.slope, ram_max);
                 if ((r = leak_push(&out, &lk)) < 0)
                         goto out;
         }
@@ -155,15 +155,13 @@ int mb_leaks_to_findings(const struct mb_report_leak *lk, size_t nl, struct mb_f
         for (size_t i = 0; i < nl; i++) {
                 bool soon = isfinite(lk[i].eta_s) && lk[i].eta_s < 3600;
                 struct mb_finding *f = mb_findings_add(
-                    fs, lk[i].kind == MB_RL_PROCESS ? "memory-leak" : "target-growth",
-                    soon ? MB_SEV_HIGH : MB_SEV_MEDIUM);
+                    fs, lk[i].kind == MB_RL_PROCESS ? MB_FK_MEMORY_LEAK : MB_FK_TARGET_GROWTH);
                 char rate[MB_SIZE_STRLEN];
                 if (!f)
                         return -ENOMEM;
+                if (soon)
+                        f->severity = MB_SEV_HIGH;
                 f->pid = lk[i].kind == MB_RL_PROCESS ? lk[i].id.pid : 0;
-                snprintf(f->title, sizeof(f->title), "%s",
-                         lk[i].kind == MB_RL_PROCESS ? "memory keeps growing"
-                                                     : "the target keeps growing");
                 if (lk[i].kind == MB_RL_TARGET_NPROCS)
                         snprintf(f->value, sizeof(f->value), "+%.1f processes/h",
                                  lk[i].leak.slope * 3600);
@@ -176,9 +174,6 @@ int mb_leaks_to_findings(const struct mb_report_leak *lk, size_t nl, struct mb_f
                          "steady growth over the recorded history (least-squares R^2 %.2f over "
                          "%zu samples): a leak or an unbounded cache",
                          lk[i].leak.r2, lk[i].leak.nsamples);
-                snprintf(f->action, sizeof(f->action),
-                         "bound the cache or restart the process on a schedule; 'membudget "
-                         "report --since 24h' shows the trend");
                 added++;
         }
         return added;

@@ -165,12 +165,157 @@ static void test_sample_fixture(void **state)
         mb_root_close(&root);
 }
 
+static void snap_init(struct mb_snapshot *s, int64_t total, int64_t avail, int64_t swap_used)
+{
+        mb_snapshot_init(s);
+        s->mem.total = (uint64_t)total;
+        s->mem.available = (uint64_t)avail;
+        s->mem.used = (uint64_t)(total - avail);
+        s->mem.swap_total = 8ull * GIB;
+        s->mem.swap_used = (uint64_t)swap_used;
+        s->have_psi = true;
+}
+
+static const struct mb_finding *find(const struct mb_findings *fs, const char *id, int pid)
+{
+        for (size_t i = 0; i < fs->n; i++)
+                if (!strcmp(fs->f[i].id, id) && (pid < 0 || fs->f[i].pid == pid))
+                        return &fs->f[i];
+        return NULL;
+}
+
+/* Issue 15 item 19: one process thrashes, six idle ones sit in swap, the
+ * target is idle.  The finding names who swaps in, the idle ones are info,
+ * and the action does not tell the target to shrink. */
+static void test_thrashing_names_swapper(void **state)
+{
+        struct mb_snapshot s;
+        struct mb_config c;
+        struct mb_target tg;
+        struct mb_findings fs = {0};
+        struct mb_swap_delta deltas[] = {{.pid = 300, .delta = -200 * MIB}};
+        struct mb_problem_input in = {0};
+        const struct mb_finding *f;
+        regex_t re;
+
+        (void)state;
+        mb_config_defaults(&c);
+        snap_init(&s, 23 * GIB, 19 * GIB, 3 * GIB);
+        s.rates.valid = true;
+        s.rates.interval_s = 0.5;
+        s.rates.swapin_pages_per_s = 32000;
+        add(&s.procs, 300, 1, "hog", 190 * MIB, 500 * MIB);
+        add(&s.procs, 400, 1, "omnimind", 300 * MIB, 400 * MIB);
+        for (int i = 0; i < 6; i++)
+                add(&s.procs, 500 + i, 1, "idle", 50 * MIB, 300 * MIB);
+        assert_int_equal(regcomp(&re, "omnimind", REG_EXTENDED | REG_NOSUB), 0);
+        mb_target_mark(&s.procs, &re, NULL, 999999);
+        mb_target_sum(&s.procs, true, &tg);
+        in.snap = &s;
+        in.cfg = &c;
+        in.target = &tg;
+        in.swap_deltas_known = true;
+        in.swap_deltas = deltas;
+        in.nswap_deltas = 1;
+        in.swap_delta_s = 0.5;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        f = find(&fs, "swap-thrashing", -1);
+        assert_non_null(f);
+        assert_int_equal(f->pid, 300);
+        assert_non_null(strstr(f->evidence, "swapping in: pid 300 hog"));
+        assert_non_null(strstr(f->action, "pid 300 (hog) is the one swapping in, not the target"));
+        assert_null(strstr(f->action, "reduce the target's memory"));
+        f = find(&fs, "process-in-swap", 300);
+        assert_non_null(f);
+        assert_int_equal(f->severity, MB_SEV_HIGH);
+        for (int i = 0; i < 6; i++) {
+                f = find(&fs, "process-in-swap", 500 + i);
+                assert_non_null(f);
+                assert_int_equal(f->severity, MB_SEV_INFO);
+                assert_non_null(strstr(f->cause, "idle"));
+        }
+        f = find(&fs, "process-in-swap", 400); /* the target, idle too */
+        assert_int_equal(f->severity, MB_SEV_INFO);
+
+        /* the target is the one swapping in: then it is told to shrink */
+        deltas[0].pid = 400;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        f = find(&fs, "swap-thrashing", -1);
+        assert_non_null(strstr(f->action, "reduce the target's memory"));
+        regfree(&re);
+        mb_findings_release(&fs);
+        mb_snapshot_release(&s);
+}
+
+/* Issue 15 item 20: without sampled rates no finding claims "no swap-in"
+ * or "0 pages/s". */
+static void test_no_rates_claims_nothing(void **state)
+{
+        struct mb_snapshot s;
+        struct mb_config c;
+        struct mb_findings fs = {0};
+        struct mb_problem_input in = {0};
+        const struct mb_finding *f;
+
+        (void)state;
+        mb_config_defaults(&c);
+        snap_init(&s, 23 * GIB, 17 * GIB, 7 * GIB);
+        add(&s.procs, 4242, 1, "python", 900 * MIB, 1100 * MIB);
+        in.snap = &s;
+        in.cfg = &c;
+        in.persisted_swappiness = -1;
+        assert_true(mb_problems_run(&in, &fs) >= 0); /* cold: no pressure */
+        f = find(&fs, "swap-cold", -1);
+        assert_non_null(f);
+        assert_null(strstr(f->cause, "no swap-in"));
+        assert_non_null(strstr(f->cause, "not sampled"));
+        f = find(&fs, "process-in-swap", 4242);
+        assert_null(strstr(f->cause, "idle"));
+        s.psi.have_full = true; /* PSI alone: thrashing */
+        s.psi.full.avg10 = 30;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        f = find(&fs, "swap-thrashing", -1);
+        assert_non_null(f);
+        assert_null(strstr(f->value, "pages/s"));
+        assert_non_null(strstr(f->value, "rates not sampled"));
+        for (size_t i = 0; i < fs.n; i++) {
+                assert_null(strstr(fs.f[i].cause, "no swap-in"));
+                assert_null(strstr(fs.f[i].evidence, "0 pages/s"));
+        }
+        mb_findings_release(&fs);
+        mb_snapshot_release(&s);
+}
+
+/* Issue 15 item 24: a target process's leak line says that the target's
+ * total is above ram_max, not the pid. */
+static void test_leak_line_target_total(void **state)
+{
+        struct mb_report_leak l = {.kind = MB_RL_PROCESS, .eta_s = 0, .eta_of_target = true};
+        char buf[256];
+
+        (void)state;
+        l.id.pid = 42;
+        snprintf(l.id.name, sizeof(l.id.name), "worker");
+        l.leak.slope = 1e5;
+        l.leak.t_start = 0;
+        l.leak.t_end = 1800;
+        mb_report_leak_text(&l, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "pid 42 worker"));
+        assert_non_null(strstr(buf, "the target's total already above ram_max"));
+        l.eta_of_target = false;
+        mb_report_leak_text(&l, buf, sizeof(buf));
+        assert_non_null(strstr(buf, ", already above ram_max"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_tick_record),
             cmocka_unit_test(test_zombie_not_target),
             cmocka_unit_test(test_sample_fixture),
+            cmocka_unit_test(test_thrashing_names_swapper),
+            cmocka_unit_test(test_no_rates_claims_nothing),
+            cmocka_unit_test(test_leak_line_target_total),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
