@@ -111,4 +111,18 @@ else
   fi
   tmux kill-session -t "$TMUX_SESSION" 2>/dev/null
 fi
+# 6. check's "monitoring recorded" reads the last sample (issue 15 item 16):
+# a fresh garbage file does not count, one recorded tick does.
+mkdir -p "$TMP/chk"
+printf 'not a history\n' >"$TMP/chk/history.db"
+out=$("$BIN" --state-dir "$TMP/chk" check --no-rates 2>&1)
+if printf '%s' "$out" | grep -q '\[ \] monitoring recorded in the last hour: .*not a readable history'; then
+  pass check-garbage-history-not-counted
+else fail check-garbage-history-not-counted "$(printf '%s' "$out" | grep monitoring)"; fi
+rm -f "$TMP/chk/history.db"
+"$BIN" --state-dir "$TMP/chk" watch --record --count 1 --interval 0.1 >/dev/null 2>&1
+out=$("$BIN" --state-dir "$TMP/chk" check --no-rates 2>&1)
+if printf '%s' "$out" | grep -q '\[x\] monitoring recorded in the last hour: .*last sample 0 min ago'; then
+  pass check-recorded-history-counted
+else fail check-recorded-history-counted "$(printf '%s' "$out" | grep -A1 monitoring)"; fi
 exit 0
