@@ -114,4 +114,11 @@ sj=$("$BIN" --state-dir "$ST" status --no-rates --json 2>"$TMP/err")
 if printf '%s' "$sj" | jq -e --argjson p "$leak2" '[.findings[] | select(.id == "memory-leak" and .pid == $p)] | length == 1' >/dev/null; then
   pass status-leak-finding
 else fail status-leak-finding "$(printf '%s' "$sj" | jq -c '[.findings[] | {id, pid, value}]') $(cat "$TMP/err")"; fi
+# 7. check shows the same leak suspect (README: status and check list them)
+cj=$("$BIN" --state-dir "$ST" check --no-rates --json 2>"$TMP/err")
+ct=$("$BIN" --state-dir "$ST" check --no-rates 2>"$TMP/err")
+if printf '%s' "$cj" | jq -e --argjson p "$leak2" '[.leak_suspects[] | select(.id == "memory-leak" and .pid == $p)] | length == 1' >/dev/null &&
+  printf '%s' "$ct" | grep -q "^Leak suspects" && printf '%s' "$ct" | grep -q "pid $leak2 "; then
+  pass check-leak-suspects
+else fail check-leak-suspects "$(printf '%s' "$cj" | jq -c .leak_suspects) $(cat "$TMP/err")"; fi
 exit 0
