@@ -1,6 +1,7 @@
 /*
  * cmd-config-plan.c: "membudget config plan": from the target's measured
- * per-worker memory, the worker_processes and cache_size_mb that fit
+ * per-worker memory (median RSS+swap of the children of the target's
+ * parent, the parent left out: analyze/target.h), the worker_processes and cache_size_mb that fit
  * ram_max_mb with a 10 % margin; memory_fraction x device total against
  * vram_max_mb for the GPU.
  */
@@ -50,11 +51,11 @@ int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
         per = tg->worker_median;
         avail = c->ram_max_mb * MIB * 9 / 10; /* 10 % margin */
         cache = (c->cache_size_mb > 0 ? c->cache_size_mb : 0) * MIB;
-        fit_workers = (avail - cache) / per;
+        fit_workers = (avail - cache - tg->parents_mem) / per; /* the parent stays */
         if (fit_workers < 0)
                 fit_workers = 0;
         if (c->worker_processes > 0)
-                fit_cache_mb = (avail - c->worker_processes * per) / MIB;
+                fit_cache_mb = (avail - tg->parents_mem - c->worker_processes * per) / MIB;
         for (size_t i = 0; i < d.snap.gpus.n; i++)
                 if (d.snap.gpus.dev[i].total > 0)
                         gpu_total += d.snap.gpus.dev[i].total;
@@ -68,7 +69,9 @@ int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
                 json_t *j = json_object();
                 json_object_set_new(j, "target_processes", json_integer(tg->nprocs));
                 json_object_set_new(j, "per_worker_bytes", json_integer(per));
-                json_object_set_new(j, "per_worker_is_rss", json_boolean(tg->rss_fallback > 0));
+                json_object_set_new(j, "workers", json_integer(tg->nworkers));
+                json_object_set_new(j, "per_worker_measure", json_string("rss+swap"));
+                json_object_set_new(j, "parent_bytes", json_integer(tg->parents_mem));
                 json_object_set_new(j, "ram_budget_bytes", json_integer(c->ram_max_mb * MIB));
                 json_object_set_new(j, "usable_bytes", json_integer(avail));
                 json_object_set_new(j, "worker_processes_fit", json_integer(fit_workers));
@@ -81,11 +84,15 @@ int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
                 mb_json_print(j, cli->out);
                 goto out;
         }
-        fprintf(cli->out, "target: %u processes, median %s each (%s)\n", tg->nprocs,
-                mb_size_format(per, a, sizeof(a)),
-                tg->rss_fallback ? "RSS: PSS needs root" : "PSS");
-        fprintf(cli->out, "RAM budget %lld MiB, usable with a 10 %% margin: %s\n",
-                (long long)c->ram_max_mb, mb_size_format(avail, b, sizeof(b)));
+        fprintf(cli->out,
+                "target: %u processes; %u workers (the children of the target's parent, the "
+                "parent left out), median RSS+swap %s each\n",
+                tg->nprocs, tg->nworkers, mb_size_format(per, a, sizeof(a)));
+        fprintf(cli->out,
+                "RAM budget %lld MiB, usable with a 10 %% margin: %s, the parent "
+                "takes %s of it\n",
+                (long long)c->ram_max_mb, mb_size_format(avail, b, sizeof(b)),
+                mb_size_format(tg->parents_mem, a, sizeof(a)));
         if (c->worker_processes > 0)
                 snprintf(a, sizeof(a), "%lld configured", (long long)c->worker_processes);
         else

@@ -64,10 +64,11 @@ const struct mb_finding_def mb_finding_defs[MB_FK_COUNT] = {
                              "GPU mostly idle while RAM is over budget",
                              "move models/batches to the GPU (gpu_batch_size, "
                              "memory_fraction) to relieve RAM"},
-    [MB_FK_CONFIG_WORKERS] = {"config-workers", MB_SEV_MEDIUM,
-                              "worker_processes x per-worker memory + cache over ram_max_mb",
-                              "'membudget config plan' computes the workers and cache that "
-                              "fit"},
+    [MB_FK_CONFIG_WORKERS] =
+        {"config-workers", MB_SEV_MEDIUM,
+         "worker_processes x per-worker memory + parent + cache over ram_max_mb",
+         "'membudget config plan' computes the workers and cache that "
+         "fit"},
     [MB_FK_OTHER_CONSUMERS] = {"other-consumers", MB_SEV_INFO, "largest consumers",
                                "candidates to close by their owner if memory is needed; "
                                "membudget never kills them"},
@@ -625,25 +626,29 @@ static void rule_config(const struct mb_problem_input *in, struct mb_findings *f
 {
         const struct mb_config *c = in->cfg;
         const struct mb_target *tg = in->target;
-        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN];
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], p[MB_SIZE_STRLEN];
         struct mb_finding *f;
         int64_t need;
 
         if (!tg || !tg->configured || tg->nprocs == 0 || c->worker_processes <= 0 ||
             tg->worker_median == MB_UNKNOWN)
                 return;
-        need = c->worker_processes * tg->worker_median +
+        need = c->worker_processes * tg->worker_median + tg->parents_mem +
                (c->cache_size_mb > 0 ? c->cache_size_mb : 0) * MIB;
         if (need <= c->ram_max_mb * MIB)
                 return;
         f = mb_findings_add(fs, MB_FK_CONFIG_WORKERS);
         if (!f)
                 return;
-        SET(f, value, "%lld x %s + %lld MiB = %s > %lld MiB", (long long)c->worker_processes,
-            sz(tg->worker_median, a), (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0),
-            sz(need, b), (long long)c->ram_max_mb);
+        SET(f, value, "%lld x %s + parent %s + %lld MiB = %s > %lld MiB",
+            (long long)c->worker_processes, sz(tg->worker_median, a), sz(tg->parents_mem, p),
+            (long long)(c->cache_size_mb > 0 ? c->cache_size_mb : 0), sz(need, b),
+            (long long)c->ram_max_mb);
         SET(f, cause, "the configured workers cannot fit the RAM budget at their measured size");
-        SET(f, evidence, "median per-process memory of the %u target processes", tg->nprocs);
+        SET(f, evidence,
+            "median RSS+swap of the %u workers (the children of the target's parent, the "
+            "parent left out)",
+            tg->nworkers);
 }
 
 static void rule_growth_kind(const struct mb_problem_input *in, struct mb_findings *fs)

@@ -84,6 +84,61 @@ static int cmp_i64(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
+static int cmp_pid(const void *a, const void *b)
+{
+        return cmp_int(a, b);
+}
+
+/* Median RSS+swap of the workers (target.h); `mem` has room for t->n. */
+static void target_workers(const struct mb_proctab *t, int64_t *mem, struct mb_target *ret)
+{
+        int *tpids = malloc((t->n ? t->n : 1) * sizeof(*tpids)), *roots;
+        size_t nt = 0, nroots = 0;
+        unsigned n = 0;
+
+        if (!tpids)
+                return;
+        for (size_t i = 0; i < t->n; i++)
+                if (t->p[i].flags & MB_P_TARGET)
+                        tpids[nt++] = t->p[i].pid;
+        qsort(tpids, nt, sizeof(*tpids), cmp_pid);
+        roots = malloc((nt ? nt : 1) * sizeof(*roots));
+        if (!roots) {
+                free(tpids);
+                return;
+        }
+        /* the parents: target processes whose parent is not a target process */
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mb_proc *p = &t->p[i];
+                if ((p->flags & MB_P_TARGET) &&
+                    !bsearch(&p->ppid, tpids, nt, sizeof(*tpids), cmp_pid))
+                        roots[nroots++] = p->pid;
+        }
+        qsort(roots, nroots, sizeof(*roots), cmp_pid);
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mb_proc *p = &t->p[i];
+                if ((p->flags & MB_P_TARGET) &&
+                    bsearch(&p->ppid, roots, nroots, sizeof(*roots), cmp_pid))
+                        mem[n++] = mb_proc_rss_swap(p);
+        }
+        if (n) /* the parents count beside the workers, not among them */
+                for (size_t i = 0; i < t->n; i++)
+                        if ((t->p[i].flags & MB_P_TARGET) &&
+                            bsearch(&t->p[i].pid, roots, nroots, sizeof(*roots), cmp_pid))
+                                ret->parents_mem += mb_proc_rss_swap(&t->p[i]);
+        if (!n) /* lone processes: each one is a worker */
+                for (size_t i = 0; i < t->n; i++)
+                        if (t->p[i].flags & MB_P_TARGET)
+                                mem[n++] = mb_proc_rss_swap(&t->p[i]);
+        ret->nworkers = n;
+        if (n) {
+                qsort(mem, n, sizeof(*mem), cmp_i64);
+                ret->worker_median = n % 2 ? mem[n / 2] : (mem[n / 2 - 1] + mem[n / 2]) / 2;
+        }
+        free(roots);
+        free(tpids);
+}
+
 void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret)
 {
         int64_t *mem = malloc((t->n ? t->n : 1) * sizeof(*mem));
@@ -115,18 +170,12 @@ void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target
                         ret->vram += p->gpu;
                         any_gpu = true;
                 }
-                if (mem)
-                        mem[ret->nprocs] = ram;
                 ret->nprocs++;
         }
         if (!any_gpu)
                 ret->vram = MB_UNKNOWN;
-        if (mem && ret->nprocs) {
-                qsort(mem, ret->nprocs, sizeof(*mem), cmp_i64);
-                ret->worker_median = ret->nprocs % 2
-                                         ? mem[ret->nprocs / 2]
-                                         : (mem[ret->nprocs / 2 - 1] + mem[ret->nprocs / 2]) / 2;
-        }
+        if (mem && ret->nprocs)
+                target_workers(t, mem, ret);
         free(mem);
 }
 

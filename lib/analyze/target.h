@@ -21,7 +21,12 @@ struct mb_target {
         int64_t vram;          /* MB_UNKNOWN when no per-process GPU data */
         unsigned rss_fallback; /* processes counted by RSS: PSS unreadable */
         unsigned swap_fallback;
-        int64_t worker_median; /* median PSS/RSS of the target's processes */
+        /* Workers: the children of the target's parent process(es) (the
+         * target's processes whose parent is not one of them); a target of
+         * lone processes is its own workers.  The parent is left out. */
+        unsigned nworkers;
+        int64_t worker_median; /* median RSS+swap of a worker; MB_UNKNOWN: none */
+        int64_t parents_mem;   /* RSS+swap of the parent(s) of the workers (0: none) */
 };
 
 /*

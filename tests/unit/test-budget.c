@@ -95,7 +95,10 @@ static void test_target_descendants(void **state)
         assert_int_equal(tg.ram, 100 * MIB + 150 * MIB + 50 * MIB); /* PSS where known */
         assert_int_equal(tg.rss_fallback, 2);
         assert_int_equal(tg.swap, 5 * MIB);
-        assert_int_equal(tg.worker_median, 100 * MIB);
+        /* workers: the children of the target's parent (server 100), RSS+swap,
+         * the parent left out (issue 15 item 23) */
+        assert_int_equal(tg.nworkers, 1);
+        assert_int_equal(tg.worker_median, 200 * MIB + 5 * MIB);
         assert_true(tg.vram == MB_UNKNOWN);
         /* membudget itself is never part of the target */
         assert_int_equal(mb_target_mark(&t, &re, NULL, 100), 0);
