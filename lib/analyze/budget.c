@@ -51,7 +51,7 @@ void mb_metrics_compute(const struct mb_snapshot *s, const struct mb_target *tg,
         ret->time = s->wall;
         metric(ret, MB_M_SWAP_USED, "swap_used_bytes", "swap used", true, true);
         metric(ret, MB_M_RAM_HOST, "ram_used_host_bytes", "RAM used (host)", true, true);
-        metric(ret, MB_M_RAM_TARGET, "ram_used_target_bytes", "RAM used (target)", true, true);
+        metric(ret, MB_M_RAM_TARGET, "ram_used_target_bytes", "RAM used (target, PSS)", true, true);
         metric(ret, MB_M_VRAM, "vram_used_bytes", "GPU VRAM used", true, true);
         metric(ret, MB_M_SWAPPINESS, "swappiness", "vm.swappiness", false, true);
         metric(ret, MB_M_AVAILABLE, "available_bytes", "available", true, false);

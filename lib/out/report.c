@@ -75,7 +75,7 @@ static void md_period(FILE *f, const struct mb_report *r, const struct mb_report
                 mb_report_duration(p->covered_s, e, sizeof(e)), fmt_time(p->first, a, sizeof(a)),
                 fmt_time(p->last, b, sizeof(b)));
         fprintf(f, "- ram_max_mb is measured on: %s\n",
-                p->target_recorded ? "the target's processes (their RAM sum)"
+                p->target_recorded ? "the target's processes (their RAM: PSS, RSS where PSS is unreadable)"
                                    : "host RAM used (no target recorded)");
         (void)r;
 }
@@ -85,7 +85,7 @@ static void md_memory(FILE *f, const struct mb_report_period *p)
         fputs("| | min | mean | p95 | peak |\n|---|--:|--:|--:|--:|\n", f);
         md_stat_row(f, "RAM used", &p->ram_used);
         if (p->target_recorded)
-                md_stat_row(f, "target RAM", &p->target_ram);
+                md_stat_row(f, "target RAM (PSS)", &p->target_ram);
         md_stat_row(f, "swap used", &p->swap_used);
         md_stat_row(f, "VRAM used", &p->vram_used);
         md_stat_row(f, "available", &p->available);
@@ -183,8 +183,8 @@ static void md_compare(FILE *f, const struct mb_report *r)
         md_compare_row(f, "RAM used", &b->ram_used, &a->ram_used, true);
         md_compare_row(f, "RAM used", &b->ram_used, &a->ram_used, false);
         if (a->target_recorded || b->target_recorded) {
-                md_compare_row(f, "target RAM", &b->target_ram, &a->target_ram, true);
-                md_compare_row(f, "target RAM", &b->target_ram, &a->target_ram, false);
+                md_compare_row(f, "target RAM (PSS)", &b->target_ram, &a->target_ram, true);
+                md_compare_row(f, "target RAM (PSS)", &b->target_ram, &a->target_ram, false);
         }
         md_compare_row(f, "swap used", &b->swap_used, &a->swap_used, true);
         md_compare_row(f, "swap used", &b->swap_used, &a->swap_used, false);
