@@ -6,14 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lib/analyze/leaks.h"
 #include "../lib/config/config.h"
+#include "../lib/diag/report.h"
 #include "../lib/out/json.h"
 #include "../lib/out/report.h"
-#include "../lib/out/svg.h"
-#include "../lib/store/history.h"
-#include "../lib/store/history-leaks.h"
-#include "../lib/util/size.h"
 #include "cli-diag.h"
 #include "cli.h"
 
@@ -215,76 +211,25 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *
         return 0;
 }
 
-static int write_svg(struct mb_cli *cli, const char *path, const struct mb_history_host *rows,
-                     size_t n, const struct mb_report *rep)
+static int write_svg(struct mb_cli *cli, const char *path, const struct mb_report_data *d)
 {
-        double *t = calloc(n, sizeof(double)), *v = calloc(4 * n, sizeof(double));
-        struct mb_svg_series series[4];
-        struct mb_svg_line lines[3];
-        size_t ns = 0;
-        char *data = NULL, title[128], a[32], b[32];
+        char *data = NULL;
         size_t len = 0;
-        FILE *f = NULL;
-        int r, code = 0;
+        FILE *f = open_memstream(&data, &len);
+        int r;
 
-        if (!t || !v)
-                goto oom;
-        for (size_t i = 0; i < n; i++) {
-                t[i] = rows[i].t;
-                v[i] = rows[i].ram_used == MB_UNKNOWN ? NAN : (double)rows[i].ram_used;
-                v[n + i] = rows[i].swap_used == MB_UNKNOWN ? NAN : (double)rows[i].swap_used;
-                v[2 * n + i] = rows[i].vram_used == MB_UNKNOWN ? NAN : (double)rows[i].vram_used;
-                v[3 * n + i] = rows[i].target_nprocs < 0 || rows[i].target_ram == MB_UNKNOWN
-                                   ? NAN
-                                   : (double)rows[i].target_ram;
-        }
-        series[ns++] = (struct mb_svg_series){"RAM used", "#1f77b4", v};
-        series[ns++] = (struct mb_svg_series){"swap used", "#d62728", v + n};
-        series[ns++] = (struct mb_svg_series){"VRAM used", "#2ca02c", v + 2 * n};
-        if (rep->cur.target_recorded)
-                series[ns++] = (struct mb_svg_series){"target RAM", "#9467bd", v + 3 * n};
-        lines[0] = (struct mb_svg_line){rep->cur.target_recorded ? "ram_max (target)" : "ram_max",
-                                        rep->cur.target_recorded ? "#9467bd" : "#1f77b4",
-                                        (double)rep->limits.ram_max};
-        lines[1] = (struct mb_svg_line){"swap_max", "#d62728", (double)rep->limits.swap_max};
-        lines[2] = (struct mb_svg_line){"vram_max", "#2ca02c", (double)rep->limits.vram_max};
-        {
-                time_t x = (time_t)rep->cur.since, y = (time_t)rep->cur.until;
-                struct tm tx, ty;
-                if (!localtime_r(&x, &tx) || !localtime_r(&y, &ty) ||
-                    !strftime(a, sizeof(a), "%Y-%m-%d %H:%M", &tx) ||
-                    !strftime(b, sizeof(b), "%Y-%m-%d %H:%M", &ty))
-                        a[0] = b[0] = '\0';
-        }
-        snprintf(title, sizeof(title), "membudget: memory from %s to %s", a, b);
-        f = open_memstream(&data, &len);
         if (!f)
-                goto oom;
-        r = mb_svg_chart(f, title, t, n, series, ns, lines, 3);
+                return mb_runtime_error(cli, "out of memory");
+        r = mb_report_svg(f, d->rows, d->n, &d->rep);
         if (fclose(f) != 0 || r < 0) {
-                code = mb_runtime_error(cli, "cannot render the chart");
-                goto out;
+                free(data);
+                return mb_runtime_error(cli, "cannot render the chart");
         }
         r = mb_write_file_atomic(path, data, len, 0644);
-        if (r < 0)
-                code = mb_runtime_error(cli, "cannot write '%s': %s", path, mb_strerror(r));
-        goto out;
-oom:
-        code = mb_runtime_error(cli, "out of memory");
-out:
         free(data);
-        free(t);
-        free(v);
-        return code;
-}
-
-static void fmt_local(double t, char *buf, size_t len)
-{
-        time_t tt = (time_t)t;
-        struct tm tm;
-
-        if (!localtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
-                snprintf(buf, len, "%.0f", t);
+        if (r < 0)
+                return mb_runtime_error(cli, "cannot write '%s': %s", path, mb_strerror(r));
+        return 0;
 }
 
 int cmd_report(int argc, char **argv, struct mb_cli *cli)
@@ -293,13 +238,10 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
             .leak_window_s = 1800, .leak_rate = 50.0 * 1024 * 1024 / 3600, .top = 10};
         const struct mb_config *cfg;
         struct mb_history *h = NULL;
-        struct mb_history_host *rows = NULL, *brows = NULL;
-        struct mb_history_ident *by_peak = NULL, *by_mean = NULL;
-        struct mb_report_leak *leaks = NULL;
-        struct mb_report rep;
+        struct mb_report_req q = {0};
+        struct mb_report_data d = {0};
         struct mb_error err = {0};
-        double now, since, until, bsince = 0, buntil = 0, first, last;
-        size_t n = 0, bn = 0, total;
+        double now, since, until, bsince = 0, buntil = 0;
         char path[1100];
         int r, code = MB_EXIT_OK;
 
@@ -348,73 +290,36 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
         if (r < 0)
                 return mb_runtime_error(cli, "%s", err.msg);
 
-        memset(&rep, 0, sizeof(rep));
-        rep.limits.ram_max = cfg->ram_max_mb > 0 ? cfg->ram_max_mb << 20 : 0;
-        rep.limits.swap_max = cfg->swap_max_mb > 0 ? cfg->swap_max_mb << 20 : 0;
-        rep.limits.vram_max = cfg->vram_max_mb > 0 ? cfg->vram_max_mb << 20 : 0;
-        rep.limits.available_min = cfg->available_min_mb > 0 ? cfg->available_min_mb << 20 : 0;
-        rep.limits.thrash_swapin_ps = cfg->thrash_swapin_pages_per_s;
-        mb_leak_params_default(&rep.leak_params);
-        rep.leak_params.window_s = o.leak_window_s;
-        rep.leak_params.rate = o.leak_rate;
-
-        if ((r = mb_history_read_host(h, since, until, &rows, &n, &err)) < 0) {
+        q.since = since;
+        q.until = until;
+        q.compare = o.compare != NULL;
+        q.bsince = bsince;
+        q.buntil = buntil;
+        q.leak_window_s = o.leak_window_s;
+        q.leak_rate = o.leak_rate;
+        q.top = (size_t)o.top;
+        r = mb_report_build(h, cfg, &q, &d, &err);
+        if (r == -ENODATA && err.msg[0])
+                code = mb_runtime_error(cli, "no samples in history '%s' %s", path, err.msg);
+        else if (r == -ENODATA)
+                code = mb_runtime_error(cli, "history '%s' holds no samples", path);
+        else if (r == -ENOMEM)
+                code = mb_runtime_error(cli, "out of memory");
+        else if (r < 0)
                 code = mb_runtime_error(cli, "%s", err.msg);
+        if (r < 0)
                 goto out;
-        }
-        if (!n) {
-                char a[32], b[32], c[32], d[32];
-                fmt_local(since, a, sizeof(a));
-                fmt_local(until, b, sizeof(b));
-                if (mb_history_range(h, &first, &last, &total, &err) == 0 && total) {
-                        fmt_local(first, c, sizeof(c));
-                        fmt_local(last, d, sizeof(d));
-                        code = mb_runtime_error(cli,
-                                                "no samples in history '%s' between %s and %s "
-                                                "(it holds %zu from %s to %s)",
-                                                path, a, b, total, c, d);
-                } else {
-                        code = mb_runtime_error(cli, "history '%s' holds no samples", path);
-                }
-                goto out;
-        }
-        mb_report_period_compute(rows, n, since, until, &rep.limits, &rep.cur);
-        if (o.compare) {
-                if ((r = mb_history_read_host(h, bsince, buntil, &brows, &bn, &err)) < 0) {
-                        code = mb_runtime_error(cli, "%s", err.msg);
-                        goto out;
-                }
-                mb_report_period_compute(brows, bn, bsince, buntil, &rep.limits, &rep.before);
-                rep.have_before = true;
-        }
-        if ((r = mb_history_idents(h, since, until, false, (size_t)o.top, &by_peak, &rep.npeak,
-                                   &err)) < 0 ||
-            (r = mb_history_idents(h, since, until, true, (size_t)o.top, &by_mean, &rep.nmean,
-                                   &err)) < 0 ||
-            (r = mb_history_find_leaks(h, rows, n, since, until, &rep.leak_params,
-                                       rep.limits.ram_max, &leaks, &rep.nleaks, &err)) < 0) {
-                code = r == -ENOMEM ? mb_runtime_error(cli, "out of memory")
-                                    : mb_runtime_error(cli, "%s", err.msg);
-                goto out;
-        }
-        rep.by_peak = by_peak;
-        rep.by_mean = by_mean;
-        rep.leaks = leaks;
         if (o.svg) {
-                if ((code = write_svg(cli, o.svg, rows, n, &rep)))
+                if ((code = write_svg(cli, o.svg, &d)))
                         goto out;
-                rep.svg_path = o.svg;
+                d.rep.svg_path = o.svg;
         }
         if (cli->json)
-                mb_json_print(mb_report_json(&rep), cli->out);
+                mb_json_print(mb_report_json(&d.rep), cli->out);
         else
-                mb_report_markdown(cli->out, &rep);
+                mb_report_markdown(cli->out, &d.rep);
 out:
-        free(rows);
-        free(brows);
-        free(by_peak);
-        free(by_mean);
-        free(leaks);
+        mb_report_data_release(&d);
         mb_history_close(h);
         return code;
 }

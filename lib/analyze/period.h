@@ -65,6 +65,20 @@ struct mb_report_leak {
         bool eta_of_target; /* a target process: eta_s is the target's total's */
 };
 
+/* The whole report (rendered by lib/out/report.h). */
+struct mb_report {
+        struct mb_report_limits limits;
+        struct mb_leak_params leak_params;
+        struct mb_report_period cur;
+        bool have_before;
+        struct mb_report_period before;
+        struct mb_history_ident *by_peak, *by_mean; /* not owned */
+        size_t npeak, nmean;
+        struct mb_report_leak *leaks; /* not owned */
+        size_t nleaks;
+        const char *svg_path; /* chart written there, or NULL */
+};
+
 /*
  * Statistics of host rows (time order) for [since, until).  Gaps longer
  * than three median intervals (the recorder was not running) count as one

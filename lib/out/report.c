@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "../util/size.h"
 #include "json.h"
+#include "svg.h"
 
 static char *fmt_time(double t, char *buf, size_t len)
 {
@@ -75,8 +77,9 @@ static void md_period(FILE *f, const struct mb_report *r, const struct mb_report
                 mb_report_duration(p->covered_s, e, sizeof(e)), fmt_time(p->first, a, sizeof(a)),
                 fmt_time(p->last, b, sizeof(b)));
         fprintf(f, "- ram_max_mb is measured on: %s\n",
-                p->target_recorded ? "the target's processes (their RAM: PSS, RSS where PSS is unreadable)"
-                                   : "host RAM used (no target recorded)");
+                p->target_recorded
+                    ? "the target's processes (their RAM: PSS, RSS where PSS is unreadable)"
+                    : "host RAM used (no target recorded)");
         (void)r;
 }
 
@@ -380,4 +383,51 @@ json_t *mb_report_json(const struct mb_report *r)
         json_object_set_new(j, "before", r->have_before ? j_period(&r->before) : json_null());
         json_object_set_new(j, "svg", r->svg_path ? mb_json_str(r->svg_path) : json_null());
         return j;
+}
+
+int mb_report_svg(FILE *f, const struct mb_history_host *rows, size_t n,
+                  const struct mb_report *rep)
+{
+        double *t = calloc(n ? n : 1, sizeof(double)), *v = calloc(4 * (n ? n : 1), sizeof(double));
+        struct mb_svg_series series[4];
+        struct mb_svg_line lines[3];
+        size_t ns = 0;
+        char title[128], a[32], b[32];
+        int r = -ENOMEM;
+
+        if (!t || !v)
+                goto out;
+        for (size_t i = 0; i < n; i++) {
+                t[i] = rows[i].t;
+                v[i] = rows[i].ram_used == MB_UNKNOWN ? NAN : (double)rows[i].ram_used;
+                v[n + i] = rows[i].swap_used == MB_UNKNOWN ? NAN : (double)rows[i].swap_used;
+                v[2 * n + i] = rows[i].vram_used == MB_UNKNOWN ? NAN : (double)rows[i].vram_used;
+                v[3 * n + i] = rows[i].target_nprocs < 0 || rows[i].target_ram == MB_UNKNOWN
+                                   ? NAN
+                                   : (double)rows[i].target_ram;
+        }
+        series[ns++] = (struct mb_svg_series){"RAM used", "#1f77b4", v};
+        series[ns++] = (struct mb_svg_series){"swap used", "#d62728", v + n};
+        series[ns++] = (struct mb_svg_series){"VRAM used", "#2ca02c", v + 2 * n};
+        if (rep->cur.target_recorded)
+                series[ns++] = (struct mb_svg_series){"target RAM", "#9467bd", v + 3 * n};
+        lines[0] = (struct mb_svg_line){rep->cur.target_recorded ? "ram_max (target)" : "ram_max",
+                                        rep->cur.target_recorded ? "#9467bd" : "#1f77b4",
+                                        (double)rep->limits.ram_max};
+        lines[1] = (struct mb_svg_line){"swap_max", "#d62728", (double)rep->limits.swap_max};
+        lines[2] = (struct mb_svg_line){"vram_max", "#2ca02c", (double)rep->limits.vram_max};
+        {
+                time_t x = (time_t)rep->cur.since, y = (time_t)rep->cur.until;
+                struct tm tx, ty;
+                if (!localtime_r(&x, &tx) || !localtime_r(&y, &ty) ||
+                    !strftime(a, sizeof(a), "%Y-%m-%d %H:%M", &tx) ||
+                    !strftime(b, sizeof(b), "%Y-%m-%d %H:%M", &ty))
+                        a[0] = b[0] = '\0';
+        }
+        snprintf(title, sizeof(title), "membudget: memory from %s to %s", a, b);
+        r = mb_svg_chart(f, title, t, n, series, ns, lines, 3) < 0 ? -ENOMEM : 0;
+out:
+        free(t);
+        free(v);
+        return r;
 }

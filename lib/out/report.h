@@ -11,20 +11,10 @@
 
 #include "../analyze/period.h"
 
-struct mb_report {
-        struct mb_report_limits limits;
-        struct mb_leak_params leak_params;
-        struct mb_report_period cur;
-        bool have_before;
-        struct mb_report_period before;
-        struct mb_history_ident *by_peak, *by_mean; /* not owned */
-        size_t npeak, nmean;
-        struct mb_report_leak *leaks; /* not owned */
-        size_t nleaks;
-        const char *svg_path; /* chart written there, or NULL */
-};
-
 void mb_report_markdown(FILE *f, const struct mb_report *r);
+/* The chart of the period's rows (RAM, swap, VRAM, the target's RAM) with
+ * the budget lines, as SVG.  0, or -ENOMEM. */
+int mb_report_svg(FILE *f, const struct mb_history_host *rows, size_t n, const struct mb_report *r);
 /* Caller owns the result. */
 json_t *mb_report_json(const struct mb_report *r);
 
