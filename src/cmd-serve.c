@@ -38,6 +38,8 @@
 #include "../lib/serve/guard-act.h"
 #include "../lib/serve/guard.h"
 #include "../lib/serve/http.h"
+#include "../lib/serve/listen.h"
+#include "../lib/serve/render.h"
 #include "../lib/store/history.h"
 #include "cli-diag.h"
 #include "cli.h"
@@ -64,7 +66,6 @@ const char cmd_serve_help[] =
 
 #define HOOK_TIMEOUT_S 60.0
 #define LEAK_EVERY_S   300.0
-#define MAX_LEAKS      32
 
 struct serve_opts {
         const char *listen;
@@ -88,8 +89,6 @@ struct serve {
         int live_proc_fd;
         struct mb_history *hist;
         char hist_path[1024];
-        struct mb_prom_leak leaks[MAX_LEAKS];
-        size_t nleaks;
         struct mb_http_pub pub;
         struct mb_buf render;
         double duration;
@@ -143,64 +142,6 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct serve_opts *o
         return 0;
 }
 
-/* "ADDR:PORT" or "[V6]:PORT" into a socket address.  0 or -EINVAL. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, bool *v6,
-                        bool *loopback)
-{
-        char host[128];
-        const char *colon, *port;
-        char *end;
-        long p;
-
-        memset(ss, 0, sizeof(*ss));
-        if (s[0] == '[') {
-                const char *rb = strchr(s, ']');
-                if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= sizeof(host))
-                        return -EINVAL;
-                memcpy(host, s + 1, (size_t)(rb - s - 1));
-                host[rb - s - 1] = '\0';
-                port = rb + 2;
-        } else {
-                colon = strrchr(s, ':');
-                if (!colon || (size_t)(colon - s) >= sizeof(host) || colon == s)
-                        return -EINVAL;
-                memcpy(host, s, (size_t)(colon - s));
-                host[colon - s] = '\0';
-                port = colon + 1;
-        }
-        errno = 0;
-        p = strtol(port, &end, 10);
-        if (!*port || *end || errno || p < 0 || p > 65535)
-                return -EINVAL;
-        if (!strcmp(host, "localhost"))
-                mb_strlcpy(host, "127.0.0.1", sizeof(host));
-        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-                a4->sin_family = AF_INET;
-                a4->sin_port = htons((uint16_t)p);
-                *len = sizeof(*a4);
-                *v6 = false;
-                *loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
-                return 0;
-        }
-        if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-                a6->sin6_family = AF_INET6;
-                a6->sin6_port = htons((uint16_t)p);
-                *len = sizeof(*a6);
-                *v6 = true;
-                *loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
-                return 0;
-        }
-        return -EINVAL;
-}
-
-static json_t *status_doc(const struct serve *sv)
-{
-        return mb_out_status_json(&sv->d, sv->cli->config_defaults ? NULL : sv->d.cfg->path,
-                                  (size_t)sv->d.cfg->serve_top_n);
-}
-
 /* ---- publishing ---- */
 static void publish(struct serve *sv, char *metrics, size_t mlen, char *snap, size_t slen, bool ok,
                     double mono)
@@ -245,21 +186,6 @@ static void record(struct serve *sv)
 
         if (r < 0)
                 slog("history write failed: %s", err.msg[0] ? err.msg : mb_strerror(r));
-}
-
-/* The leak suspects' slopes for /metrics (the findings come with the sample). */
-static void prom_leaks(struct serve *sv)
-{
-        sv->nleaks = 0;
-        for (size_t i = 0; i < sv->d.nleaks && sv->nleaks < MAX_LEAKS; i++) {
-                const struct mb_report_leak *lk = &sv->d.leaks[i];
-                if (lk->kind != MB_RL_PROCESS)
-                        continue;
-                sv->leaks[sv->nleaks].pid = lk->id.pid;
-                mb_strlcpy(sv->leaks[sv->nleaks].name, lk->id.name, sizeof(sv->leaks[0].name));
-                sv->leaks[sv->nleaks].slope = lk->leak.slope;
-                sv->nleaks++;
-        }
 }
 
 /* ---- the guard ---- */
@@ -399,8 +325,7 @@ static void guard_run(struct serve *sv, double now)
 /* Take one sample and publish it.  Returns 0, or -errno when the snapshot failed. */
 static int sample(struct serve *sv, struct mb_error *err)
 {
-        struct mb_prom_input pi = {0};
-        struct mb_prom_guard pg = {0};
+        struct mb_serve_view rv = {0};
         struct mb_snapshot *s = &sv->d.snap;
         const struct mb_config *c = sv->d.cfg;
         double t0 = mb_now_mono();
@@ -410,37 +335,20 @@ static int sample(struct serve *sv, struct mb_error *err)
         /* smaps of the target's largest process every 5 samples (at least 5 s) */
         sv->d.growth_every_s = sv->interval * 5 > 5 ? sv->interval * 5 : 5;
         r = mb_diag_sample(&sv->d, &sv->cli->root, err);
-        if (r == 0) {
-                prom_leaks(sv);
+        if (r == 0)
                 mb_metrics_compute(s, &sv->d.target, c, &sv->budget);
-        }
         sv->duration = mb_now_mono() - t0;
 
-        pg.enabled = c->guard_enabled;
-        for (int i = 0; i < MB_GC_COUNT; i++)
-                pg.events[i] = sv->guard.events[i];
-        for (int i = 0; i < MB_GA_COUNT; i++)
-                pg.actions[i] = sv->guard.actions[i];
-        pi.snap = r == 0 ? s : NULL;
-        pi.target = &sv->d.target;
-        pi.cfg = c;
-        pi.budget = r == 0 ? &sv->budget : NULL;
-        pi.findings = r == 0 ? &sv->d.findings : NULL;
-        pi.leaks = sv->leaks;
-        pi.nleaks = r == 0 ? sv->nleaks : 0;
-        pi.guard = &pg;
-        pi.top_n = (size_t)c->serve_top_n;
-        pi.version = MB_VERSION;
-        pi.sample_duration_s = sv->duration;
-        mb_buf_reset(&sv->render);
-        if (mb_prom_render(&sv->render, &pi) < 0) {
+        rv.d = &sv->d;
+        rv.ok = r == 0;
+        rv.budget = &sv->budget;
+        rv.guard = &sv->guard;
+        rv.duration_s = sv->duration;
+        rv.version = MB_VERSION;
+        rv.config_path = sv->cli->config_defaults ? NULL : c->path;
+        if (mb_serve_render(&rv, &sv->render, &snap) < 0) {
                 slog("cannot render the metrics (out of memory?)");
                 return -ENOMEM;
-        }
-        if (r == 0) {
-                json_t *j = status_doc(sv);
-                snap = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
-                json_decref(j);
         }
         char *m = malloc(sv->render.len + 1);
         if (!m) {
@@ -683,7 +591,7 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         if ((r = mb_cli_root(cli)))
                 return r;
         listen = o.listen ? o.listen : cfg->serve_listen;
-        if (parse_listen(listen, &ss, &sslen, &v6, &loopback) < 0) {
+        if (mb_listen_parse(listen, &ss, &sslen, &v6, &loopback) < 0) {
                 if (o.listen)
                         return mb_usage_error(cli,
                                               "invalid --listen '%s': expected ADDR:PORT "
