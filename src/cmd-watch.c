@@ -17,8 +17,7 @@
 #include "../lib/analyze/target.h"
 #include "../lib/collect/snapshot.h"
 #include "../lib/config/config.h"
-#include "../lib/out/json.h"
-#include "../lib/out/table.h"
+#include "../lib/out/watch.h"
 #include "../lib/store/history.h"
 #include "../lib/util/dynlib.h"
 #include "../lib/util/size.h"
@@ -218,171 +217,9 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct watch_opts *o
         return 0;
 }
 
-/* What one tick shows. */
-struct tick {
-        double wall;
-        int64_t ram_used, ram_avail, swap_used, vram_used, vram_total;
-        struct mb_rates rates;
-        double psi_some10, psi_full10;
-        const struct mb_proc *top;
-        struct mb_target tg;
-};
-
-static void fill_tick(const struct mb_snapshot *s, const struct mb_target *tg, struct tick *k)
-{
-        memset(k, 0, sizeof(*k));
-        k->wall = s->wall;
-        k->ram_used = (int64_t)s->mem.used;
-        k->ram_avail = (int64_t)s->mem.available;
-        k->swap_used = (int64_t)s->mem.swap_used;
-        k->vram_used = MB_UNKNOWN;
-        k->vram_total = MB_UNKNOWN;
-        /* as the history records it: devices whose total and use are known */
-        for (size_t i = 0; s->have_gpus && i < s->gpus.n; i++) {
-                const struct mb_gpu *g = &s->gpus.dev[i];
-                if (g->total == MB_UNKNOWN || g->used == MB_UNKNOWN)
-                        continue;
-                k->vram_used = (k->vram_used == MB_UNKNOWN ? 0 : k->vram_used) + g->used;
-                k->vram_total = (k->vram_total == MB_UNKNOWN ? 0 : k->vram_total) + g->total;
-        }
-        k->rates = s->rates;
-        k->psi_some10 = s->have_psi ? s->psi.some.avg10 : NAN;
-        k->psi_full10 = s->have_psi && s->psi.have_full ? s->psi.full.avg10 : NAN;
-        for (size_t i = 0; i < s->procs.n; i++) {
-                const struct mb_proc *p = &s->procs.p[i];
-                if (p->flags & MB_P_KTHREAD)
-                        continue;
-                if (!k->top || mb_proc_rss_swap(p) > mb_proc_rss_swap(k->top))
-                        k->top = p;
-        }
-        k->tg = *tg;
-}
-
-static void print_text(FILE *f, const struct tick *k, const struct mb_proctab *t)
-{
-        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], c[MB_SIZE_STRLEN], d[MB_SIZE_STRLEN];
-        char ts[32];
-        time_t tt = (time_t)k->wall;
-        struct tm tm;
-
-        if (!localtime_r(&tt, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm))
-                snprintf(ts, sizeof(ts), "%.0f", k->wall);
-        fprintf(
-            f, "%s  ram %s used %s avail  swap %s", ts, mb_size_format(k->ram_used, a, sizeof(a)),
-            mb_size_format(k->ram_avail, b, sizeof(b)), mb_size_format(k->swap_used, c, sizeof(c)));
-        if (k->rates.valid)
-                fprintf(f, "  in %.1f/s out %.1f/s", k->rates.swapin_pages_per_s,
-                        k->rates.swapout_pages_per_s);
-        else
-                fputs("  in -/s out -/s", f);
-        fprintf(f, "  vram %s", mb_size_format(k->vram_used, d, sizeof(d)));
-        if (!isnan(k->psi_some10))
-                fprintf(f, "  psi %.2f", k->psi_some10);
-        else
-                fputs("  psi -", f);
-        if (k->tg.configured)
-                fprintf(f, "  target %u procs %s %s", k->tg.nprocs,
-                        mb_size_format(k->tg.ram, a, sizeof(a)), mb_target_ram_kind(&k->tg));
-        if (k->top) {
-                fprintf(f, "  top %d ", k->top->pid);
-                mb_print_clean(f, k->top->name);
-                fprintf(f, " %s", mb_size_format(mb_proc_rss_swap(k->top), a, sizeof(a)));
-        }
-        fputc('\n', f);
-        (void)t;
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-        if (!strpbrk(s, ",\"\n\r")) {
-                fputs(s, f);
-                return;
-        }
-        fputc('"', f);
-        for (; *s; s++) {
-                if (*s == '"')
-                        fputc('"', f);
-                fputc(*s, f);
-        }
-        fputc('"', f);
-}
-
-static void csv_i64(FILE *f, int64_t v)
-{
-        if (v != MB_UNKNOWN)
-                fprintf(f, "%lld", (long long)v);
-        fputc(',', f);
-}
-
-static void print_csv(FILE *f, const struct tick *k)
-{
-        fprintf(f, "%.3f,", k->wall);
-        csv_i64(f, k->ram_used);
-        csv_i64(f, k->ram_avail);
-        csv_i64(f, k->swap_used);
-        if (k->rates.valid)
-                fprintf(f, "%.2f,%.2f,", k->rates.swapin_pages_per_s, k->rates.swapout_pages_per_s);
-        else
-                fputs(",,", f);
-        csv_i64(f, k->vram_used);
-        if (!isnan(k->psi_some10))
-                fprintf(f, "%.2f", k->psi_some10);
-        fputc(',', f);
-        if (k->top) {
-                fprintf(f, "%d,", k->top->pid);
-                csv_field(f, k->top->name);
-                fprintf(f, ",%lld\n", (long long)mb_proc_rss_swap(k->top));
-        } else {
-                fputs(",,\n", f);
-        }
-}
-
-static json_t *j_real(double v)
-{
-        return isnan(v) ? json_null() : json_real(v);
-}
-
-static void print_json(FILE *f, const struct tick *k, const struct mb_proctab *t)
-{
-        json_t *j = json_object();
-
-        json_object_set_new(j, "time", json_real(k->wall));
-        json_object_set_new(j, "ram_used_bytes", mb_json_size(k->ram_used));
-        json_object_set_new(j, "ram_available_bytes", mb_json_size(k->ram_avail));
-        json_object_set_new(j, "swap_used_bytes", mb_json_size(k->swap_used));
-        json_object_set_new(j, "swapin_pages_per_s",
-                            k->rates.valid ? json_real(k->rates.swapin_pages_per_s) : json_null());
-        json_object_set_new(j, "swapout_pages_per_s",
-                            k->rates.valid ? json_real(k->rates.swapout_pages_per_s) : json_null());
-        json_object_set_new(j, "vram_used_bytes", mb_json_size(k->vram_used));
-        json_object_set_new(j, "psi_some_avg10", j_real(k->psi_some10));
-        if (k->tg.configured) {
-                json_t *x = json_object();
-                json_object_set_new(x, "processes", json_integer(k->tg.nprocs));
-                json_object_set_new(x, "ram_bytes", json_integer(k->tg.ram));
-                json_object_set_new(x, "ram_is_rss_fallback", json_boolean(k->tg.rss_fallback > 0));
-                json_object_set_new(x, "swap_bytes", json_integer(k->tg.swap));
-                json_object_set_new(x, "vram_bytes", mb_json_size(k->tg.vram));
-                json_object_set_new(j, "target", x);
-        }
-        if (k->top) {
-                json_t *x = json_object();
-                json_object_set_new(x, "pid", json_integer(k->top->pid));
-                json_object_set_new(x, "name", mb_json_str(k->top->name));
-                json_object_set_new(x, "cmdline", mb_json_str(mb_proc_cmdline(t, k->top)));
-                json_object_set_new(x, "rss_swap_bytes", json_integer(mb_proc_rss_swap(k->top)));
-                json_object_set_new(j, "top", x);
-        } else {
-                json_object_set_new(j, "top", json_null());
-        }
-        json_dumpf(j, f, JSON_COMPACT);
-        fputc('\n', f);
-        json_decref(j);
-}
-
 /* ---- full-screen view ------------------------------------------------- */
 
-static void screen_draw(const struct watch_opts *o, const struct tick *k,
+static void screen_draw(const struct watch_opts *o, const struct mb_watch_tick *k,
                         const struct mb_snapshot *s, unsigned long missed, const char *record)
 {
         char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], c[MB_SIZE_STRLEN], ts[32];
@@ -555,7 +392,7 @@ static int watch_tick(struct watch_run *w)
 {
         struct mb_cli *cli = w->cli;
         struct mb_error err = {0};
-        struct tick tk;
+        struct mb_watch_tick tk;
         int r;
 
         r = mb_diag_sample(&w->d, &cli->root, &err);
@@ -563,18 +400,18 @@ static int watch_tick(struct watch_run *w)
                 return mb_runtime_error(cli, "out of memory");
         if (r < 0)
                 return mb_runtime_error(cli, "cannot read %s: %s", err.where, err.msg);
-        fill_tick(&w->d.snap, &w->d.target, &tk);
+        mb_watch_tick_fill(&w->d.snap, &w->d.target, &tk);
         if (w->h && (r = mb_diag_record(&w->d, w->h, (size_t)w->o->top_n, &err)) < 0)
                 return mb_runtime_error(cli, "cannot record into '%s': %s", w->path, err.msg);
         switch (w->o->fmt) {
         case FMT_TEXT:
-                print_text(cli->out, &tk, &w->d.snap.procs);
+                mb_out_watch_text(cli->out, &tk);
                 break;
         case FMT_CSV:
-                print_csv(cli->out, &tk);
+                mb_out_watch_csv(cli->out, &tk);
                 break;
         case FMT_JSON:
-                print_json(cli->out, &tk, &w->d.snap.procs);
+                mb_out_watch_json(cli->out, &tk, &w->d.snap.procs);
                 break;
         case FMT_SCREEN:
                 screen_draw(w->o, &tk, &w->d.snap, w->missed_total, w->h ? w->path : NULL);
@@ -638,10 +475,7 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
         if (o.fmt == FMT_SCREEN)
                 screen_start(&w);
         if (o.fmt == FMT_CSV)
-                fputs("time,ram_used_bytes,ram_available_bytes,swap_used_bytes,"
-                      "swapin_pages_per_s,swapout_pages_per_s,vram_used_bytes,psi_some_avg10,"
-                      "top_pid,top_name,top_rss_swap_bytes\n",
-                      cli->out);
+                mb_out_watch_csv_header(cli->out);
 
         start = mb_now_mono();
         while (!stop_sig) {
