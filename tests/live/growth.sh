@@ -3,11 +3,21 @@
 # growth: `serve` samples the smaps of the target's largest process every
 # five samples, and a child growing an anonymous region shows up as
 # "target-growth-kind ... anonymous mmap" in /api/snapshot and /metrics.
+# Who swaps in (issue 15 item 19): one process thrashing inside a small
+# memory cgroup, two idle ones swapped out in another: `status` names the
+# thrasher, not the target, and rates the idle ones info.
 set -u
 BIN=${MB_BIN:?} HELP=${MB_BUILD:?}/helpers
 TMP=$(mktemp -d /tmp/mbtest-growth.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$TMP"; }
+SWAPF=/tmp/mbtest-diag-swap.$$ CGT=/sys/fs/cgroup/memory/mbtest-diag-thrash-$$ CGI=/sys/fs/cgroup/memory/mbtest-diag-idle-$$
+swap_on=""
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null
+  rmdir "$CGT" "$CGI" 2>/dev/null
+  [ -n "$swap_on" ] && swapoff "$SWAPF" 2>/dev/null
+  rm -f "$SWAPF"; rm -rf "$TMP"
+}
 trap cleanup EXIT INT TERM
 
 "$HELP/maptest" grow 8 >"$TMP/grow.out" & pids+=($!); grow=$!
@@ -30,4 +40,43 @@ if printf '%s' "$found" | grep -q "anonymous mmap"; then echo "PASS growth-kind 
 else echo "FAIL growth-kind: no finding for pid $grow: $(curl -s "127.0.0.1:$port/api/snapshot" | jq -c '[.findings[].id]')"; fi
 curl -s "127.0.0.1:$port/metrics" | grep -q 'membudget_problem{id="target-growth-kind",severity="medium"} 1' \
   && echo "PASS growth-kind-metric" || echo "FAIL growth-kind-metric: not exported"
+# ---- who swaps in ----
+PY=$(command -v python3)
+if [ "$(id -u)" != 0 ] || [ ! -d /sys/fs/cgroup/memory ] || [ -z "$PY" ]; then
+  echo "SKIP who-swaps-in: skipped: needs root, the cgroup v1 memory controller and python3"; exit 0
+fi
+if ! { dd if=/dev/zero of="$SWAPF" bs=1M count=384 status=none && chmod 600 "$SWAPF" &&
+  mkswap "$SWAPF" >/dev/null 2>&1 && swapon "$SWAPF" 2>/dev/null; }; then
+  echo "SKIP who-swaps-in: skipped: cannot enable a swap file"; exit 0
+fi
+swap_on=1
+mkdir "$CGT" "$CGI" || { echo "FAIL who-swaps-in: cannot create cgroups"; exit 0; }
+echo $((48 << 20)) >"$CGT/memory.limit_in_bytes"
+echo $((24 << 20)) >"$CGI/memory.limit_in_bytes"
+# two idle processes: 40 MiB each, touched once, then asleep (pushed to swap)
+for i in 1 2; do
+  sh -c 'echo $$ >"$1/cgroup.procs"; exec "$2" -c "import time; b = bytearray(40 << 20)
+for i in range(0, len(b), 4096): b[i] = 1
+time.sleep(600)" mbtest-diag-idle' sh "$CGI" "$PY" & pids+=($!)
+done
+# the thrasher: 100 MiB touched over and over in 48 MiB
+sh -c 'echo $$ >"$1/cgroup.procs"; exec "$2" -c "b = bytearray(100 << 20)
+while True:
+    for i in range(0, len(b), 4096): b[i] = (b[i] + 1) & 255" mbtest-diag-thrash' sh "$CGT" "$PY" & thr=$!; pids+=($thr)
+sleep 6
+idle=$(pgrep -f 'mbtest-diag-idle' | tr '\n' ' ')
+printf '{"memory": {"swap_threshold": 8}, "thresholds": {"swapin_pages_per_s": 50},
+  "target": {"match": "mbtest-diag-idle"}}\n' >"$TMP/t.json"
+j=$("$BIN" -c "$TMP/t.json" --state-dir "$TMP" status --sample 1 --json 2>"$TMP/st.err")
+th=$(printf '%s' "$j" | jq -c '[.findings[] | select(.id == "swap-thrashing") | {pid, action, evidence}]')
+if printf '%s' "$th" | jq -e --argjson p "$thr" '.[0].pid == $p and (.[0].action | test("is the one swapping in, not the target"))' >/dev/null; then
+  echo "PASS who-swaps-in-named (pid $thr)"
+else echo "FAIL who-swaps-in-named: thrasher $thr: $th $(head -c 300 "$TMP/st.err")"; fi
+bad=$(printf '%s' "$j" | jq -c --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |
+  select((.pid | tostring) as $p | ($idle | split(" ") | index($p)) != null) | select(.severity != "info") | {pid, severity}]')
+nidle=$(printf '%s' "$j" | jq --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |
+  select((.pid | tostring) as $p | ($idle | split(" ") | index($p)) != null)] | length')
+if [ "$bad" = "[]" ] && [ "$nidle" -ge 1 ]; then
+  echo "PASS idle-swapped-info ($nidle idle in swap, all info)"
+else echo "FAIL idle-swapped-info: $bad (of $nidle; idle: $idle)"; fi
 exit 0
