@@ -165,41 +165,46 @@ static void activity_evidence(const struct mb_snapshot *s, char *buf, size_t len
                 snprintf(buf + n, len - (size_t)n, "; no PSI on this kernel");
 }
 
-/* The change of pid's swap between the two samples; false when unknown. */
-static bool swap_delta(const struct mb_problem_input *in, int pid, int64_t *ret)
+/* pid's entry between the two samples: false when not sampled; *ret
+ * zeroed when not listed (idle). */
+static bool swap_delta(const struct mb_problem_input *in, int pid, struct mb_swap_delta *ret)
 {
         if (!in->swap_deltas_known)
                 return false;
-        *ret = 0; /* not listed: its swap did not change */
+        memset(ret, 0, sizeof(*ret));
         for (size_t i = 0; i < in->nswap_deltas; i++)
                 if (in->swap_deltas[i].pid == pid) {
-                        *ret = in->swap_deltas[i].delta;
+                        *ret = in->swap_deltas[i];
                         break;
                 }
         return true;
 }
 
-/* The process whose swap went down the most (it reads pages back in). */
-static const struct mb_proc *top_swapper(const struct mb_problem_input *in, int64_t *ret_delta)
+/* The process that reads the most back in: most major faults, else the
+ * largest drop of VmSwap. */
+static const struct mb_proc *top_swapper(const struct mb_problem_input *in,
+                                         struct mb_swap_delta *ret)
 {
         const struct mb_proctab *t = &in->snap->procs;
-        const struct mb_proc *best = NULL;
-        int64_t bd = 0;
+        const struct mb_swap_delta *best = NULL;
 
         if (!in->swap_deltas_known)
                 return NULL;
         for (size_t i = 0; i < in->nswap_deltas; i++) {
-                if (in->swap_deltas[i].delta >= bd)
+                const struct mb_swap_delta *x = &in->swap_deltas[i];
+                if (x->majflt <= 0 && x->delta >= 0)
                         continue;
-                for (size_t j = 0; j < t->n; j++)
-                        if (t->p[j].pid == in->swap_deltas[i].pid) {
-                                best = &t->p[j];
-                                bd = in->swap_deltas[i].delta;
-                                break;
-                        }
+                if (!best || x->majflt > best->majflt ||
+                    (x->majflt == best->majflt && x->delta < best->delta))
+                        best = x;
         }
-        *ret_delta = bd;
-        return best;
+        if (!best)
+                return NULL;
+        *ret = *best;
+        for (size_t j = 0; j < t->n; j++)
+                if (t->p[j].pid == best->pid)
+                        return &t->p[j];
+        return NULL;
 }
 
 /* Thrashing: who swaps in, and an action about that one. */
@@ -209,7 +214,7 @@ static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *
         bool target_on = tg && tg->configured && tg->nprocs > 0;
         char a[MB_SIZE_STRLEN];
         size_t n = strlen(f->evidence);
-        int64_t d;
+        struct mb_swap_delta d;
         const struct mb_proc *p = top_swapper(in, &d);
 
         if (!in->swap_deltas_known) {
@@ -222,14 +227,16 @@ static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *
         }
         if (!p) {
                 snprintf(f->evidence + n, sizeof(f->evidence) - n,
-                         "; no process's VmSwap went down over %.1f s", in->swap_delta_s);
+                         "; no process in swap faulted pages back in over %.1f s",
+                         in->swap_delta_s);
                 SET(f, action,
                     "the pages read back are not a process's own (shmem, tmpfs) or belong to "
                     "short-lived processes: 'membudget swap' lists who holds swap");
                 return;
         }
         snprintf(f->evidence + n, sizeof(f->evidence) - n,
-                 "; swapping in: pid %d %s (VmSwap %s in %.1f s)%s", p->pid, p->name, sz(d, a),
+                 "; swapping in: pid %d %s (%lld major faults, VmSwap %s%s in %.1f s)%s", p->pid,
+                 p->name, (long long)d.majflt, d.delta > 0 ? "+" : "", sz(d.delta, a),
                  in->swap_delta_s, (p->flags & MB_P_TARGET) ? ", the target" : "");
         f->pid = p->pid;
         if (p->flags & MB_P_TARGET)
@@ -320,25 +327,27 @@ static void process_in_swap(const struct mb_problem_input *in, enum mb_swap_acti
         const struct mb_proctab *t = &in->snap->procs;
         bool target = p->flags & MB_P_TARGET;
         const char *cl = mb_proc_cmdline(t, p);
-        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], moved[96] = "";
-        int64_t d;
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], moved[128] = "";
+        struct mb_swap_delta d;
 
         f->pid = p->pid;
         SET(f, value, "pid %d %s: %s", p->pid, p->name, sz(p->swap, a));
         if (swap_delta(in, p->pid, &d)) {
-                if (d == 0) {
+                if (d.majflt == 0 && d.delta == 0) {
                         f->severity = MB_SEV_INFO;
                         SET(f, cause,
-                            "idle: its swapped pages stayed in swap (VmSwap unchanged "
-                            "over %.1f s)",
+                            "idle: its swapped pages stayed in swap (no page faulted back, "
+                            "VmSwap unchanged over %.1f s)",
                             in->swap_delta_s);
                 } else {
-                        f->severity = act == MB_SWAP_THRASHING ? MB_SEV_HIGH
-                                      : target                 ? MB_SEV_MEDIUM
-                                                               : MB_SEV_INFO;
+                        bool in_ = d.majflt > 0 || d.delta < 0;
+                        f->severity = act == MB_SWAP_THRASHING && in_ ? MB_SEV_HIGH
+                                      : target                        ? MB_SEV_MEDIUM
+                                                                      : MB_SEV_INFO;
                         SET(f, cause, "its pages are moving: %s",
-                            d < 0 ? "read back from swap" : "swapped out");
-                        snprintf(moved, sizeof(moved), ", %s in %.1f s", sz(d, b),
+                            in_ ? "read back from swap" : "swapped out");
+                        snprintf(moved, sizeof(moved), ", %lld major faults, VmSwap %s%s in %.1f s",
+                                 (long long)d.majflt, d.delta > 0 ? "+" : "", sz(d.delta, b),
                                  in->swap_delta_s);
                 }
         } else {
@@ -350,8 +359,10 @@ static void process_in_swap(const struct mb_problem_input *in, enum mb_swap_acti
         }
         SET(f, evidence, "VmSwap %s%s (threshold %lld MiB)%s%.200s", sz(p->swap, a), moved,
             (long long)in->cfg->swap_threshold_mb, *cl ? ": " : "", cl);
-        if (target)
+        if (target && f->severity > MB_SEV_INFO)
                 SET(f, action, "the target: shrink workers/batch/cache or limit it");
+        else if (f->severity == MB_SEV_INFO && strstr(f->cause, "idle"))
+                SET(f, action, "nothing now: idle pages in swap cost nothing");
 }
 
 static void rule_process_swap(const struct mb_problem_input *in, enum mb_swap_activity act,

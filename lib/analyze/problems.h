@@ -76,11 +76,14 @@ struct mb_finding_def {
 
 extern const struct mb_finding_def mb_finding_defs[MB_FK_COUNT];
 
-/* Change of one process's swap (VmSwap) between two samples `seconds`
- * apart: < 0 = pages read back in (it swaps in), > 0 = swapped out. */
+/* One process in swap between two samples: its major faults (pages read
+ * back in: from swap, or files) and the change of its VmSwap (a thrashing
+ * process reads back as much as is written out: its VmSwap may not move).
+ * Not listed: neither changed, it is idle. */
 struct mb_swap_delta {
         int pid;
-        int64_t delta;
+        int64_t delta;  /* VmSwap change, bytes */
+        int64_t majflt; /* major faults in between */
 };
 
 /* Processes over swap_threshold that the findings name one by one (the rest

@@ -219,12 +219,34 @@ static int cmp_swapped(const void *a, const void *b)
         return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static int add_delta(struct mb_diag *d, int pid, int64_t delta)
+static int add_delta(struct mb_diag *d, int pid, int64_t delta, int64_t majflt)
 {
         if (MB_GROW(d->deltas, d->ndeltas, d->deltas_cap, 16) < 0)
                 return -ENOMEM;
-        d->deltas[d->ndeltas++] = (struct mb_swap_delta){.pid = pid, .delta = delta};
+        d->deltas[d->ndeltas++] =
+            (struct mb_swap_delta){.pid = pid, .delta = delta, .majflt = majflt};
         return 0;
+}
+
+/* Major faults of one process (/proc/PID/stat field 12), or -1. */
+static int64_t read_majflt(struct mb_root *root, int pid)
+{
+        char path[32], buf[1024];
+        const char *q;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%d/stat", pid);
+        n = mb_read_small_at(root->proc_fd, path, buf, sizeof(buf));
+        if (n <= 0 || !(q = strrchr(buf, ')')))
+                return -1;
+        /* after "comm)": state ppid pgrp session tty_nr tpgid flags minflt
+         * cminflt majflt */
+        for (int field = 3; field <= 12; field++) {
+                q = strchr(q + 1, ' ');
+                if (!q)
+                        return -1;
+        }
+        return strtoll(q + 1, NULL, 10);
 }
 
 /* VmSwap of one process now (bytes), or MB_UNKNOWN. */
@@ -241,62 +263,80 @@ static int64_t read_vmswap(struct mb_root *root, int pid)
         return strtoll(q + 8, NULL, 10) * 1024;
 }
 
-/*
- * Who swaps.  Stateful: the processes in swap now against the previous
- * sample's (same pid and start time).  A first sample that measures the
- * rates: VmSwap read again after the rate interval, for the processes that
- * were in swap at the snapshot.  Then the processes in swap are kept for
- * the next sample.
- */
-static int diag_swappers(struct mb_diag *d, struct mb_root *root, bool reread)
+/* The processes in swap now: pid, start time, swap (the snapshot's, or
+ * read again with `reread`) and major faults, sorted by pid. */
+static int swapped_now(struct mb_diag *d, struct mb_root *root, bool reread,
+                       struct mb_diag_swapped **ret, size_t *n, size_t *cap)
 {
         const struct mb_proctab *t = &d->snap.procs;
-        double now = mb_now_mono();
-        size_t n = 0;
+
+        *n = 0;
+        for (size_t i = 0; i < t->n && *n < MB_DIAG_SWAPPED_MAX; i++) {
+                const struct mb_proc *p = &t->p[i];
+                if (p->swap == MB_UNKNOWN || p->swap <= 0 || (p->flags & MB_P_KTHREAD))
+                        continue;
+                if (MB_GROW(*ret, *n, *cap, 64) < 0)
+                        return -ENOMEM;
+                (*ret)[(*n)++] = (struct mb_diag_swapped){
+                    .pid = p->pid,
+                    .starttime = p->starttime,
+                    .swap = reread ? read_vmswap(root, p->pid) : p->swap,
+                    .majflt = read_majflt(root, p->pid),
+                };
+        }
+        qsort(*ret, *n, sizeof(**ret), cmp_swapped);
+        return 0;
+}
+
+/*
+ * Who swaps: the major faults (pages read back in) and VmSwap change of
+ * each process in swap between two samples: the previous tick's, or for a
+ * first sample that measures the rates, the snapshot's and the same
+ * processes read again after the rate interval (swapped_mark before it).
+ */
+static int swapped_mark(struct mb_diag *d, struct mb_root *root)
+{
+        d->swapped_mono = mb_now_mono();
+        return swapped_now(d, root, false, &d->swapped, &d->nswapped, &d->swapped_cap);
+}
+
+static int diag_swappers(struct mb_diag *d, struct mb_root *root, bool reread)
+{
+        struct mb_diag_swapped *cur = NULL;
+        size_t ncur = 0, cap = 0;
+        double now = reread ? mb_now_mono() : d->snap.mono;
 
         d->ndeltas = 0;
         d->deltas_known = false;
-        if (reread) {
-                for (size_t i = 0; i < t->n && n < MB_DIAG_SWAPPED_MAX; i++) {
-                        const struct mb_proc *p = &t->p[i];
-                        int64_t v;
-                        if (p->swap == MB_UNKNOWN || p->swap <= 0 || (p->flags & MB_P_KTHREAD))
-                                continue;
-                        n++;
-                        v = read_vmswap(root, p->pid);
-                        if (v != MB_UNKNOWN && v != p->swap && add_delta(d, p->pid, v - p->swap))
-                                return -ENOMEM;
-                }
-                d->deltas_known = true;
-                d->deltas_s = now - d->snap.mono;
-        } else if (d->swapped_mono > 0) {
-                for (size_t i = 0; i < t->n; i++) {
-                        const struct mb_proc *p = &t->p[i];
-                        struct mb_diag_swapped key = {.pid = p->pid}, *o;
-                        if (p->swap == MB_UNKNOWN || (p->flags & MB_P_KTHREAD))
-                                continue;
-                        o = bsearch(&key, d->swapped, d->nswapped, sizeof(key), cmp_swapped);
-                        if (o && o->starttime != p->starttime)
+        if (swapped_now(d, root, reread, &cur, &ncur, &cap) < 0) {
+                free(cur);
+                return -ENOMEM;
+        }
+        if (d->swapped_mono > 0) {
+                for (size_t i = 0; i < ncur; i++) {
+                        const struct mb_diag_swapped *c = &cur[i], *o;
+                        int64_t dswap, dflt = 0;
+                        o = bsearch(c, d->swapped, d->nswapped, sizeof(*c), cmp_swapped);
+                        if (o && o->starttime != c->starttime)
                                 o = NULL; /* another process */
-                        if ((o ? o->swap : 0) != p->swap &&
-                            add_delta(d, p->pid, p->swap - (o ? o->swap : 0)))
+                        if (c->swap == MB_UNKNOWN)
+                                continue; /* gone */
+                        dswap = c->swap - (o ? o->swap : 0);
+                        if (o && o->majflt >= 0 && c->majflt >= o->majflt)
+                                dflt = c->majflt - o->majflt;
+                        if ((dswap || dflt) && add_delta(d, c->pid, dswap, dflt) < 0) {
+                                free(cur);
                                 return -ENOMEM;
+                        }
                 }
                 d->deltas_known = true;
-                d->deltas_s = d->snap.mono - d->swapped_mono;
+                d->deltas_s = now - d->swapped_mono;
         }
-        /* the processes in swap now, for the next sample */
-        d->nswapped = 0;
-        for (size_t i = 0; i < t->n && d->nswapped < MB_DIAG_SWAPPED_MAX; i++) {
-                const struct mb_proc *p = &t->p[i];
-                if (p->swap == MB_UNKNOWN || p->swap <= 0)
-                        continue;
-                if (MB_GROW(d->swapped, d->nswapped, d->swapped_cap, 64) < 0)
-                        return -ENOMEM;
-                d->swapped[d->nswapped++] = (struct mb_diag_swapped){p->pid, p->starttime, p->swap};
-        }
-        qsort(d->swapped, d->nswapped, sizeof(*d->swapped), cmp_swapped);
-        d->swapped_mono = d->snap.mono;
+        free(d->swapped);
+        d->swapped = cur;
+        d->nswapped = ncur;
+        d->swapped_cap = cap;
+        d->swapped_mono = now;
         return 0;
 }
 
@@ -327,8 +367,10 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
                 return r;
         if (d->snap.gpus.n)
                 d->gpu_seen = true;
+        if (have_vm0 && swapped_mark(d, root) < 0)
+                return -ENOMEM;
         diag_rates(d, root, have_vm0, &vm0, t0);
-        if (d->rates && diag_swappers(d, root, have_vm0 && d->snap.rates.valid) < 0)
+        if (d->rates && diag_swappers(d, root, have_vm0) < 0)
                 return -ENOMEM;
 
         /* The sysctl files belong to the live host: read them for a captured

@@ -57,7 +57,8 @@ void mb_growth_input(const struct mb_growth *g, struct mb_problem_input *in);
 struct mb_diag_swapped {
         int pid;
         uint64_t starttime;
-        int64_t swap;
+        int64_t swap;   /* VmSwap, bytes; MB_UNKNOWN: gone */
+        int64_t majflt; /* major faults so far; -1: unknown */
 };
 
 /* At most so many processes in swap are followed from sample to sample. */
