@@ -461,7 +461,8 @@ static int run_once(struct serve *sv)
                 if (sv->cli->proc_root)
                         return mb_usage_error(sv->cli, "cannot read --proc-root '%s': %s: %s",
                                               sv->cli->proc_root, err.where, err.msg);
-                return mb_runtime_error(sv->cli, "cannot read /proc/%s: %s", err.where, err.msg);
+                return mb_runtime_error(sv->cli, "cannot read %s/%s: %s", sv->cli->root.proc_path,
+                                        err.where, err.msg);
         }
         if (r == -ENOMEM)
                 return mb_runtime_error(sv->cli, "out of memory");
@@ -636,7 +637,12 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
         /* Signals go to real processes: identities are checked in the live /proc. */
-        sv->live_proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        {
+                struct mb_root live; /* the default root: the live /proc */
+                if (mb_root_open(&live, NULL, NULL) == 0)
+                        sv->live_proc_fd = fcntl(live.proc_fd, F_DUPFD_CLOEXEC, 0);
+                mb_root_close(&live);
+        }
         if (cfg->monitor_record && (code = history_open(sv)))
                 goto out;
         code = run_daemon(sv, &ss, v6);
