@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,78 @@ void mb_report_data_release(struct mb_report_data *d)
         free(d->by_mean);
         free(d->leaks);
         memset(d, 0, sizeof(*d));
+}
+
+/* "90", "45s", "30m", "24h", "7d", "2w" -> seconds.  0 or -EINVAL. */
+int mb_report_parse_duration(const char *s, double *ret)
+{
+        char *e;
+        double v, mul = 1;
+
+        errno = 0;
+        v = strtod(s, &e);
+        if (e == s || errno || !isfinite(v) || v < 0)
+                return -EINVAL;
+        if (!strcmp(e, "") || !strcmp(e, "s"))
+                mul = 1;
+        else if (!strcmp(e, "m") || !strcmp(e, "min"))
+                mul = 60;
+        else if (!strcmp(e, "h"))
+                mul = 3600;
+        else if (!strcmp(e, "d"))
+                mul = 86400;
+        else if (!strcmp(e, "w"))
+                mul = 7 * 86400;
+        else
+                return -EINVAL;
+        *ret = v * mul;
+        return 0;
+}
+
+/* A point in time: "now", a duration back from now, @EPOCH, or local time. */
+int mb_report_parse_when(const char *s, double now, double *ret)
+{
+        static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                                           "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"};
+        double d;
+
+        if (!strcmp(s, "now")) {
+                *ret = now;
+                return 0;
+        }
+        if (s[0] == '@') {
+                char *e;
+                errno = 0;
+                d = strtod(s + 1, &e);
+                if (e == s + 1 || *e || errno || !isfinite(d))
+                        return -EINVAL;
+                *ret = d;
+                return 0;
+        }
+        if (mb_report_parse_duration(s, &d) == 0 && strchr("0123456789.", s[0]) &&
+            !strchr(s, '-')) {
+                /* A bare number is ambiguous with a year; require a unit. */
+                const char *u = s + strspn(s, "0123456789.");
+                if (!*u)
+                        return -EINVAL;
+                *ret = now - d;
+                return 0;
+        }
+        for (size_t i = 0; i < MB_ARRAY_SIZE(fmts); i++) {
+                struct tm tm;
+                const char *e;
+                time_t t;
+
+                memset(&tm, 0, sizeof(tm));
+                e = strptime(s, fmts[i], &tm);
+                if (!e || *e)
+                        continue;
+                tm.tm_isdst = -1;
+                t = mktime(&tm);
+                if (t == (time_t)-1)
+                        return -EINVAL;
+                *ret = (double)t;
+                return 0;
+        }
+        return -EINVAL;
 }

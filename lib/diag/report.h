@@ -39,4 +39,10 @@ int mb_report_build(struct mb_history *h, const struct mb_config *cfg,
                     struct mb_error *err);
 void mb_report_data_release(struct mb_report_data *d);
 
+/* "90", "45s", "30m", "24h", "7d", "2w" -> seconds.  0 or -EINVAL. */
+int mb_report_parse_duration(const char *s, double *ret);
+/* A point in time: "now", a duration back from `now` ("30m": a unit is
+ * required), @EPOCH, or local time (2026-12-01[T10:00[:00]]).  0 or -EINVAL. */
+int mb_report_parse_when(const char *s, double now, double *ret);
+
 #endif
