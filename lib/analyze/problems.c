@@ -238,6 +238,18 @@ static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *
                  "; swapping in: pid %d %s (%lld major faults, VmSwap %s%s in %.1f s)%s", p->pid,
                  p->name, (long long)d.majflt, d.delta > 0 ? "+" : "", sz(d.delta, a),
                  in->swap_delta_s, (p->flags & MB_P_TARGET) ? ", the target" : "");
+        n = strlen(f->evidence);
+        if (in->swapper_cg && in->swapper_cg->pid == p->pid) {
+                const struct mb_swapper_cgroup *cg = in->swapper_cg;
+                char l[MB_SIZE_STRLEN], u[MB_SIZE_STRLEN];
+                snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                         "; its memory cgroup %.120s: %s %s, using %s%s", cg->path,
+                         cg->v2 ? "memory.max" : "memory.limit_in_bytes",
+                         cg->limit > 0 ? sz(cg->limit, l) : "none", sz(cg->usage, u),
+                         cg->limit > 0 && cg->usage >= cg->limit * 95 / 100
+                             ? " (full: it swaps against its own limit)"
+                             : "");
+        }
         f->pid = p->pid;
         if (p->flags & MB_P_TARGET)
                 SET(f, action,

@@ -86,6 +86,14 @@ struct mb_swap_delta {
         int64_t majflt; /* major faults in between */
 };
 
+struct mb_swapper_cgroup {
+        int pid;
+        char path[256]; /* v2 "0::" path, or the v1 memory controller's */
+        bool v2;
+        int64_t limit, usage;
+        int64_t events_max; /* v2 memory.events "max", v1 memory.failcnt; -1 unknown */
+};
+
 /* Processes over swap_threshold that the findings name one by one (the rest
  * are counted); diag reads command lines for as many. */
 #define MB_PROBLEMS_SWAP_LISTED 10
@@ -113,6 +121,9 @@ struct mb_problem_input {
         const struct mb_swap_delta *swap_deltas; /* any order */
         size_t nswap_deltas;
         double swap_delta_s;
+        /* The memory cgroup of the process that swaps in most (mb_swapper_cgroup),
+         * or NULL: its path, limit and use (bytes; <= 0 = unknown / none). */
+        const struct mb_swapper_cgroup *swapper_cg;
 };
 
 enum mb_swap_activity mb_swap_activity(const struct mb_snapshot *s, const struct mb_config *c);

@@ -340,6 +340,79 @@ static int diag_swappers(struct mb_diag *d, struct mb_root *root, bool reread)
         return 0;
 }
 
+/* A cgroup file under the root's /sys, as a number ("max": 0).  -1: none. */
+static int64_t read_cg_num(struct mb_root *root, const char *dir, const char *path,
+                           const char *file, const char *key)
+{
+        char f[600], buf[4096];
+        const char *q = buf;
+        ssize_t n;
+
+        snprintf(f, sizeof(f), "%s%s/%s", dir, path, file);
+        n = mb_read_small_at(root->sys_fd, f, buf, sizeof(buf));
+        if (n <= 0)
+                return -1;
+        if (key) {
+                size_t kl = strlen(key);
+                for (q = buf; q && (strncmp(q, key, kl) || q[kl] != ' ');
+                     q = strchr(q, '\n') ? strchr(q, '\n') + 1 : NULL)
+                        ;
+                if (!q)
+                        return -1;
+                q += kl + 1;
+        }
+        if (!strncmp(q, "max", 3))
+                return 0;
+        return strtoll(q, NULL, 10);
+}
+
+/* The memory cgroup of the process that swaps in most: its path from
+ * /proc/PID/cgroup, limit and use from the root's /sys (v1 or v2). */
+static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
+{
+        struct mb_swapper_cgroup *cg = &d->swapper_cg;
+        const struct mb_swap_delta *best = NULL;
+        char path[32], buf[4096], *line, *save = NULL;
+
+        d->have_swapper_cg = false;
+        for (size_t i = 0; i < d->ndeltas; i++)
+                if (d->deltas[i].majflt > 0 && (!best || d->deltas[i].majflt > best->majflt))
+                        best = &d->deltas[i];
+        if (!best || root->sys_fd < 0)
+                return;
+        snprintf(path, sizeof(path), "%d/cgroup", best->pid);
+        if (mb_read_small_at(root->proc_fd, path, buf, sizeof(buf)) <= 0)
+                return;
+        memset(cg, 0, sizeof(*cg));
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                if (!strncmp(c1, ":memory:", 8) || (!strncmp(line, "0::", 3) && !cg->path[0])) {
+                        mb_strlcpy(cg->path, c2 + 1, sizeof(cg->path));
+                        cg->v2 = line[0] == '0' && c1 == line + 1 && c2 == c1 + 1;
+                }
+        }
+        if (!cg->path[0])
+                return;
+        cg->pid = best->pid;
+        if (cg->v2) {
+                cg->limit = read_cg_num(root, "fs/cgroup", cg->path, "memory.max", NULL);
+                cg->usage = read_cg_num(root, "fs/cgroup", cg->path, "memory.current", NULL);
+                cg->events_max = read_cg_num(root, "fs/cgroup", cg->path, "memory.events", "max");
+        } else {
+                cg->limit =
+                    read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.limit_in_bytes", NULL);
+                if (cg->limit >= (1ll << 62))
+                        cg->limit = 0; /* unlimited */
+                cg->usage =
+                    read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.usage_in_bytes", NULL);
+                cg->events_max =
+                    read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.failcnt", NULL);
+        }
+        d->have_swapper_cg = cg->usage >= 0;
+}
+
 int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err)
 {
         const struct mb_config *c = d->cfg;
@@ -372,6 +445,7 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
         diag_rates(d, root, have_vm0, &vm0, t0);
         if (d->rates && diag_swappers(d, root, have_vm0) < 0)
                 return -ENOMEM;
+        swapper_cgroup(d, root);
 
         /* The sysctl files belong to the live host: read them for a captured
          * tree only when the root names its /etc. */
@@ -395,6 +469,7 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
         in.swap_deltas = d->deltas;
         in.nswap_deltas = d->ndeltas;
         in.swap_delta_s = d->deltas_s;
+        in.swapper_cg = d->have_swapper_cg ? &d->swapper_cg : NULL;
         mb_growth_input(&d->growth, &in);
         in.extra = d->leak_findings.f;
         in.nextra = d->leak_findings.n;

@@ -103,6 +103,8 @@ struct mb_diag {
         size_t ndeltas, deltas_cap;
         bool deltas_known;
         double deltas_s;
+        struct mb_swapper_cgroup swapper_cg; /* the memory cgroup of who swaps in most */
+        bool have_swapper_cg;
         struct mb_diag_swapped *swapped; /* processes in swap at the last sample */
         size_t nswapped, swapped_cap;
         double swapped_mono;

@@ -69,7 +69,9 @@ printf '{"memory": {"swap_threshold": 8}, "thresholds": {"swapin_pages_per_s": 5
   "target": {"match": "mbtest-diag-idle"}}\n' >"$TMP/t.json"
 j=$("$BIN" -c "$TMP/t.json" --state-dir "$TMP" status --sample 1 --json 2>"$TMP/st.err")
 th=$(printf '%s' "$j" | jq -c '[.findings[] | select(.id == "swap-thrashing") | {pid, action, evidence}]')
-if printf '%s' "$th" | jq -e --argjson p "$thr" '.[0].pid == $p and (.[0].action | test("is the one swapping in, not the target"))' >/dev/null; then
+if printf '%s' "$th" | jq -e --argjson p "$thr" --arg cg "/mbtest-diag-thrash-$$" '.[0].pid == $p and
+    (.[0].action | test("is the one swapping in, not the target")) and
+    (.[0].evidence | contains("its memory cgroup " + $cg + ": memory.limit_in_bytes 48 MiB"))' >/dev/null; then
   echo "PASS who-swaps-in-named (pid $thr)"
 else echo "FAIL who-swaps-in-named: thrasher $thr: $th $(head -c 300 "$TMP/st.err")"; fi
 bad=$(printf '%s' "$j" | jq -c --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |

@@ -221,10 +221,15 @@ static void test_thrashing_names_swapper(void **state)
         in.swap_deltas = deltas;
         in.nswap_deltas = 2;
         in.swap_delta_s = 0.5;
+        struct mb_swapper_cgroup cg = {
+            .pid = 300, .path = "/app", .limit = 200 * MIB, .usage = 199 * MIB, .events_max = 9};
+        in.swapper_cg = &cg;
         assert_true(mb_problems_run(&in, &fs) >= 0);
         f = find(&fs, "swap-thrashing", -1);
         assert_non_null(f);
         assert_int_equal(f->pid, 300);
+        assert_non_null(strstr(f->evidence, "its memory cgroup /app: memory.limit_in_bytes "
+                                            "200 MiB, using 199 MiB (full"));
         assert_non_null(strstr(f->evidence, "swapping in: pid 300 hog"));
         assert_non_null(strstr(f->action, "pid 300 (hog) is the one swapping in, not the target"));
         assert_null(strstr(f->action, "reduce the target's memory"));
