@@ -11,13 +11,11 @@
 #include "json.h"
 #include "table.h"
 
-static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out_status_opts *o,
-                       const struct mb_breakdown_row *rows, size_t nrows)
+static void print_memory(FILE *f, const struct mb_snapshot *s)
 {
         const struct mb_memsummary *m = &s->mem;
         struct mb_table t;
-        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN];
-        size_t shown;
+        char a[MB_SIZE_STRLEN];
 
         mb_table_init(&t);
         mb_table_col(&t, "", false, 0);
@@ -45,6 +43,11 @@ static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out
         mb_table_release(&t);
         fprintf(f, "(used = total - available, as procps-ng 4 free; swap cached %s)\n\n",
                 mb_size_format((int64_t)m->swap_cached, a, sizeof(a)));
+}
+
+static void print_swap(FILE *f, const struct mb_snapshot *s, const struct mb_out_status_opts *o)
+{
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN];
 
         for (size_t i = 0; i < s->swaps.n; i++) {
                 const struct mb_swapdev *d = &s->swaps.dev[i];
@@ -83,6 +86,11 @@ static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out
         }
         if (s->have_swappiness)
                 fprintf(f, "vm.swappiness: %d\n", s->swappiness);
+}
+
+static void print_gpus(FILE *f, const struct mb_snapshot *s)
+{
+        struct mb_table t;
 
         if (s->have_gpus) {
                 fputc('\n', f);
@@ -117,6 +125,13 @@ static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out
                         mb_table_release(&t);
                 }
         }
+}
+
+static void print_breakdown(FILE *f, const struct mb_snapshot *s,
+                            const struct mb_breakdown_row *rows, size_t nrows)
+{
+        const struct mb_memsummary *m = &s->mem;
+        struct mb_table t;
 
         fputs("\nWhere the RAM goes\n", f);
         mb_table_init(&t);
@@ -133,6 +148,12 @@ static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out
         mb_table_cell(&t, "100.0%");
         mb_table_print(&t, f, false);
         mb_table_release(&t);
+}
+
+static void print_top(FILE *f, const struct mb_snapshot *s, size_t top)
+{
+        struct mb_table t;
+        size_t shown;
 
         fprintf(f, "\nTop consumers (RSS + swap)\n");
         mb_table_init(&t);
@@ -145,7 +166,7 @@ static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out
                 mb_table_col(&t, "GPU", true, 0);
         mb_table_col(&t, "COMMAND", false, 80);
         shown = 0;
-        for (size_t i = 0; i < s->procs.n && shown < o->top; i++) {
+        for (size_t i = 0; i < s->procs.n && shown < top; i++) {
                 const struct mb_proc *p = &s->procs.p[i];
                 const char *cl = mb_proc_cmdline(&s->procs, p);
                 if (p->flags & MB_P_KTHREAD)
@@ -164,6 +185,15 @@ static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out
         mb_table_release(&t);
 }
 
+static void print_host(FILE *f, const struct mb_snapshot *s, const struct mb_out_status_opts *o,
+                       const struct mb_breakdown_row *rows, size_t nrows)
+{
+        print_memory(f, s);
+        print_swap(f, s, o);
+        print_gpus(f, s);
+        print_breakdown(f, s, rows, nrows);
+        print_top(f, s, o->top);
+}
 static void print_target(FILE *f, const struct mb_diag *d)
 {
         const struct mb_target *tg = &d->target;
