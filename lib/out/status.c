@@ -251,6 +251,8 @@ json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, siz
                     "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
                     (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
                     "ram_is_rss_fallback", tg->rss_fallback > 0);
+        if (tg->configured) /* how the RAM was counted: "PSS", "RSS" or "PSS+RSS" */
+                json_object_set_new(target, "ram_measure", json_string(mb_target_ram_kind(tg)));
         json_object_set_new(j, "version", json_integer(1));
         json_object_set_new(j, "time", json_real(s->wall));
         json_object_set_new(j, "collector", json_string(s->collector));

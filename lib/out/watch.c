@@ -143,6 +143,7 @@ void mb_out_watch_json(FILE *f, const struct mb_watch_tick *k, const struct mb_p
                 json_object_set_new(x, "processes", json_integer(k->tg.nprocs));
                 json_object_set_new(x, "ram_bytes", json_integer(k->tg.ram));
                 json_object_set_new(x, "ram_is_rss_fallback", json_boolean(k->tg.rss_fallback > 0));
+                json_object_set_new(x, "ram_measure", json_string(mb_target_ram_kind(&k->tg)));
                 json_object_set_new(x, "swap_bytes", json_integer(k->tg.swap));
                 json_object_set_new(x, "vram_bytes", mb_json_size(k->tg.vram));
                 json_object_set_new(j, "target", x);
