@@ -39,6 +39,7 @@
 #include "../lib/serve/guard.h"
 #include "../lib/serve/http.h"
 #include "../lib/serve/listen.h"
+#include "../lib/serve/reload.h"
 #include "../lib/serve/render.h"
 #include "../lib/store/history.h"
 #include "cli-diag.h"
@@ -362,17 +363,6 @@ static int sample(struct serve *sv, struct mb_error *err)
 }
 
 /* ---- configuration ---- */
-static int compile_kill(const struct mb_config *c, regex_t *kill, bool *have_kill)
-{
-        *have_kill = false;
-        if (c->guard_kill_match[0]) {
-                if (regcomp(kill, c->guard_kill_match, REG_EXTENDED | REG_NOSUB) != 0)
-                        return -1;
-                *have_kill = true;
-        }
-        return 0;
-}
-
 static void free_kill(struct serve *sv)
 {
         if (sv->have_kill_re)
@@ -383,72 +373,52 @@ static void free_kill(struct serve *sv)
 static void reload(struct serve *sv)
 {
         struct mb_cli *cli = sv->cli;
-        struct mb_config_warnings warns = {0};
-        struct mb_error err = {0};
-        struct mb_config *nc;
-        char path[1024], old_listen[128];
-        regex_t kre;
-        bool have_k, was_recording;
-        int r;
+        struct mb_config *c = cli->config;
+        struct mb_reload res;
 
-        if (mb_config_find(cli->config_path, path, sizeof(path)) < 0) {
+        mb_serve_reload(cli->config_path, c, &sv->d, &sv->kill_re, &sv->have_kill_re, &res);
+        for (size_t i = 0; i < res.warns.n; i++)
+                slog("%s:%d:%d: warning: %s", res.path, res.warns.w[i].line, res.warns.w[i].col,
+                     res.warns.w[i].msg);
+        switch (res.status) {
+        case MB_RELOAD_NOT_FOUND:
                 slog("SIGHUP: no configuration file found; keeping the current configuration");
-                return;
-        }
-        nc = calloc(1, sizeof(*nc));
-        if (!nc) {
+                break;
+        case MB_RELOAD_NOMEM:
                 slog("SIGHUP: out of memory; keeping the current configuration");
-                return;
-        }
-        r = mb_config_load(path, false, nc, &warns, &err);
-        if (r < 0) {
-                if (err.line > 0)
-                        slog("SIGHUP: %s:%d:%d: %s; keeping the previous configuration", err.where,
-                             err.line, err.col, err.msg);
+                break;
+        case MB_RELOAD_BAD_FILE:
+                if (res.err.line > 0)
+                        slog("SIGHUP: %s:%d:%d: %s; keeping the previous configuration",
+                             res.err.where, res.err.line, res.err.col, res.err.msg);
                 else
                         slog("SIGHUP: %s: %s; keeping the previous configuration",
-                             err.where[0] ? err.where : path,
-                             err.msg[0] ? err.msg : mb_strerror(r));
-                goto drop;
-        }
-        for (size_t i = 0; i < warns.n; i++)
-                slog("%s:%d:%d: warning: %s", path, warns.w[i].line, warns.w[i].col,
-                     warns.w[i].msg);
-        if (compile_kill(nc, &kre, &have_k) < 0 || mb_diag_compile(&sv->d, nc) < 0) {
-                if (have_k)
-                        regfree(&kre);
+                             res.err.where[0] ? res.err.where : res.path,
+                             res.err.msg[0] ? res.err.msg : mb_strerror(res.r));
+                break;
+        case MB_RELOAD_BAD_REGEX:
                 slog("SIGHUP: %s: invalid regex in target.match or guard.kill_match; keeping the "
                      "previous configuration",
-                     path);
-                goto drop;
+                     res.path);
+                break;
+        case MB_RELOAD_OK:
+                cli->config_defaults = false;
+                if (!sv->o->interval_set)
+                        sv->interval = c->serve_interval_s;
+                slog("configuration reloaded from %s (sampling every %g s, guard %s)", res.path,
+                     sv->interval,
+                     c->guard_enabled ? (c->guard_dry_run ? "dry run" : "on") : "off");
+                if (!sv->o->listen && res.listen_changed)
+                        slog("serve.listen changed to %s: restart to apply", c->serve_listen);
+                if (res.was_recording && !c->monitor_record) {
+                        history_close(sv);
+                        slog("history recording stopped");
+                } else if (!sv->hist && c->monitor_record) {
+                        history_open(sv);
+                }
+                break;
         }
-        mb_strlcpy(old_listen, cli->config->serve_listen, sizeof(old_listen));
-        was_recording = cli->config->monitor_record;
-        free_kill(sv);
-        mb_config_release(cli->config);
-        *cli->config = *nc; /* moves the owned guard_hook strings */
-        free(nc);
-        cli->config_defaults = false;
-        sv->kill_re = kre;
-        sv->have_kill_re = have_k;
-        if (!sv->o->interval_set)
-                sv->interval = cli->config->serve_interval_s;
-        slog("configuration reloaded from %s (sampling every %g s, guard %s)", path, sv->interval,
-             cli->config->guard_enabled ? (cli->config->guard_dry_run ? "dry run" : "on") : "off");
-        if (!sv->o->listen && strcmp(old_listen, cli->config->serve_listen) != 0)
-                slog("serve.listen changed to %s: restart to apply", cli->config->serve_listen);
-        if (was_recording && !cli->config->monitor_record) {
-                history_close(sv);
-                slog("history recording stopped");
-        } else if (!sv->hist && cli->config->monitor_record) {
-                history_open(sv);
-        }
-        mb_config_warnings_release(&warns);
-        return;
-drop:
-        mb_config_warnings_release(&warns);
-        mb_config_release(nc);
-        free(nc);
+        mb_reload_release(&res);
 }
 
 /* ---- main ---- */
@@ -627,7 +597,7 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         mb_http_pub_init(&sv->pub, sv->interval);
         sv->live_proc_fd = -1;
         if (mb_diag_compile(&sv->d, cfg) < 0 ||
-            compile_kill(cfg, &sv->kill_re, &sv->have_kill_re) < 0) {
+            mb_serve_compile_kill(cfg, &sv->kill_re, &sv->have_kill_re) < 0) {
                 code = mb_usage_error(cli, "invalid regex in target.match or guard.kill_match");
                 goto out;
         }
