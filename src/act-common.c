@@ -49,6 +49,11 @@ static void show_value(const struct mb_change *c, const char *v, char *buf, size
 
 int act_plan_show(struct mb_cli *cli, const struct mb_plan *p, bool apply)
 {
+        return act_plan_show_hint(cli, p, apply, "add --apply as root");
+}
+
+int act_plan_show_hint(struct mb_cli *cli, const struct mb_plan *p, bool apply, const char *hint)
+{
         struct mb_table t;
         char now[512], nw[512];
 
@@ -93,8 +98,8 @@ int act_plan_show(struct mb_cli *cli, const struct mb_plan *p, bool apply)
                 fputc('\n', cli->out);
         }
         if (!apply && mb_plan_todo(p) > 0 && !mb_plan_refused(p))
-                fprintf(cli->out, "\n%zu change%s planned; nothing changed (add --apply as root)\n",
-                        mb_plan_todo(p), mb_plan_todo(p) == 1 ? "" : "s");
+                fprintf(cli->out, "\n%zu change%s planned; nothing changed (%s)\n", mb_plan_todo(p),
+                        mb_plan_todo(p) == 1 ? "" : "s", hint);
         else if (!apply && p->n > 0 && mb_plan_todo(p) == 0 && !mb_plan_refused(p))
                 fprintf(cli->out, "\nalready in place: nothing to change\n");
         return MB_EXIT_OK;
@@ -164,8 +169,10 @@ int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
                 return r;
         r = mb_journal_open(&j, state);
         if (r < 0)
-                return mb_runtime_error(cli, "cannot open the journal in '%s': %s; nothing changed",
-                                        state, mb_strerror(r));
+                return mb_runtime_error(cli, "cannot open the journal '%s': %s; nothing changed",
+                                        j.path, j.why[0] ? j.why : mb_strerror(r));
+        if (j.repaired)
+                mb_warn("%s: its last record was torn (crash or full disk): cut off", j.path);
         ctx.journal = &j;
         ctx.proc_root = cli->proc_root;
         ctx.rollback = rollback;

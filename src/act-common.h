@@ -13,6 +13,8 @@
 /* Print the plan (table + notes) or, with --json, the plan as JSON with
  * "applied": false.  Returns an exit code. */
 int act_plan_show(struct mb_cli *cli, const struct mb_plan *p, bool apply);
+/* The same, with `hint` for how to carry out a plan ("add --apply as root"). */
+int act_plan_show_hint(struct mb_cli *cli, const struct mb_plan *p, bool apply, const char *hint);
 
 json_t *act_plan_json(const struct mb_plan *p);
 

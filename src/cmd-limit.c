@@ -350,7 +350,10 @@ static int do_release(struct mb_cli *cli, struct limit_opts *o)
         if ((r = mb_cli_state_dir(cli, false, &state)))
                 return r;
         if (mb_journal_read(state, &all, &err) < 0)
-                return mb_runtime_error(cli, "%s:%d: %s", err.where, err.line, err.msg);
+                return mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+        if (all.skipped)
+                mb_warn("%s/%s:%d: %zu corrupt line%s skipped (not a journal record)", state,
+                        MB_JOURNAL_FILE, all.first_bad, all.skipped, all.skipped == 1 ? "" : "s");
         sel.e = calloc(all.n + 1, sizeof(*sel.e));
         if (!sel.e) {
                 mb_journal_entries_release(&all);
@@ -398,6 +401,7 @@ static int do_release(struct mb_cli *cli, struct limit_opts *o)
                 r = mb_runtime_error(cli, "out of memory");
                 goto out;
         }
+        mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
         if (access(dir, F_OK) == 0) {
                 bool removes = false;
                 for (size_t i = 0; i < plan.n; i++)

@@ -309,6 +309,25 @@ int mb_plan_apply(struct mb_plan *p, struct mb_apply_ctx *ctx)
         return 0;
 }
 
+size_t mb_undo_refuse_foreign(struct mb_plan *plan, const char *etc_root, const char *proc_root,
+                              const char *sys_root)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < plan->n; i++) {
+                struct mb_change *c = &plan->c[i];
+                if (c->noop || mb_journal_path_allowed(c, etc_root, proc_root, sys_root))
+                        continue;
+                c->refused = true;
+                snprintf(c->reason, sizeof(c->reason),
+                         "the journal names '%.300s', which membudget never writes: the journal "
+                         "was edited by someone else; nothing changed",
+                         c->target);
+                n++;
+        }
+        return n;
+}
+
 const char *mb_undo_last_run(const struct mb_journal_entries *e)
 {
         for (size_t i = e->n; i-- > 0;)

@@ -48,6 +48,12 @@ int mb_change_inverse(const struct mb_change *c, struct mb_plan *into);
  */
 int mb_undo_plan(const struct mb_journal_entries *e, const char *run, struct mb_plan *plan);
 
+/* Refuse (mark refused, with the reason) every change of an undo plan
+ * whose path membudget never writes (mb_journal_path_allowed).  Returns
+ * how many were refused. */
+size_t mb_undo_refuse_foreign(struct mb_plan *plan, const char *etc_root, const char *proc_root,
+                              const char *sys_root);
+
 /* The newest run that still has entries not undone; NULL when none. */
 const char *mb_undo_last_run(const struct mb_journal_entries *e);
 

@@ -1146,14 +1146,25 @@ int mb_config_load(const char *path, bool strict, struct mb_config *c,
 {
         struct mb_buf b = MB_BUF_INIT;
         struct stat st;
+        char why[256];
         int fd, r;
 
         mb_config_defaults(c);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* never blocks on a FIFO; as root, a file another user could have
+         * written is refused: its hooks would run as root */
+        fd = mb_open_trusted(path, O_RDONLY, MB_TRUST_ROOT, why, sizeof(why));
         if (fd < 0) {
-                r = -errno;
-                mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(r));
-                return r;
+                if (fd == -EISDIR)
+                        mb_error_set(err, path, 0, 0, "is a directory, not a configuration file");
+                else if (fd == -EPERM)
+                        mb_error_set(err, path, 0, 0,
+                                     "%s: refusing to load it as root (chown root, chmod 644)",
+                                     why);
+                else if (fd == -EINVAL)
+                        mb_error_set(err, path, 0, 0, "not a regular file: not a configuration");
+                else
+                        mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(fd));
+                return fd;
         }
         if (fstat(fd, &st) < 0) {
                 r = -errno;
@@ -1161,12 +1172,7 @@ int mb_config_load(const char *path, bool strict, struct mb_config *c,
                 mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(r));
                 return r;
         }
-        if (S_ISDIR(st.st_mode)) {
-                close(fd);
-                mb_error_set(err, path, 0, 0, "is a directory, not a configuration file");
-                return -EISDIR;
-        }
-        if (S_ISREG(st.st_mode) && st.st_size > (off_t)MB_CONFIG_MAX_BYTES) {
+        if (st.st_size > (off_t)MB_CONFIG_MAX_BYTES) {
                 close(fd);
                 mb_error_set(err, path, 0, 0,
                              "%lld bytes is more than a configuration can be (at most %u MiB)",
@@ -1255,7 +1261,7 @@ const char mb_config_proposed[] = "{\n"
                                   "  },\n"
                                   "  \"system\": {\n"
                                   "    \"vm_swappiness\": 10,\n"
-                                  "    \"drop_caches\": true\n"
+                                  "    \"drop_caches\": false\n"
                                   "  },\n"
                                   "  \"target\": {\n"
                                   "    \"match\": \"\",\n"
