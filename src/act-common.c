@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/collect/system.h"
 #include "../lib/out/json.h"
 #include "../lib/out/table.h"
 #include "act-common.h"
@@ -147,8 +148,22 @@ static void on_progress(void *arg, const char *msg)
         fputc('\n', stderr);
 }
 
+/* OOM kills so far (/proc/vmstat oom_kill: every kill, memory cgroups'
+ * included); -1 when unknown. */
+static int64_t oom_kills(struct mb_cli *cli)
+{
+        struct mb_vmstat vs;
+
+        if (!cli->root_open && mb_cli_root(cli) != 0)
+                return -1;
+        if (mb_vmstat_read(&cli->root, &vs, NULL) < 0)
+                return -1;
+        return (int64_t)vs.oom_kill;
+}
+
 int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
 {
+        int64_t oom0, oom1;
         struct mb_apply_ctx ctx = {0};
         struct mb_journal j;
         const char *state;
@@ -173,6 +188,7 @@ int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
                                         j.path, j.why[0] ? j.why : mb_strerror(r));
         if (j.repaired)
                 mb_warn("%s: its last record was torn (crash or full disk): cut off", j.path);
+        oom0 = oom_kills(cli);
         ctx.journal = &j;
         ctx.proc_root = cli->proc_root;
         ctx.rollback = rollback;
@@ -191,5 +207,11 @@ int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
                 fprintf(cli->out, "%s %zu change%s (run %s, journal %s/%s)\n",
                         rollback ? "applied" : "reverted", ctx.applied, ctx.applied == 1 ? "" : "s",
                         j.run, state, MB_JOURNAL_FILE);
+        oom1 = oom_kills(cli);
+        if (oom0 >= 0 && oom1 > oom0)
+                return mb_runtime_error(cli,
+                                        "the kernel OOM-killed %lld process%s while the changes "
+                                        "were made (/proc/vmstat oom_kill; see dmesg)",
+                                        (long long)(oom1 - oom0), oom1 - oom0 == 1 ? "" : "es");
         return MB_EXIT_OK;
 }

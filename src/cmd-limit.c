@@ -226,13 +226,18 @@ static char *read_text(const char *path)
         return b.data ? b.data : strdup("");
 }
 
-static int64_t default_max(struct mb_cli *cli)
+/* The default --max (memory.ram_max_mb): 0 or an exit code after one line. */
+static int default_max(struct mb_cli *cli, int64_t *ret)
 {
         const struct mb_config *cfg;
+        char msg[1200];
+        int r;
 
-        if (mb_cli_config(cli, &cfg))
-                return -1;
-        return cfg->ram_max_mb * 1024 * 1024;
+        if ((r = mb_cli_config(cli, &cfg)))
+                return r;
+        if (mb_config_default_max(cfg, ret, msg, sizeof(msg)) < 0)
+                return mb_usage_error(cli, "%s", msg);
+        return 0;
 }
 
 static int do_unit(struct mb_cli *cli, struct limit_opts *o)
@@ -671,13 +676,8 @@ int cmd_limit(int argc, char **argv, struct mb_cli *cli)
                 r = do_release(cli, &o);
                 goto out;
         }
-        if (o.lim.max < 0) {
-                o.lim.max = default_max(cli);
-                if (o.lim.max <= 0) {
-                        r = MB_EXIT_USAGE;
-                        goto out;
-                }
-        }
+        if (o.lim.max < 0 && (r = default_max(cli, &o.lim.max)))
+                goto out;
         if (o.lim.high >= 0 && o.lim.high > o.lim.max) {
                 r = mb_usage_error(cli, "--high must not be above --max");
                 goto out;

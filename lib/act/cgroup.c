@@ -1,5 +1,6 @@
 /* cgroup.c: memory cgroups (v2 and v1): detect, plan limits, create, move, remove. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -452,4 +453,80 @@ int mb_cgroup_pids(const char *dir, int **ret, size_t *n)
         *ret = v;
         *n = k;
         return 0;
+}
+
+int mb_cgroup_oom_kills(const struct mb_cgroup_fs *fs, const char *dir, int64_t *ret)
+{
+        return mb_cgroup_read_key(
+            dir, fs->version == MB_CG_V2 ? "memory.events" : "memory.oom_control", "oom_kill", ret);
+}
+
+static int risk_walk(const struct mb_cgroup_fs *fs, const char *dir, int depth,
+                     struct mb_cg_risk *ret, size_t max, size_t *n)
+{
+        bool v2 = fs->version == MB_CG_V2;
+        int64_t usage, swap = 0, limit;
+        struct dirent *de;
+        DIR *d;
+
+        if (mb_cgroup_read_i64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &limit) == 0 &&
+            limit > 0 && limit < (INT64_C(1) << 60) &&
+            mb_cgroup_read_i64(dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) == 0) {
+                if (v2)
+                        mb_cgroup_read_i64(dir, "memory.swap.current", &swap);
+                else
+                        mb_cgroup_read_key(dir, "memory.stat", "total_swap", &swap);
+                if (usage + swap > limit) {
+                        if (*n < max) {
+                                mb_strlcpy(ret[*n].dir, dir, sizeof(ret[*n].dir));
+                                ret[*n].usage = usage;
+                                ret[*n].swap = swap;
+                                ret[*n].limit = limit;
+                        }
+                        (*n)++;
+                }
+        }
+        if (depth >= 16 || !(d = opendir(dir)))
+                return 0;
+        while ((de = readdir(d))) {
+                char sub[1024];
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub))
+                        continue;
+                risk_walk(fs, sub, depth + 1, ret, max, n);
+        }
+        closedir(d);
+        return 0;
+}
+
+int mb_cgroup_swap_risks(const struct mb_cgroup_fs *fs, struct mb_cg_risk *ret, size_t max)
+{
+        size_t n = 0;
+
+        if (access(fs->mount, R_OK) < 0)
+                return -errno;
+        risk_walk(fs, fs->mount, 0, ret, max, &n);
+        return (int)n;
+}
+
+void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk *r, size_t n)
+{
+        char u[MB_SIZE_STRLEN], w[MB_SIZE_STRLEN], l[MB_SIZE_STRLEN];
+
+        if (n == 0)
+                return;
+        for (size_t i = 0; i < plan->n; i++) {
+                struct mb_change *c = &plan->c[i];
+                if (c->action != MB_ACT_SWAP_CYCLE || c->noop)
+                        continue;
+                c->refused = true;
+                snprintf(c->reason, sizeof(c->reason),
+                         "swap cycle refused: cgroup %.300s uses %s with %s in swap, above its "
+                         "limit %s%s: swapoff would make its OOM killer kill",
+                         r[0].dir, mb_size_format(r[0].usage, u, sizeof(u)),
+                         mb_size_format(r[0].swap, w, sizeof(w)),
+                         mb_size_format(r[0].limit, l, sizeof(l)),
+                         n > 1 ? " (and other groups)" : "");
+        }
 }

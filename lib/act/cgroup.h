@@ -83,4 +83,32 @@ int mb_cgroup_read_key(const char *dir, const char *file, const char *key, int64
 /* PIDs in dir/cgroup.procs; *ret malloc'd. */
 int mb_cgroup_pids(const char *dir, int **ret, size_t *n);
 
+/* OOM kills in group dir (v2 memory.events oom_kill, v1 memory.oom_control
+ * oom_kill).  0 or -errno. */
+int mb_cgroup_oom_kills(const struct mb_cgroup_fs *fs, const char *dir, int64_t *ret);
+
+/* A memory cgroup whose usage plus swapped pages exceed its hard limit. */
+struct mb_cg_risk {
+        char dir[1024];
+        int64_t usage, swap, limit;
+};
+
+/*
+ * Walk the whole memory hierarchy (depth <= 16) for groups with a hard
+ * limit where usage + swap > limit (v1: memory.usage_in_bytes + memory.stat
+ * total_swap vs memory.limit_in_bytes; v2: memory.current +
+ * memory.swap.current vs memory.max): a swapoff would bring their pages
+ * back over the limit and their OOM killer would kill.  The first `max`
+ * go to ret; returns how many there are (or -errno for the root).
+ */
+int mb_cgroup_swap_risks(const struct mb_cgroup_fs *fs, struct mb_cg_risk *ret, size_t max);
+
+/* Pure: refuse every swap-cycle change of plan, naming the first risky
+ * group (n of them in all). */
+void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk *r, size_t n);
+
+/* v1: make group dir take the charge of the processes moved into it
+ * (memory.move_charge_at_immigrate = 3, anonymous and file pages). */
+#define MB_CG_V1_MOVE_CHARGE "memory.move_charge_at_immigrate"
+
 #endif

@@ -1217,6 +1217,19 @@ fail:
         return r;
 }
 
+int mb_config_default_max(const struct mb_config *c, int64_t *ret, char *msg, size_t len)
+{
+        if (c->ram_max_mb <= 0) {
+                snprintf(msg, len,
+                         "memory.ram_max_mb is %lld in %s: a limit of 0 kills everything; "
+                         "give --max",
+                         (long long)c->ram_max_mb, c->from_file ? c->path : "the defaults");
+                return -EINVAL;
+        }
+        *ret = c->ram_max_mb * 1024 * 1024;
+        return 0;
+}
+
 int mb_config_find(const char *explicit_path, char *ret, size_t len)
 {
         const char *env = getenv("MEMBUDGET_CONFIG");

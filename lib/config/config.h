@@ -180,4 +180,11 @@ struct json_t;
 struct json_t *mb_config_json(const struct mb_config *c);
 void mb_config_warnings_release(struct mb_config_warnings *w);
 
+/*
+ * The default hard limit of `limit` and `run` (no --max): memory.ram_max_mb
+ * in bytes.  0, or -EINVAL with msg ("memory.ram_max_mb is 0 in FILE: a
+ * limit of 0 kills everything; give --max") when it is not above 0.
+ */
+int mb_config_default_max(const struct mb_config *c, int64_t *ret, char *msg, size_t len);
+
 #endif

@@ -501,6 +501,66 @@ static void test_stale_temps(void **state)
         free(d);
 }
 
+static void put(const char *dir, const char *file, const char *text)
+{
+        char p[600];
+        int fd;
+
+        snprintf(p, sizeof(p), "%s/%s", dir, file);
+        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+}
+
+/* Issue 15.1: a memory cgroup at its limit with pages in swap refuses the
+ * swap cycle (v1 and v2 trees). */
+static void test_swap_cycle_cgroups(void **state)
+{
+        char *d = tmpdir(), sub[512];
+        struct mb_cgroup_fs fs = {.version = MB_CG_V1};
+        struct mb_cg_risk r[2];
+        struct mb_meminfo mi = {0};
+        struct mb_swapdev dev = {.path = "/swapfile", .used = 600 << 20, .priority = -2};
+        struct mb_swaps sw = {.dev = &dev, .n = 1};
+        struct mb_plan p;
+
+        (void)state;
+        mb_strlcpy(fs.mount, d, sizeof(fs.mount));
+        put(d, "memory.limit_in_bytes", "9223372036854771712\n");
+        put(d, "memory.usage_in_bytes", "2000000000\n");
+        snprintf(sub, sizeof(sub), "%s/workers", d);
+        mkdir(sub, 0755);
+        put(sub, "memory.limit_in_bytes", "524288000\n"); /* 500 MiB */
+        put(sub, "memory.usage_in_bytes", "520000000\n");
+        put(sub, "memory.stat", "cache 0\nswap 0\ntotal_swap 468713472\n");
+        assert_int_equal(mb_cgroup_swap_risks(&fs, r, 2), 1);
+        assert_string_equal(r[0].dir, sub);
+        assert_int_equal(r[0].swap, 468713472);
+        mb_plan_init(&p);
+        mi.v[MB_MI_MEMAVAILABLE] = 20ull << 30;
+        mi.have |= 1ull << MB_MI_MEMAVAILABLE;
+        assert_int_equal(mb_swap_cycle_plan(&mi, &sw, 1.2, 512 << 20, &p), 0);
+        assert_false(p.c[0].refused); /* the host has room... */
+        mb_swap_cycle_refuse_cgroups(&p, r, 1);
+        assert_true(p.c[0].refused); /* ...the group has not */
+        assert_non_null(strstr(p.c[0].reason, "workers"));
+        assert_non_null(strstr(p.c[0].reason, "OOM"));
+        mb_plan_release(&p);
+        /* under its limit: no risk; v2 names */
+        put(sub, "memory.stat", "total_swap 0\n");
+        assert_int_equal(mb_cgroup_swap_risks(&fs, r, 2), 0);
+        fs.version = MB_CG_V2;
+        put(sub, "memory.max", "524288000\n");
+        put(sub, "memory.current", "500000000\n");
+        put(sub, "memory.swap.current", "100000000\n");
+        assert_int_equal(mb_cgroup_swap_risks(&fs, r, 2), 1);
+        put(sub, "memory.max", "max\n");
+        assert_int_equal(mb_cgroup_swap_risks(&fs, r, 2), 0);
+        rmtree(d);
+        free(d);
+}
+
 static void test_cgroup_plans(void **state)
 {
         struct mb_cgroup_fs v1 = {
@@ -688,6 +748,7 @@ int main(void)
             cmocka_unit_test(test_journal_undone_linear),
             cmocka_unit_test(test_journal_trust),
             cmocka_unit_test(test_stale_temps),
+            cmocka_unit_test(test_swap_cycle_cgroups),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
