@@ -14,13 +14,14 @@
 #include "../lib/out/json.h"
 #include "../lib/out/table.h"
 #include "../lib/util/size.h"
+#include "../lib/util/users.h"
 #include "act-common.h"
 
 const char cmd_limit_help[] =
     "usage: membudget limit --unit NAME[.service] [--max SIZE] [--high SIZE] [--swap-max SIZE] "
     "[--apply]\n"
     "       membudget limit --match REGEX [--max SIZE] [--high SIZE] [--swap-max SIZE]\n"
-    "                       [--name N] [--apply]\n"
+    "                       [--name N] [--user NAME | --force] [--apply]\n"
     "       membudget limit --release N [--apply]\n"
     "       membudget limit --show [--unit NAME | --match REGEX]\n"
     "\n"
@@ -33,13 +34,18 @@ const char cmd_limit_help[] =
     "                    of --max)\n"
     "  --swap-max SIZE   swap limit (0 = no swap)\n"
     "  --name N          cgroup name under membudget/ (default: limit)\n"
+    "  --user NAME       --match only processes of user NAME (needed when other users'\n"
+    "                    processes match, or more than 16)\n"
+    "  --force           --match past those checks (never PID 1, kernel threads or\n"
+    "                    membudget and its ancestors)\n"
     "  --release N       move the processes back where they were, remove membudget/N\n"
     "  --show            limits in force now: cgroup values, drop-in, RLIMIT_AS\n"
     "  --apply           make the changes (default: print the plan only)\n";
 
 struct limit_opts {
-        const char *unit, *match_s, *name, *release;
-        bool has_match, show, apply;
+        const char *unit, *match_s, *name, *release, *user;
+        bool has_match, show, apply, force;
+        uid_t uid;
         regex_t match;
         struct mb_cg_limits lim;
 };
@@ -55,7 +61,9 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
                 OPT_NAME,
                 OPT_RELEASE,
                 OPT_SHOW,
-                OPT_APPLY
+                OPT_APPLY,
+                OPT_USER,
+                OPT_FORCE
         };
         static const struct option longopts[] = {
             {"unit", required_argument, NULL, OPT_UNIT},
@@ -67,6 +75,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
             {"release", required_argument, NULL, OPT_RELEASE},
             {"show", no_argument, NULL, OPT_SHOW},
             {"apply", no_argument, NULL, OPT_APPLY},
+            {"user", required_argument, NULL, OPT_USER},
+            {"force", no_argument, NULL, OPT_FORCE},
             {NULL, 0, NULL, 0},
         };
         int c, r;
@@ -107,6 +117,14 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
                 case OPT_APPLY:
                         o->apply = true;
                         break;
+                case OPT_USER:
+                        if (mb_user_lookup(optarg, &o->uid) < 0)
+                                return mb_usage_error(cli, "unknown user '%s' for --user", optarg);
+                        o->user = optarg;
+                        break;
+                case OPT_FORCE:
+                        o->force = true;
+                        break;
                 default:
                         return mb_bad_option(cli, argc, argv, c);
                 }
@@ -115,6 +133,8 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
                 return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         if (o->unit && o->has_match)
                 return mb_usage_error(cli, "--unit and --match exclude each other");
+        if ((o->user || o->force) && !o->has_match)
+                return mb_usage_error(cli, "--user and --force go with --match");
         if (o->release && (o->unit || o->has_match || o->show))
                 return mb_usage_error(cli, "--release takes no --unit, --match or --show");
         if (!o->show && !o->release && !o->unit && !o->has_match)
@@ -140,9 +160,11 @@ struct member_list {
         size_t n;
 };
 
-/* Processes matching re (not this one) and all their descendants. */
+/* Processes matching re and all their descendants: never PID 1, kernel
+ * threads, zombies, membudget or its ancestors; only user `uid` when
+ * has_uid. */
 static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const regex_t *re,
-                        struct mb_proctab *tab, struct member_list *ret)
+                        bool has_uid, uid_t uid, struct mb_proctab *tab, struct member_list *ret)
 {
         struct mb_scan_filter f = {.skip_kthreads = true};
         bool *mark, *skip, changed = true;
@@ -176,8 +198,13 @@ static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const
         }
         for (size_t i = 0; i < tab->n; i++) {
                 const struct mb_proc *p = &tab->p[i];
+                skip[i] |= p->pid <= 1 || (p->flags & (MB_P_ZOMBIE | MB_P_KTHREAD)) ||
+                           (has_uid && p->uid != uid);
+        }
+        for (size_t i = 0; i < tab->n; i++) {
+                const struct mb_proc *p = &tab->p[i];
                 const char *cl = mb_proc_cmdline(tab, p);
-                if (skip[i] || (p->flags & MB_P_ZOMBIE))
+                if (skip[i])
                         continue;
                 mark[i] = regexec(re, *cl ? cl : p->name, 0, NULL, 0) == 0;
         }
@@ -199,6 +226,7 @@ static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const
                         continue;
                 m = &ret->m[ret->n];
                 m->pid = tab->p[i].pid;
+                m->uid = tab->p[i].uid;
                 m->starttime = tab->p[i].starttime;
                 mb_strlcpy(m->comm, tab->p[i].name, sizeof(m->comm));
                 if (fs && mb_cgroup_of(fs, cli->proc_root, m->pid, m->from, sizeof(m->from)) < 0)
@@ -208,6 +236,18 @@ static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const
         free(mark);
         free(skip);
         return 0;
+}
+
+/* RSS of the members now (from the scan); what the limit must hold. */
+static int64_t members_usage(const struct mb_proctab *tab, const struct member_list *ml)
+{
+        int64_t sum = 0;
+
+        for (size_t i = 0; i < ml->n; i++)
+                for (size_t k = 0; k < tab->n; k++)
+                        if (tab->p[k].pid == ml->m[i].pid && tab->p[k].rss != MB_UNKNOWN)
+                                sum += tab->p[k].rss;
+        return sum;
 }
 
 static char *read_text(const char *path)
@@ -240,11 +280,46 @@ static int default_max(struct mb_cli *cli, int64_t *ret)
         return 0;
 }
 
+/* What the unit uses now (bytes), from systemd or its cgroup; -1 unknown. */
+static int64_t unit_usage(struct mb_cli *cli, const char *unit, const char *props)
+{
+        const char *p = props ? strstr(props, "MemoryCurrent=") : NULL;
+        struct mb_cgroup_fs fs;
+        char dir[1400];
+        int64_t v;
+
+        if (p && p[14] >= '0' && p[14] <= '9')
+                return strtoll(p + 14, NULL, 10);
+        if (mb_cgroup_detect(cli->sys_root, &fs) < 0)
+                return -1;
+        snprintf(dir, sizeof(dir), "%s/system.slice/%s", fs.mount, unit);
+        if (mb_cgroup_read_i64(
+                dir, fs.version == MB_CG_V2 ? "memory.current" : "memory.usage_in_bytes", &v) < 0)
+                return -1;
+        return v;
+}
+
+/* The plan, then (with --apply) the changes; an exit code. */
+static int show_and_apply(struct mb_cli *cli, struct mb_plan *plan, bool apply, bool rollback)
+{
+        int r;
+
+        if (!apply)
+                return act_plan_show(cli, plan, false);
+        if (!cli->json)
+                act_plan_show(cli, plan, true);
+        r = act_apply(cli, plan, rollback);
+        if (cli->json && r == MB_EXIT_OK)
+                act_plan_show(cli, plan, true);
+        return r;
+}
+
 static int do_unit(struct mb_cli *cli, struct limit_opts *o)
 {
-        char unit[256], path[1200];
+        char unit[256], path[1200], props[512], msg[256], what[300];
         char *cur;
         struct mb_plan plan;
+        bool pid1 = mb_systemd_is_pid1(cli->proc_root), have_props = false;
         int r;
 
         if (mb_unit_name(o->unit, unit, sizeof(unit)) < 0)
@@ -255,23 +330,30 @@ static int do_unit(struct mb_cli *cli, struct limit_opts *o)
         snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), unit,
                  MB_DROPIN_NAME);
         cur = read_text(path);
+        if (pid1) {
+                have_props =
+                    mb_systemd_unit_props(unit, true, props, sizeof(props), msg, sizeof(msg)) == 0;
+                if (!have_props)
+                        mb_warn("cannot read the properties of %s: %s", unit, msg);
+        }
         mb_plan_init(&plan);
-        if (mb_systemd_limit_plan(unit, path, cur, &o->lim, mb_systemd_is_pid1(cli->proc_root),
-                                  &plan) < 0) {
-                free(cur);
+        /* the values before, without MemoryCurrent (a reading, not a setting) */
+        {
+                const char *nl = have_props && !strncmp(props, "MemoryCurrent=", 14)
+                                     ? strchr(props, '\n')
+                                     : NULL;
+                const char *before = have_props ? (nl ? nl + 1 : props) : NULL;
+                r = mb_systemd_limit_plan(unit, path, cur, &o->lim, pid1, before, &plan);
+        }
+        free(cur);
+        if (r < 0) {
                 mb_plan_release(&plan);
                 return mb_runtime_error(cli, "out of memory");
         }
-        free(cur);
-        if (!o->apply)
-                r = act_plan_show(cli, &plan, false);
-        else {
-                if (!cli->json)
-                        act_plan_show(cli, &plan, true);
-                r = act_apply(cli, &plan, true);
-                if (cli->json && r == MB_EXIT_OK)
-                        act_plan_show(cli, &plan, true);
-        }
+        snprintf(what, sizeof(what), "the unit %s", unit);
+        mb_limit_usage_note(&plan, what, unit_usage(cli, unit, have_props ? props : NULL),
+                            o->lim.max);
+        r = show_and_apply(cli, &plan, o->apply, true);
         mb_plan_release(&plan);
         return r;
 }
@@ -294,7 +376,7 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
                                         "(neither v2 with memory nor v1 memory)",
                                         cli->sys_root ? cli->sys_root : "/sys");
         mb_proctab_init(&tab);
-        r = find_members(cli, &fs, &o->match, &tab, &ml);
+        r = find_members(cli, &fs, &o->match, o->user != NULL, o->uid, &tab, &ml);
         if (r < 0) {
                 mb_proctab_release(&tab);
                 free(ml.m);
@@ -311,17 +393,19 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
                              "no process matches '%s' now: the group gets its limits, "
                              "nothing is moved",
                              o->match_s);
+        if (r == 0) {
+                char what[64];
+                mb_limit_match_policy(&plan, ml.m, ml.n, (uint32_t)getuid(), o->user != NULL,
+                                      o->force);
+                snprintf(what, sizeof(what), "the %zu matching process%s", ml.n,
+                         ml.n == 1 ? "" : "es");
+                mb_limit_usage_note(&plan, what, members_usage(&tab, &ml), o->lim.max);
+        }
         if (r < 0) {
                 r = mb_runtime_error(cli, "out of memory");
-        } else if (!o->apply) {
-                r = act_plan_show(cli, &plan, false);
         } else {
-                if (!cli->json)
-                        act_plan_show(cli, &plan, true);
-                r = act_apply(cli, &plan, true);
-                if (cli->json && r == MB_EXIT_OK)
-                        act_plan_show(cli, &plan, true);
-                if (r == MB_EXIT_OK && !cli->json)
+                r = show_and_apply(cli, &plan, o->apply, true);
+                if (o->apply && r == MB_EXIT_OK && !cli->json)
                         fprintf(cli->out, "release with: membudget limit --release %s --apply\n",
                                 name);
         }
@@ -416,15 +500,7 @@ static int do_release(struct mb_cli *cli, struct limit_opts *o)
                         mb_plan_add(&plan, MB_ACT_CGROUP_REMOVE, dir, "present", NULL,
                                     "remove the group");
         }
-        if (!o->apply) {
-                r = act_plan_show(cli, &plan, false);
-        } else {
-                if (!cli->json)
-                        act_plan_show(cli, &plan, true);
-                r = act_apply(cli, &plan, false);
-                if (cli->json && r == MB_EXIT_OK)
-                        act_plan_show(cli, &plan, true);
-        }
+        r = show_and_apply(cli, &plan, o->apply, false);
 out:
         mb_plan_release(&plan);
         free(sel.e); /* entries shared with `all` */
@@ -489,6 +565,70 @@ static void fmt_limit(const char *s, char *buf, size_t len)
                 snprintf(buf, len, "%s", s);
 }
 
+/* Text with every line through the escaping printer, newlines kept. */
+static void print_lines(FILE *f, const char *indent, const char *t)
+{
+        char line[1024];
+
+        for (const char *p = t; *p;) {
+                size_t l = strcspn(p, "\n");
+                snprintf(line, sizeof(line), "%.*s", (int)l, p);
+                fputs(indent, f);
+                mb_print_clean(f, line);
+                fputc('\n', f);
+                p += l + (p[l] ? 1 : 0);
+        }
+}
+
+/* The drop-in, and what systemd enforces now (systemctl show). */
+static int show_unit(struct mb_cli *cli, const char *unit, json_t *j)
+{
+        char u[256], path[1200], props[512], msg[256], *t;
+        bool pid1 = mb_systemd_is_pid1(cli->proc_root), have = false;
+
+        if (mb_unit_name(unit, u, sizeof(u)) < 0)
+                return mb_usage_error(cli, "invalid unit '%s'", unit);
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), u,
+                 MB_DROPIN_NAME);
+        t = read_text(path);
+        if (pid1) {
+                have = mb_systemd_unit_props(u, true, props, sizeof(props), msg, sizeof(msg)) == 0;
+                if (!have)
+                        mb_warn("cannot read the properties of %s: %s", u, msg);
+        }
+        if (j) {
+                json_t *sd = json_object();
+                json_object_set_new(j, "unit", json_string(u));
+                json_object_set_new(j, "dropin_path", mb_json_str(path));
+                json_object_set_new(j, "dropin", t ? mb_json_str(t) : json_null());
+                for (const char *p = have ? props : ""; *p;) {
+                        size_t l = strcspn(p, "\n");
+                        const char *eq = memchr(p, '=', l);
+                        if (eq) {
+                                char k[64], v[128];
+                                snprintf(k, sizeof(k), "%.*s", (int)(eq - p), p);
+                                snprintf(v, sizeof(v), "%.*s", (int)(p + l - eq - 1), eq + 1);
+                                json_object_set_new(sd, k, mb_json_str(v));
+                        }
+                        p += l + (p[l] ? 1 : 0);
+                }
+                json_object_set_new(j, "systemd", have ? sd : (json_decref(sd), json_null()));
+        } else {
+                fprintf(cli->out, "unit %s: drop-in %s: %s\n", u, path, t ? "present" : "absent");
+                if (t)
+                        print_lines(cli->out, "  ", t);
+                if (have) {
+                        fprintf(cli->out, "enforced by systemd now (systemctl show):\n");
+                        print_lines(cli->out, "  ", props);
+                } else if (!pid1) {
+                        fprintf(cli->out, "systemd is not PID 1 here: unit properties "
+                                          "cannot be read\n");
+                }
+        }
+        free(t);
+        return 0;
+}
+
 static int do_show(struct mb_cli *cli, struct limit_opts *o)
 {
         const struct mb_config *cfg;
@@ -522,54 +662,14 @@ static int do_show(struct mb_cli *cli, struct limit_opts *o)
                 re = &o->match;
         }
         have_fs = mb_cgroup_detect(cli->sys_root, &fs) == 0;
-        if (unit) {
-                char u[256], path[1200], *t;
-                if (mb_unit_name(unit, u, sizeof(u)) < 0) {
-                        r = mb_usage_error(cli, "invalid unit '%s'", unit);
-                        goto out;
-                }
-                snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), u,
-                         MB_DROPIN_NAME);
-                t = read_text(path);
-                if (j) {
-                        json_object_set_new(j, "unit", json_string(u));
-                        json_object_set_new(j, "dropin_path", mb_json_str(path));
-                        json_object_set_new(j, "dropin", t ? mb_json_str(t) : json_null());
-                } else {
-                        fprintf(cli->out, "unit %s: drop-in %s: %s\n", u, path,
-                                t ? "present" : "absent");
-                        if (t)
-                                mb_print_clean(cli->out, t);
-                        if (mb_systemd_is_pid1(cli->proc_root)) {
-                                char *argv[] = {"systemctl",
-                                                "show",
-                                                "-p",
-                                                "MemoryCurrent",
-                                                "-p",
-                                                "MemoryMax",
-                                                "-p",
-                                                "MemoryHigh",
-                                                "-p",
-                                                "MemorySwapMax",
-                                                (char *)(uintptr_t)u,
-                                                NULL};
-                                char msg[256];
-                                fflush(cli->out);
-                                if (mb_run_argv(argv, msg, sizeof(msg)) < 0)
-                                        mb_warn("%s", msg);
-                        } else {
-                                fprintf(cli->out, "systemd is not PID 1 here: unit properties "
-                                                  "cannot be read\n");
-                        }
-                }
-                free(t);
-        }
+        if (unit && (r = show_unit(cli, unit, j)))
+                goto out;
         if (re) {
                 struct mb_proctab tab;
                 struct member_list ml = {0};
                 struct mb_table t;
                 mb_proctab_init(&tab);
-                r = find_members(cli, have_fs ? &fs : NULL, re, &tab, &ml);
+                r = find_members(cli, have_fs ? &fs : NULL, re, false, 0, &tab, &ml);
                 if (r < 0) {
                         mb_proctab_release(&tab);
                         free(ml.m);

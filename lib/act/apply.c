@@ -163,6 +163,9 @@ int mb_change_do(const struct mb_change *c, struct mb_apply_ctx *ctx)
                 if (r < 0)
                         return r;
                 break;
+        case MB_ACT_UNIT_PROPS:
+                return mb_systemd_set_props(c->target, c->new_value ? c->new_value : "", c->restore,
+                                            ctx->msg, sizeof(ctx->msg));
         default:
                 r = -EINVAL;
         }
@@ -186,51 +189,29 @@ int mb_change_do(const struct mb_change *c, struct mb_apply_ctx *ctx)
 
 int mb_change_inverse(const struct mb_change *c, struct mb_plan *into)
 {
+        const struct mb_action_kind *k;
         struct mb_change *x;
-        enum mb_action a = c->action;
-        const char *how = "restore the previous value";
-        bool noop = false;
+        const char *how;
 
-        switch (c->action) {
-        case MB_ACT_CGROUP_CREATE:
-                a = MB_ACT_CGROUP_REMOVE;
-                how = "remove the group";
-                break;
-        case MB_ACT_CGROUP_REMOVE:
-                a = MB_ACT_CGROUP_CREATE;
-                how = "create the group again";
-                break;
-        case MB_ACT_CGROUP_MOVE:
-                how = "move the process back";
-                break;
-        case MB_ACT_FILE:
-                how = c->current ? "restore the previous file" : "remove the file";
-                break;
-        case MB_ACT_DROP_CACHES:
-                how = "nothing to undo: dropped cache is re-read on demand";
-                noop = true;
-                break;
-        case MB_ACT_SWAP_CYCLE:
-                how = "nothing to undo: the swap area was switched back on";
-                noop = true;
-                break;
-        case MB_ACT_EXEC:
-                how = "nothing to undo for a program run (reload systemd after file changes)";
-                noop = true;
-                break;
-        default:
-                break;
-        }
-        x = mb_plan_add(into, a, c->target, c->new_value, c->current, how);
+        if ((unsigned)c->action >= MB_ACT_COUNT)
+                return -EINVAL;
+        k = &mb_action_kinds[c->action];
+        how = k->undo_how;
+        if (c->action == MB_ACT_FILE && !c->current)
+                how = "remove the file";
+        x = mb_plan_add(into, k->inverse, c->target, c->new_value, c->current, how);
         if (!x)
                 return -ENOMEM;
         x->pid = c->pid;
         x->starttime = c->starttime;
         x->prio = c->prio;
-        if (noop)
+        x->restore = c->action == MB_ACT_UNIT_PROPS;
+        if (k->irreversible)
                 x->noop = true;
         if (c->action == MB_ACT_CGROUP_WRITE && !c->current)
                 x->noop = true; /* a controller switched on is left on */
+        if (c->action == MB_ACT_UNIT_PROPS && !c->current)
+                x->noop = true; /* the values before are unknown */
         return 0;
 }
 

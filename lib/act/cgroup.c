@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../util/size.h"
+#include "../util/users.h"
 #include "../util/util.h"
 #include "cgroup.h"
 
@@ -113,6 +114,7 @@ int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
                 mb_strlcpy(fresh.high, u, sizeof(fresh.high));
                 mb_strlcpy(fresh.swap, u, sizeof(fresh.swap));
                 mb_strlcpy(fresh.swappiness, "60", sizeof(fresh.swappiness));
+                mb_strlcpy(fresh.move_charge, "0", sizeof(fresh.move_charge));
                 now = &fresh;
                 if (!mb_plan_add(plan, MB_ACT_CGROUP_CREATE, dir, NULL, "created",
                                  fs->version == MB_CG_V2
@@ -170,6 +172,16 @@ int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
         }
         if (r)
                 return r;
+        /* v1 leaves the pages of a moved process charged to its old group
+         * unless the destination asks for them (anon 1 + file 2) */
+        if (n > 0 && fs->version == MB_CG_V1 &&
+            (r = add_write(plan, dir, "memory.move_charge_at_immigrate", now->move_charge, 3, "0",
+                           "charge the moved processes' pages to the group")))
+                return r;
+        if (n > 0 && fs->version == MB_CG_V2)
+                mb_plan_note(plan, "cgroup v2 never moves a charge: pages the processes hold now "
+                                   "stay charged to their old groups; only new allocations count "
+                                   "against this limit");
         for (size_t i = 0; i < n; i++) {
                 struct mb_change *c;
                 char target[128];
@@ -216,7 +228,69 @@ void mb_cgroup_values_read(const struct mb_cgroup_fs *fs, const char *dir, struc
                 read_str(dir, "memory.soft_limit_in_bytes", ret->high, sizeof(ret->high));
                 read_str(dir, "memory.memsw.limit_in_bytes", ret->swap, sizeof(ret->swap));
                 read_str(dir, "memory.swappiness", ret->swappiness, sizeof(ret->swappiness));
+                read_str(dir, "memory.move_charge_at_immigrate", ret->move_charge,
+                         sizeof(ret->move_charge));
         }
+}
+
+size_t mb_limit_match_policy(struct mb_plan *plan, const struct mb_cg_member *m, size_t n,
+                             uint32_t self, bool user_given, bool force)
+{
+        char users[256] = "", why[256] = "";
+        size_t off = 0, nusers = 0, refused = 0;
+        bool other = false;
+
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = m[k].uid == m[i].uid;
+                if (seen)
+                        continue;
+                nusers++;
+                other |= m[i].uid != self;
+                if (off < sizeof(users))
+                        off += (size_t)snprintf(users + off, sizeof(users) - off, "%s%s",
+                                                off ? ", " : "", mb_user_name(m[i].uid));
+        }
+        if (n == 0)
+                return 0;
+        mb_plan_note(plan, "%zu process%s match%s (user%s %s)", n, n == 1 ? "" : "es",
+                     n == 1 ? "es" : "", nusers == 1 ? "" : "s", users);
+        if (user_given || force)
+                return 0;
+        if (n > MB_LIMIT_MATCH_MAX)
+                snprintf(why, sizeof(why),
+                         "%zu processes match, more than %d: narrow the pattern, or give "
+                         "--user NAME or --force",
+                         n, MB_LIMIT_MATCH_MAX);
+        else if (other)
+                snprintf(why, sizeof(why),
+                         "processes of other users match (%.120s): give --user NAME (or --force)",
+                         users);
+        else
+                return 0;
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->c[i].action == MB_ACT_CGROUP_MOVE) {
+                        plan->c[i].refused = true;
+                        mb_strlcpy(plan->c[i].reason, why, sizeof(plan->c[i].reason));
+                        refused++;
+                }
+        return refused;
+}
+
+int mb_limit_usage_note(struct mb_plan *plan, const char *what, int64_t usage, int64_t limit)
+{
+        char u[MB_SIZE_STRLEN], l[MB_SIZE_STRLEN];
+
+        if (usage < 0 || limit < 0 || usage <= limit)
+                return 0;
+        return mb_plan_note(plan,
+                            "warning: %s use%s %s now, above the limit %s: the excess will be "
+                            "pushed to swap, or the processes OOM-killed when swap is limited or "
+                            "full",
+                            what, strncmp(what, "the unit", 8) ? "" : "s",
+                            mb_size_format(usage, u, sizeof(u)),
+                            mb_size_format(limit, l, sizeof(l)));
 }
 
 int mb_cgroup_of(const struct mb_cgroup_fs *fs, const char *proc_root, int pid, char *buf,

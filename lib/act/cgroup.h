@@ -46,10 +46,12 @@ struct mb_cg_limits {
 /* Values now in an existing group (strings as read); "" = file absent. */
 struct mb_cg_values {
         char max[32], high[32], swap[32], swappiness[16];
+        char move_charge[16]; /* v1 memory.move_charge_at_immigrate */
 };
 
 struct mb_cg_member {
         int pid;
+        uint32_t uid;
         uint64_t starttime;
         char comm[64];
         char from[1024]; /* its memory cgroup directory now */
@@ -107,8 +109,23 @@ int mb_cgroup_swap_risks(const struct mb_cgroup_fs *fs, struct mb_cg_risk *ret, 
  * group (n of them in all). */
 void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk *r, size_t n);
 
-/* v1: make group dir take the charge of the processes moved into it
- * (memory.move_charge_at_immigrate = 3, anonymous and file pages). */
-#define MB_CG_V1_MOVE_CHARGE "memory.move_charge_at_immigrate"
+/*
+ * Pure: a plan note when the limit is below what the processes use now
+ * (usage in bytes; < 0 = unknown): they will be pushed to swap or
+ * OOM-killed.  `what` names them ("the unit", "the 4 matching processes").
+ */
+/* Past this many matches `limit --match` wants --user or --force. */
+#define MB_LIMIT_MATCH_MAX 16
+
+/*
+ * Pure: the safety policy of `limit --match` (issue 15.2).  Notes how many
+ * processes match and whose; when more than MB_LIMIT_MATCH_MAX match, or
+ * some belong to a user other than `self`, and neither user_given nor force,
+ * every move is refused with the reason.  Returns how many were refused.
+ */
+size_t mb_limit_match_policy(struct mb_plan *plan, const struct mb_cg_member *m, size_t n,
+                             uint32_t self, bool user_given, bool force);
+
+int mb_limit_usage_note(struct mb_plan *plan, const char *what, int64_t usage, int64_t limit);
 
 #endif

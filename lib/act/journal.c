@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "systemd.h"
 
 void mb_journal_run_id(char *buf, size_t len)
 {
@@ -420,6 +421,12 @@ bool mb_journal_path_allowed(const struct mb_change *c, const char *etc_root, co
                 snprintf(etc, sizeof(etc), "%s/fs/cgroup", sys_root ? sys_root : "/sys");
                 return (!c->current || under(c->current, etc, "")) &&
                        (!c->new_value || under(c->new_value, etc, ""));
+        case MB_ACT_UNIT_PROPS: {
+                char u[256];
+                return mb_unit_name(t, u, sizeof(u)) == 0 && !strcmp(u, t) &&
+                       (!c->current || mb_systemd_props_valid(c->current)) &&
+                       (!c->new_value || mb_systemd_props_valid(c->new_value));
+        }
         default:
                 return true; /* swap cycle, exec: nothing to revert */
         }

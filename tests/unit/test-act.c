@@ -561,6 +561,58 @@ static void test_swap_cycle_cgroups(void **state)
         free(d);
 }
 
+/* Issue 15.2: past 16 matches, or other users' processes, --match needs
+ * --user or --force; the count is always shown.  Issue 15.3: v1 moves
+ * the charge with the processes. */
+static void test_limit_match_policy(void **state)
+{
+        struct mb_cgroup_fs v1 = {.version = MB_CG_V1, .mount = "/sys/fs/cgroup/memory"};
+        struct mb_cg_limits lim = {512 << 20, -1, -1};
+        struct mb_cg_member m[20];
+        struct mb_plan p;
+
+        (void)state;
+        memset(m, 0, sizeof(m));
+        for (int i = 0; i < 20; i++) {
+                m[i].pid = 100 + i;
+                m[i].uid = 1000;
+                mb_strlcpy(m[i].from, "/sys/fs/cgroup/memory", sizeof(m[i].from));
+        }
+        /* 3 of our own: fine */
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "w", &lim, false, NULL, m, 3, &p), 0);
+        assert_non_null(strstr(p.c[2].target, "memory.move_charge_at_immigrate"));
+        assert_string_equal(p.c[2].new_value, "3");
+        assert_int_equal(mb_limit_match_policy(&p, m, 3, 1000, false, false), 0);
+        assert_non_null(strstr(p.notes[p.nnotes - 1], "3 processes match (user "));
+        mb_plan_release(&p);
+        /* one of another user: refused unless --user or --force */
+        m[1].uid = 0;
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "w", &lim, false, NULL, m, 3, &p), 0);
+        assert_int_equal(mb_limit_match_policy(&p, m, 3, 1000, false, false), 3);
+        assert_non_null(strstr(p.c[p.n - 1].reason, "other users"));
+        mb_plan_release(&p);
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "w", &lim, false, NULL, m, 3, &p), 0);
+        assert_int_equal(mb_limit_match_policy(&p, m, 3, 1000, true, false), 0);
+        mb_plan_release(&p);
+        m[1].uid = 1000;
+        /* 20 matches: too many */
+        mb_plan_init(&p);
+        assert_int_equal(mb_cgroup_limit_plan(&v1, "w", &lim, false, NULL, m, 20, &p), 0);
+        assert_int_equal(mb_limit_match_policy(&p, m, 20, 1000, false, false), 20);
+        assert_non_null(strstr(p.c[p.n - 1].reason, "20 processes match, more than 16"));
+        assert_int_equal(mb_limit_match_policy(&p, m, 20, 1000, false, true), 0);
+        /* issue 15.6: a limit below the usage is said */
+        assert_int_equal(mb_limit_usage_note(&p, "the unit web.service", 1 << 30, 512 << 20), 0);
+        assert_non_null(strstr(p.notes[p.nnotes - 1], "the unit web.service uses 1 GiB now, above "
+                                                      "the limit 512 MiB"));
+        assert_non_null(strstr(p.notes[p.nnotes - 1], "swap"));
+        assert_non_null(strstr(p.notes[p.nnotes - 1], "OOM-killed"));
+        mb_plan_release(&p);
+}
+
 static void test_cgroup_plans(void **state)
 {
         struct mb_cgroup_fs v1 = {
@@ -639,18 +691,46 @@ static void test_systemd(void **state)
         assert_int_equal(mb_unit_name("../x", u, sizeof(u)), -EINVAL);
         assert_int_equal(mb_unit_name("a b", u, sizeof(u)), -EINVAL);
         mb_plan_init(&p);
-        assert_int_equal(mb_systemd_limit_plan("a.service", "/etc/x.conf", NULL, &lim, false, &p),
-                         0);
+        assert_int_equal(
+            mb_systemd_limit_plan("a.service", "/etc/x.conf", NULL, &lim, false, NULL, &p), 0);
         assert_int_equal(p.n, 1);
         assert_int_equal(p.nnotes, 1);
         assert_non_null(strstr(p.notes[0], "systemctl daemon-reload"));
         mb_plan_release(&p);
         mb_plan_init(&p);
-        assert_int_equal(mb_systemd_limit_plan("a.service", "/etc/x.conf", NULL, &lim, true, &p),
+        assert_int_equal(mb_systemd_limit_plan("a.service", "/etc/x.conf", NULL, &lim, true,
+                                               "MemoryMax=infinity\nMemoryHigh=infinity\n"
+                                               "MemorySwapMax=infinity\n",
+                                               &p),
                          0);
+        /* issue 15.4: the running unit's values first (undo restores them
+         * last, then drops the runtime control files and reloads) */
         assert_int_equal(p.n, 3);
+        assert_int_equal(p.c[0].action, MB_ACT_UNIT_PROPS);
+        assert_string_equal(p.c[0].target, "a.service");
+        assert_non_null(strstr(p.c[0].new_value, "MemoryMax="));
+        assert_int_equal(p.c[1].action, MB_ACT_FILE);
         assert_int_equal(p.c[2].action, MB_ACT_EXEC);
-        assert_non_null(strstr(p.c[2].new_value, "set-property\n--runtime\na.service\n"));
+        assert_non_null(strstr(p.c[2].new_value, "daemon-reload"));
+        {
+                struct mb_plan u;
+                mb_plan_init(&u);
+                assert_int_equal(mb_change_inverse(&p.c[0], &u), 0);
+                assert_int_equal(u.c[0].action, MB_ACT_UNIT_PROPS);
+                assert_false(u.c[0].noop);
+                assert_true(u.c[0].restore);
+                assert_string_equal(u.c[0].new_value, "MemoryMax=infinity\nMemoryHigh=infinity\n"
+                                                      "MemorySwapMax=infinity\n");
+                assert_true(mb_journal_path_allowed(&u.c[0], "", NULL, NULL));
+                /* a journal cannot smuggle other properties or arguments in */
+                free(u.c[0].new_value);
+                u.c[0].new_value = strdup("ExecStartPre=/bin/evil");
+                assert_false(mb_journal_path_allowed(&u.c[0], "", NULL, NULL));
+                free(u.c[0].new_value);
+                u.c[0].new_value = strdup("MemoryMax=1G --user");
+                assert_false(mb_journal_path_allowed(&u.c[0], "", NULL, NULL));
+                mb_plan_release(&u);
+        }
         mb_plan_release(&p);
 }
 
@@ -749,6 +829,7 @@ int main(void)
             cmocka_unit_test(test_journal_trust),
             cmocka_unit_test(test_stale_temps),
             cmocka_unit_test(test_swap_cycle_cgroups),
+            cmocka_unit_test(test_limit_match_policy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
