@@ -27,7 +27,8 @@ static void show_value(const struct mb_change *c, const char *v, char *buf, size
                              : "-");
                 return;
         }
-        if (c->action != MB_ACT_FILE && c->action != MB_ACT_EXEC) {
+        if (c->action != MB_ACT_FILE && c->action != MB_ACT_EXEC &&
+            c->action != MB_ACT_UNIT_PROPS) {
                 snprintf(buf, len, "%s", v);
                 return;
         }

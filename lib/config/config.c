@@ -68,6 +68,8 @@ const struct mb_config_key mb_config_keys[] = {
     {"target", "match", MB_CT_STR, MB_CK_REGEX, 0, 0, FIELD(target_match),
      "POSIX extended regex on the whole command line"},
     {"target", "unit", MB_CT_STR, MB_CK_UNIT, 0, 0, FIELD(target_unit), "systemd unit"},
+    {"target", "user", MB_CT_STR, 0, 0, 0, FIELD(target_user),
+     "only this user's processes are the target (\"\" = any user)"},
     {"thresholds", "swapin_pages_per_s", MB_CT_NUM, 0, 0, BIG, FIELD(thrash_swapin_pages_per_s),
      "swap-in rate above which swap is thrashing"},
     {"thresholds", "psi_full_avg10", MB_CT_NUM, 0, 0, 100, FIELD(thrash_psi_full_avg10),
@@ -108,6 +110,9 @@ const struct mb_config_key mb_config_keys[] = {
     {"guard", "log", MB_CT_BOOL, 0, 0, 1, FIELD(guard_action_log), "log every decision"},
     {"guard", "hook", MB_CT_STRV, 0, 0, MB_GUARD_HOOK_MAXARGS, FIELD(guard_hook),
      "command run on a decision, as an argv array"},
+    {"guard", "kill_user", MB_CT_STR, 0, 0, 0, FIELD(guard_kill_user),
+     "user whose processes may be signalled (\"*\" = any; \"\" = the owner of target.unit's "
+     "processes, else root)"},
     {"guard", "kill_match", MB_CT_STR, MB_CK_REGEX, 0, 0, FIELD(guard_kill_match),
      "processes the guard may signal (regex; \"\" = none)"},
     {"guard", "grace_s", MB_CT_NUM, 0, 0, 3600, FIELD(guard_grace_s),
@@ -1278,7 +1283,8 @@ const char mb_config_proposed[] = "{\n"
                                   "  },\n"
                                   "  \"target\": {\n"
                                   "    \"match\": \"\",\n"
-                                  "    \"unit\": \"\"\n"
+                                  "    \"unit\": \"\",\n"
+                                  "    \"user\": \"\"\n"
                                   "  },\n"
                                   "  \"thresholds\": {\n"
                                   "    \"swapin_pages_per_s\": 100,\n"
@@ -1312,6 +1318,7 @@ const char mb_config_proposed[] = "{\n"
                                   "    \"log\": true,\n"
                                   "    \"hook\": [],\n"
                                   "    \"kill_match\": \"\",\n"
+                                  "    \"kill_user\": \"\",\n"
                                   "    \"grace_s\": 10,\n"
                                   "    \"rate_limit_s\": 300\n"
                                   "  }\n"

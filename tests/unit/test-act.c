@@ -713,23 +713,23 @@ static void test_systemd(void **state)
         assert_int_equal(p.c[2].action, MB_ACT_EXEC);
         assert_non_null(strstr(p.c[2].new_value, "daemon-reload"));
         {
-                struct mb_plan u;
-                mb_plan_init(&u);
-                assert_int_equal(mb_change_inverse(&p.c[0], &u), 0);
-                assert_int_equal(u.c[0].action, MB_ACT_UNIT_PROPS);
-                assert_false(u.c[0].noop);
-                assert_true(u.c[0].restore);
-                assert_string_equal(u.c[0].new_value, "MemoryMax=infinity\nMemoryHigh=infinity\n"
-                                                      "MemorySwapMax=infinity\n");
-                assert_true(mb_journal_path_allowed(&u.c[0], "", NULL, NULL));
+                struct mb_plan inv;
+                mb_plan_init(&inv);
+                assert_int_equal(mb_change_inverse(&p.c[0], &inv), 0);
+                assert_int_equal(inv.c[0].action, MB_ACT_UNIT_PROPS);
+                assert_false(inv.c[0].noop);
+                assert_true(inv.c[0].restore);
+                assert_string_equal(inv.c[0].new_value, "MemoryMax=infinity\nMemoryHigh=infinity\n"
+                                                        "MemorySwapMax=infinity\n");
+                assert_true(mb_journal_path_allowed(&inv.c[0], "", NULL, NULL));
                 /* a journal cannot smuggle other properties or arguments in */
-                free(u.c[0].new_value);
-                u.c[0].new_value = strdup("ExecStartPre=/bin/evil");
-                assert_false(mb_journal_path_allowed(&u.c[0], "", NULL, NULL));
-                free(u.c[0].new_value);
-                u.c[0].new_value = strdup("MemoryMax=1G --user");
-                assert_false(mb_journal_path_allowed(&u.c[0], "", NULL, NULL));
-                mb_plan_release(&u);
+                free(inv.c[0].new_value);
+                inv.c[0].new_value = strdup("ExecStartPre=/bin/evil");
+                assert_false(mb_journal_path_allowed(&inv.c[0], "", NULL, NULL));
+                free(inv.c[0].new_value);
+                inv.c[0].new_value = strdup("MemoryMax=1G --user");
+                assert_false(mb_journal_path_allowed(&inv.c[0], "", NULL, NULL));
+                mb_plan_release(&inv);
         }
         mb_plan_release(&p);
 }
