@@ -82,6 +82,7 @@ int mb_cli_diagnose(struct mb_cli *cli, const struct mb_diag_req *req, struct mb
                 o.target_match = &d->re;
         }
         o.target_unit = d->cfg->target_unit;
+        o.target_user = d->cfg->target_user;
         o.gpu = true;
         o.swap_listed_over = d->cfg->swap_threshold_mb > 0 ? d->cfg->swap_threshold_mb << 20 : 0;
         o.extra_scan = req->extra_scan;

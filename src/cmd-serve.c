@@ -369,6 +369,7 @@ static int sample(struct serve *sv, struct mb_error *err)
 
         o.target_match = sv->d.have_re ? &sv->d.re : NULL;
         o.target_unit = c->target_unit;
+        o.target_user = c->target_user;
         o.gpu = true;
         o.swap_listed_over = c->swap_threshold_mb > 0 ? c->swap_threshold_mb << 20 : 0;
         o.extra_scan = MB_SCAN_STAT;

@@ -608,6 +608,7 @@ int cmd_watch(int argc, char **argv, struct mb_cli *cli)
                 prev_vm = s.vm;
                 prev_mono = s.mono;
                 mb_target_mark(&s.procs, o.has_target ? &o.target : NULL, unit, (int)getpid());
+                mb_target_keep_user(&s.procs, cfg->target_user);
                 mb_procs_sort_consumers(&s.procs);
                 /* Without a target regex, command lines only for what is shown
                  * or recorded: the top processes and the target's. */

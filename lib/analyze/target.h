@@ -31,6 +31,11 @@ struct mb_target {
  */
 unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *unit, int self_pid);
 
+/* target.user: unmark the processes of every other user (issue 15.9: a
+ * local user's process whose arguments carry the pattern never counts).
+ * NULL or "" keeps all; an unknown user unmarks all and gives -ENOENT. */
+int mb_target_keep_user(struct mb_proctab *t, const char *user);
+
 /* Sum the marked processes (call after PSS was read for them). */
 void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret);
 

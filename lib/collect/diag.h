@@ -19,6 +19,7 @@
 struct mb_diag_opts {
         const regex_t *target_match; /* compiled config target.match, or NULL */
         const char *target_unit;     /* config target.unit, or NULL */
+        const char *target_user;     /* config target.user, or NULL */
         unsigned extra_scan;         /* more MB_SCAN_* flags */
         bool gpu;                    /* collect GPUs (and per-process GPU memory) */
         int64_t swap_listed_over;    /* bytes: swap above which the findings name a

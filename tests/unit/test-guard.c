@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "../../lib/analyze/target.h"
 #include "../../lib/serve/guard.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -273,6 +274,16 @@ static void test_victim_user_and_ancestors(void **state)
         assert_int_equal(mb_guard_pick_victim(&t, &rules), -1);
         mb_strlcpy(c.guard_kill_user, "mbtest-no-such-user", sizeof(c.guard_kill_user));
         assert_int_equal(mb_guard_kill_rules(&c, &t, &rules), -ENOENT);
+        /* target.user: the decoy never counts toward the target */
+        t.p[3].flags |= MB_P_TARGET;
+        assert_int_equal(mb_target_keep_user(&t, ""), 0);
+        assert_true(t.p[3].flags & MB_P_TARGET);
+        assert_int_equal(mb_target_keep_user(&t, "root"), 0);
+        assert_false(t.p[3].flags & MB_P_TARGET);
+        assert_false(t.p[2].flags & MB_P_TARGET); /* uid 998 is not root either */
+        t.p[1].flags |= MB_P_TARGET;
+        assert_int_equal(mb_target_keep_user(&t, "mbtest-no-such-user"), -ENOENT);
+        assert_false(t.p[1].flags & MB_P_TARGET);
         mb_config_release(&c);
         regfree(&re);
         mb_proctab_release(&t);
