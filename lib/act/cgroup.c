@@ -604,3 +604,73 @@ void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk 
                          n > 1 ? " (and other groups)" : "");
         }
 }
+
+static bool path_limited(int sys_fd, const char *base, const char *file, const char *path,
+                         uint64_t ram, char *detail, size_t dlen)
+{
+        char p[1200], buf[64];
+        size_t len;
+
+        if (sys_fd < 0 || !*path)
+                return false;
+        snprintf(p, sizeof(p), "%s%s", base, path);
+        len = strlen(p);
+        for (;;) {
+                char f[1300];
+                ssize_t n;
+                snprintf(f, sizeof(f), "%s/%s", p, file);
+                n = mb_read_small_at(sys_fd, f, buf, sizeof(buf));
+                if (n > 0 && strncmp(buf, "max", 3) != 0) {
+                        uint64_t v;
+                        const char *q = buf;
+                        if (mb_parse_u64(&q, buf + n, &v) == 0 && v < (1ull << 62)) {
+                                char s[MB_SIZE_STRLEN], r[MB_SIZE_STRLEN];
+                                bool below = ram == 0 || v < ram;
+                                snprintf(detail, dlen, "/sys/%.200s = %s%s%s%s", f,
+                                         mb_size_format((int64_t)v, s, sizeof(s)),
+                                         below ? "" : ", not below RAM (",
+                                         below ? "" : mb_size_format((int64_t)ram, r, sizeof(r)),
+                                         below ? "" : "): no effect");
+                                if (below)
+                                        return true;
+                        }
+                }
+                while (len > strlen(base) && p[len - 1] != '/')
+                        len--;
+                if (len <= strlen(base) + 1)
+                        return false;
+                p[--len] = '\0';
+        }
+}
+
+bool mb_target_all_limited(int sys_fd, const struct mb_proctab *t, uint64_t ram, char *detail,
+                           size_t dlen)
+{
+        size_t n = 0;
+
+        detail[0] = '\0';
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mb_proc *p = &t->p[i];
+                char d[512] = "";
+                if (!(p->flags & MB_P_TARGET) || (p->flags & MB_P_ZOMBIE))
+                        continue;
+                if (!path_limited(sys_fd, "fs/cgroup/memory", "memory.limit_in_bytes",
+                                  mb_proc_str(t, p->cg_mem), ram, d, sizeof(d)) &&
+                    !path_limited(sys_fd, "fs/cgroup", "memory.max", mb_proc_str(t, p->cg_v2), ram,
+                                  d, sizeof(d))) {
+                        if (d[0])
+                                mb_strlcpy(detail, d, dlen);
+                        else if (n > 0)
+                                snprintf(detail, dlen,
+                                         "pid %d (%.60s) is outside the limited group: not every "
+                                         "target process is under a limit",
+                                         p->pid, p->name);
+                        else
+                                detail[0] = '\0';
+                        return false;
+                }
+                if (n++ == 0)
+                        mb_strlcpy(detail, d, dlen);
+        }
+        return n > 0;
+}

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../collect/proc.h"
 #include "plan.h"
 
 enum mb_cg_version { MB_CG_NONE, MB_CG_V1, MB_CG_V2 };
@@ -114,6 +115,15 @@ void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk 
  * (usage in bytes; < 0 = unknown): they will be pushed to swap or
  * OOM-killed.  `what` names them ("the unit", "the 4 matching processes").
  */
+/*
+ * `check`'s "target under a memory limit" (issue 15.3): true only when every
+ * MB_P_TARGET process of t sits in a memory cgroup (or below one) whose hard
+ * limit (v1 memory.limit_in_bytes, v2 memory.max, read through sys_fd) is
+ * below ram.  detail names the limit found, or the first process outside.
+ */
+bool mb_target_all_limited(int sys_fd, const struct mb_proctab *t, uint64_t ram, char *detail,
+                           size_t dlen);
+
 /* Past this many matches `limit --match` wants --user or --force. */
 #define MB_LIMIT_MATCH_MAX 16
 

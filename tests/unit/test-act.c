@@ -613,6 +613,52 @@ static void test_limit_match_policy(void **state)
         mb_plan_release(&p);
 }
 
+static uint32_t str_at(struct mb_proctab *t, const char *v)
+{
+        uint32_t off;
+
+        if (t->strings.len == 0)
+                assert_int_equal(mb_buf_append(&t->strings, "", 1), 0);
+        off = (uint32_t)t->strings.len;
+        assert_int_equal(mb_buf_append(&t->strings, v, strlen(v) + 1), 0);
+        return off;
+}
+
+/* Issue 15.3: check ticks "target under a memory limit" only when every
+ * target process is inside a limited group. */
+static void test_target_all_limited(void **state)
+{
+        char *d = tmpdir(), sub[512], detail[600];
+        struct mb_proctab t;
+        int fd;
+
+        (void)state;
+        snprintf(sub, sizeof(sub), "%s/fs/cgroup/memory/membudget/limit", d);
+        assert_int_equal(mb_mkdir_p(sub, 0755), 0);
+        put(sub, "memory.limit_in_bytes", "536870912\n");
+        mb_proctab_init(&t);
+        t.p = calloc(2, sizeof(*t.p));
+        t.n = 2;
+        t.p[0].pid = 10;
+        t.p[0].flags = MB_P_TARGET;
+        t.p[0].cg_mem = str_at(&t, "/membudget/limit");
+        t.p[1].pid = 11;
+        t.p[1].flags = MB_P_TARGET;
+        t.p[1].cg_mem = str_at(&t, "/user.slice");
+        fd = open(d, O_RDONLY | O_DIRECTORY);
+        assert_false(mb_target_all_limited(fd, &t, 8ull << 30, detail, sizeof(detail)));
+        assert_non_null(strstr(detail, "pid 11"));
+        t.p[1].cg_mem = t.p[0].cg_mem; /* both inside */
+        assert_true(mb_target_all_limited(fd, &t, 8ull << 30, detail, sizeof(detail)));
+        assert_non_null(strstr(detail, "512 MiB"));
+        t.p[1].flags = 0; /* a process outside that is not the target does not matter */
+        assert_true(mb_target_all_limited(fd, &t, 8ull << 30, detail, sizeof(detail)));
+        close(fd);
+        mb_proctab_release(&t);
+        rmtree(d);
+        free(d);
+}
+
 static void test_cgroup_plans(void **state)
 {
         struct mb_cgroup_fs v1 = {
@@ -830,6 +876,7 @@ int main(void)
             cmocka_unit_test(test_stale_temps),
             cmocka_unit_test(test_swap_cycle_cgroups),
             cmocka_unit_test(test_limit_match_policy),
+            cmocka_unit_test(test_target_all_limited),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
