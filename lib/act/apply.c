@@ -154,6 +154,15 @@ int mb_change_do(const struct mb_change *c, struct mb_apply_ctx *ctx)
                 break;
         case MB_ACT_CGROUP_WRITE:
                 r = mb_cgroup_write(c->target, c->new_value ? c->new_value : "");
+                if (r == -EINVAL && strstr(c->target, "/memory.move_charge_at_immigrate")) {
+                        /* removed from recent kernels: say what that means */
+                        progress(ctx,
+                                 "this kernel no longer moves charges (%s refused): the "
+                                 "moved processes' pages stay charged to their old group; "
+                                 "only new allocations count against the limit",
+                                 c->target);
+                        r = 0;
+                }
                 break;
         case MB_ACT_CGROUP_MOVE:
                 r = do_move(c, ctx);

@@ -590,6 +590,16 @@ void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk 
 
         if (n == 0)
                 return;
+        /* the host check's "allowed" no longer holds */
+        for (size_t i = 0; i < plan->nnotes; i++) {
+                char *x;
+                if (strncmp(plan->notes[i], "swap cycle allowed: ", 20) ||
+                    asprintf(&x, "host RAM would be enough (%.*s), a memory cgroup's limit is not",
+                             (int)strcspn(plan->notes[i] + 20, ";"), plan->notes[i] + 20) < 0)
+                        continue;
+                free(plan->notes[i]);
+                plan->notes[i] = x;
+        }
         for (size_t i = 0; i < plan->n; i++) {
                 struct mb_change *c = &plan->c[i];
                 if (c->action != MB_ACT_SWAP_CYCLE || c->noop)
