@@ -8,6 +8,7 @@
 
 #include "../lib/act/cgroup.h"
 #include "../lib/act/sysctl.h"
+#include "../lib/act/proclimits.h"
 #include "../lib/act/systemd.h"
 #include "../lib/collect/proc.h"
 #include "../lib/config/config.h"
@@ -508,45 +509,6 @@ out:
         return r;
 }
 
-/* RLIMIT_AS soft limit from PROC/PID/limits: bytes, -1 unlimited, MB_UNKNOWN. */
-static int64_t rlimit_as(struct mb_cli *cli, int pid)
-{
-        char path[256], *t, *p;
-        int64_t v = MB_UNKNOWN;
-
-        snprintf(path, sizeof(path), "%s/%d/limits", cli->proc_root ? cli->proc_root : "/proc",
-                 pid);
-        t = read_text(path);
-        if (!t)
-                return MB_UNKNOWN;
-        p = strstr(t, "Max address space");
-        if (p) {
-                p += strlen("Max address space");
-                while (*p == ' ')
-                        p++;
-                if (!strncmp(p, "unlimited", 9))
-                        v = -1;
-                else
-                        v = strtoll(p, NULL, 10);
-        }
-        free(t);
-        return v;
-}
-
-static int has_cuda(struct mb_cli *cli, int pid)
-{
-        char path[256], *t;
-        int r;
-
-        snprintf(path, sizeof(path), "%s/%d/maps", cli->proc_root ? cli->proc_root : "/proc", pid);
-        t = read_text(path);
-        if (!t)
-                return -1;
-        r = strstr(t, "libcuda") != NULL; /* libcuda.so and libcudart.so */
-        free(t);
-        return r;
-}
-
 static void fmt_limit(const char *s, char *buf, size_t len)
 {
         char *e;
@@ -687,8 +649,8 @@ static int do_show(struct mb_cli *cli, struct limit_opts *o)
                 mb_table_col(&t, "CUDA", false, 0);
                 for (size_t i = 0; i < ml.n; i++) {
                         struct mb_cg_values v = {0};
-                        int64_t as = rlimit_as(cli, ml.m[i].pid);
-                        int cuda = has_cuda(cli, ml.m[i].pid);
+                        int64_t as = mb_proc_rlimit_as(cli->proc_root, ml.m[i].pid);
+                        int cuda = mb_proc_maps_cuda(cli->proc_root, ml.m[i].pid);
                         char a[40], b[40], c[40], d[40];
                         if (have_fs)
                                 mb_cgroup_values_read(&fs, ml.m[i].from, &v);

@@ -136,7 +136,7 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
         want = o.swappiness >= 0 ? (int)o.swappiness : cfg->vm_swappiness;
         if (mb_swappiness_read(&cli->root, &cur) < 0)
                 cur = -1;
-        act_proc_path(cli, "sys/vm/swappiness", proc_sw, sizeof(proc_sw));
+        mb_sysctl_vm_path(cli->proc_root, "swappiness", proc_sw, sizeof(proc_sw));
         snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/%s", mb_etc_root(), MB_SYSCTL_CONF_NAME);
         conf_text = read_text(conf, &e);
         if (e < 0) {
@@ -149,7 +149,7 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
         if (o.drop || cfg->drop_caches) {
-                act_proc_path(cli, "sys/vm/drop_caches", drop, sizeof(drop));
+                mb_sysctl_vm_path(cli->proc_root, "drop_caches", drop, sizeof(drop));
                 mb_drop_caches_plan(drop, &plan);
         }
         if (o.cycle) {
