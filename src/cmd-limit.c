@@ -8,6 +8,7 @@
 
 #include "../lib/act/cgroup.h"
 #include "../lib/act/sysctl.h"
+#include "../lib/act/match.h"
 #include "../lib/act/proclimits.h"
 #include "../lib/act/systemd.h"
 #include "../lib/collect/proc.h"
@@ -156,101 +157,6 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
         return 0;
 }
 
-struct member_list {
-        struct mb_cg_member *m;
-        size_t n;
-};
-
-/* Processes matching re and all their descendants: never PID 1, kernel
- * threads, zombies, membudget or its ancestors; only user `uid` when
- * has_uid. */
-static int find_members(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const regex_t *re,
-                        bool has_uid, uid_t uid, struct mb_proctab *tab, struct member_list *ret)
-{
-        struct mb_scan_filter f = {.skip_kthreads = true};
-        bool *mark, *skip, changed = true;
-        int n;
-
-        memset(ret, 0, sizeof(*ret));
-        n = mb_proc_scan(&cli->root, MB_SCAN_CMDLINE | MB_SCAN_STAT, &f, tab);
-        if (n < 0)
-                return n;
-        mark = calloc(tab->n + 1, sizeof(*mark));
-        ret->m = calloc(tab->n + 1, sizeof(*ret->m));
-        if (!mark || !ret->m) {
-                free(mark);
-                return -ENOMEM;
-        }
-        /* membudget itself and its ancestors (sudo, timeout, a shell running
-         * it) carry the pattern in their command lines: never theirs */
-        skip = calloc(tab->n + 1, sizeof(*skip));
-        if (!skip) {
-                free(mark);
-                return -ENOMEM;
-        }
-        for (int pid = getpid(), hops = 0; pid > 1 && hops < 4096; hops++) {
-                int ppid = 0;
-                for (size_t i = 0; i < tab->n; i++)
-                        if (tab->p[i].pid == pid) {
-                                skip[i] = true;
-                                ppid = tab->p[i].ppid;
-                        }
-                pid = ppid;
-        }
-        for (size_t i = 0; i < tab->n; i++) {
-                const struct mb_proc *p = &tab->p[i];
-                skip[i] |= p->pid <= 1 || (p->flags & (MB_P_ZOMBIE | MB_P_KTHREAD)) ||
-                           (has_uid && p->uid != uid);
-        }
-        for (size_t i = 0; i < tab->n; i++) {
-                const struct mb_proc *p = &tab->p[i];
-                const char *cl = mb_proc_cmdline(tab, p);
-                if (skip[i])
-                        continue;
-                mark[i] = regexec(re, *cl ? cl : p->name, 0, NULL, 0) == 0;
-        }
-        while (changed) {
-                changed = false;
-                for (size_t i = 0; i < tab->n; i++) {
-                        if (mark[i] || skip[i] || (tab->p[i].flags & MB_P_ZOMBIE))
-                                continue;
-                        for (size_t k = 0; k < tab->n; k++)
-                                if (mark[k] && tab->p[k].pid == tab->p[i].ppid) {
-                                        mark[i] = changed = true;
-                                        break;
-                                }
-                }
-        }
-        for (size_t i = 0; i < tab->n; i++) {
-                struct mb_cg_member *m;
-                if (!mark[i])
-                        continue;
-                m = &ret->m[ret->n];
-                m->pid = tab->p[i].pid;
-                m->uid = tab->p[i].uid;
-                m->starttime = tab->p[i].starttime;
-                mb_strlcpy(m->comm, tab->p[i].name, sizeof(m->comm));
-                if (fs && mb_cgroup_of(fs, cli->proc_root, m->pid, m->from, sizeof(m->from)) < 0)
-                        continue; /* vanished */
-                ret->n++;
-        }
-        free(mark);
-        free(skip);
-        return 0;
-}
-
-/* RSS of the members now (from the scan); what the limit must hold. */
-static int64_t members_usage(const struct mb_proctab *tab, const struct member_list *ml)
-{
-        int64_t sum = 0;
-
-        for (size_t i = 0; i < ml->n; i++)
-                for (size_t k = 0; k < tab->n; k++)
-                        if (tab->p[k].pid == ml->m[i].pid && tab->p[k].rss != MB_UNKNOWN)
-                                sum += tab->p[k].rss;
-        return sum;
-}
-
 static char *read_text(const char *path)
 {
         struct mb_buf b = MB_BUF_INIT;
@@ -363,7 +269,7 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
 {
         struct mb_cgroup_fs fs;
         struct mb_proctab tab;
-        struct member_list ml = {0};
+        struct mb_member_list ml = {0};
         struct mb_cg_values now = {0};
         struct mb_plan plan;
         const char *name = o->name ? o->name : "limit";
@@ -377,7 +283,8 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
                                         "(neither v2 with memory nor v1 memory)",
                                         cli->sys_root ? cli->sys_root : "/sys");
         mb_proctab_init(&tab);
-        r = find_members(cli, &fs, &o->match, o->user != NULL, o->uid, &tab, &ml);
+        r = mb_match_members(&cli->root, cli->proc_root, &fs, &o->match, o->user != NULL, o->uid,
+                             &tab, &ml);
         if (r < 0) {
                 mb_proctab_release(&tab);
                 free(ml.m);
@@ -400,7 +307,7 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
                                       o->force);
                 snprintf(what, sizeof(what), "the %zu matching process%s", ml.n,
                          ml.n == 1 ? "" : "es");
-                mb_limit_usage_note(&plan, what, members_usage(&tab, &ml), o->lim.max);
+                mb_limit_usage_note(&plan, what, mb_members_usage(&tab, &ml), o->lim.max);
         }
         if (r < 0) {
                 r = mb_runtime_error(cli, "out of memory");
@@ -416,20 +323,13 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
         return r;
 }
 
-static bool in_dir(const char *path, const char *dir)
-{
-        size_t n = strlen(dir);
-
-        return path && !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
-}
-
 static int do_release(struct mb_cli *cli, struct limit_opts *o)
 {
-        struct mb_journal_entries all = {0}, sel = {0};
+        struct mb_journal_entries all = {0};
         struct mb_cgroup_fs fs;
         struct mb_error err = {0};
         struct mb_plan plan;
-        const char *state, *back = NULL;
+        const char *state;
         char dir[1200];
         int *pids = NULL, r;
         size_t npids = 0;
@@ -444,67 +344,19 @@ static int do_release(struct mb_cli *cli, struct limit_opts *o)
         if (all.skipped)
                 mb_warn("%s/%s:%d: %zu corrupt line%s skipped (not a journal record)", state,
                         MB_JOURNAL_FILE, all.first_bad, all.skipped, all.skipped == 1 ? "" : "s");
-        sel.e = calloc(all.n + 1, sizeof(*sel.e));
-        if (!sel.e) {
-                mb_journal_entries_release(&all);
-                return mb_runtime_error(cli, "out of memory");
-        }
-        for (size_t i = 0; i < all.n; i++) {
-                const struct mb_change *c = &all.e[i].change;
-                bool hit = c->action == MB_ACT_CGROUP_MOVE ? in_dir(c->new_value, dir)
-                                                           : in_dir(c->target, dir);
-                if (!hit || all.e[i].undone)
-                        continue;
-                sel.e[sel.n++] = all.e[i];
-                if (c->action == MB_ACT_CGROUP_MOVE && !back)
-                        back = c->current;
-        }
-        if (access(dir, F_OK) < 0 && sel.n == 0) {
-                free(sel.e);
-                mb_journal_entries_release(&all);
-                return mb_runtime_error(cli, "no group '%s' (%s) to release", o->release, dir);
-        }
+        mb_cgroup_pids(dir, &pids, &npids);
         mb_plan_init(&plan);
-        /* Processes in the group that the journal does not know (children
-         * started there later) go where the first recorded one came from. */
-        if (mb_cgroup_pids(dir, &pids, &npids) == 0) {
-                for (size_t i = 0; i < npids; i++) {
-                        bool known = false;
-                        for (size_t k = 0; k < sel.n; k++)
-                                if (sel.e[k].change.action == MB_ACT_CGROUP_MOVE &&
-                                    sel.e[k].change.pid == pids[i])
-                                        known = true;
-                        if (!known) {
-                                char t[64];
-                                struct mb_change *c;
-                                snprintf(t, sizeof(t), "pid %d", pids[i]);
-                                c = mb_plan_add(&plan, MB_ACT_CGROUP_MOVE, t, dir,
-                                                back ? back : fs.mount,
-                                                "started inside the group: moved out with it");
-                                if (c)
-                                        c->pid = pids[i];
-                        }
-                }
-        }
+        r = mb_release_plan(&all, dir, access(dir, F_OK) == 0, fs.mount, pids, npids, &plan);
         free(pids);
-        if (mb_undo_plan(&sel, NULL, &plan) < 0) {
+        if (r == -ENOENT)
+                r = mb_runtime_error(cli, "no group '%s' (%s) to release", o->release, dir);
+        else if (r < 0)
                 r = mb_runtime_error(cli, "out of memory");
-                goto out;
+        else {
+                mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
+                r = show_and_apply(cli, &plan, o->apply, false);
         }
-        mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
-        if (access(dir, F_OK) == 0) {
-                bool removes = false;
-                for (size_t i = 0; i < plan.n; i++)
-                        if (plan.c[i].action == MB_ACT_CGROUP_REMOVE)
-                                removes = true;
-                if (!removes)
-                        mb_plan_add(&plan, MB_ACT_CGROUP_REMOVE, dir, "present", NULL,
-                                    "remove the group");
-        }
-        r = show_and_apply(cli, &plan, o->apply, false);
-out:
         mb_plan_release(&plan);
-        free(sel.e); /* entries shared with `all` */
         mb_journal_entries_release(&all);
         return r;
 }
@@ -591,6 +443,91 @@ static int show_unit(struct mb_cli *cli, const char *unit, json_t *j)
         return 0;
 }
 
+/* Each matching process's limits: cgroup, RLIMIT_AS, CUDA (table, or
+ * into arr with --json). */
+static int show_match(struct mb_cli *cli, const struct mb_cgroup_fs *fs, const regex_t *re,
+                      json_t *arr)
+{
+        bool have_fs = fs != NULL;
+        struct mb_proctab tab;
+        struct mb_member_list ml = {0};
+        struct mb_table t;
+        int r;
+
+        mb_proctab_init(&tab);
+        r = mb_match_members(&cli->root, cli->proc_root, fs, re, false, 0, &tab, &ml);
+        if (r < 0) {
+                mb_proctab_release(&tab);
+                free(ml.m);
+                return mb_runtime_error(cli, "cannot scan processes: %s", mb_strerror(r));
+        }
+        mb_table_init(&t);
+        mb_table_col(&t, "PID", true, 0);
+        mb_table_col(&t, "COMMAND", false, 40);
+        mb_table_col(&t, "CGROUP", false, 60);
+        mb_table_col(&t, "MAX", true, 0);
+        mb_table_col(&t, "HIGH/SOFT", true, 0);
+        mb_table_col(&t, "SWAP/MEMSW", true, 0);
+        mb_table_col(&t, "RLIMIT_AS", true, 0);
+        mb_table_col(&t, "CUDA", false, 0);
+        for (size_t i = 0; i < ml.n; i++) {
+                struct mb_cg_values v = {0};
+                int64_t as = mb_proc_rlimit_as(cli->proc_root, ml.m[i].pid);
+                int cuda = mb_proc_maps_cuda(cli->proc_root, ml.m[i].pid);
+                char a[40], b[40], c[40], d[40];
+                if (have_fs)
+                        mb_cgroup_values_read(fs, ml.m[i].from, &v);
+                fmt_limit(v.max, a, sizeof(a));
+                fmt_limit(v.high, b, sizeof(b));
+                fmt_limit(v.swap, c, sizeof(c));
+                if (as == MB_UNKNOWN)
+                        snprintf(d, sizeof(d), "?");
+                else if (as < 0)
+                        snprintf(d, sizeof(d), "unlimited");
+                else
+                        mb_size_format(as, d, sizeof(d));
+                if (as >= 0 && as != MB_UNKNOWN && cuda == 1)
+                        mb_warn("process %d (%s) has RLIMIT_AS %s and CUDA libraries "
+                                "mapped: CUDA reserves huge address ranges and fails "
+                                "under it; limit memory with cgroups instead",
+                                ml.m[i].pid, ml.m[i].comm, d);
+                if (arr) {
+                        json_t *x = json_object();
+                        json_object_set_new(x, "pid", json_integer(ml.m[i].pid));
+                        json_object_set_new(x, "name", mb_json_str(ml.m[i].comm));
+                        json_object_set_new(x, "cgroup", mb_json_str(ml.m[i].from));
+                        json_object_set_new(x, "memory_max", mb_json_str(v.max));
+                        json_object_set_new(x, "memory_high", mb_json_str(v.high));
+                        json_object_set_new(x, "memory_swap", mb_json_str(v.swap));
+                        json_object_set_new(x, "rlimit_as_bytes",
+                                            as == MB_UNKNOWN || as < 0 ? json_null()
+                                                                       : json_integer(as));
+                        json_object_set_new(x, "rlimit_as_unlimited", json_boolean(as == -1));
+                        json_object_set_new(x, "cuda_mapped",
+                                            cuda < 0 ? json_null() : json_boolean(cuda == 1));
+                        json_array_append_new(arr, x);
+                }
+                mb_table_cellf(&t, "%d", ml.m[i].pid);
+                mb_table_cell(&t, ml.m[i].comm);
+                mb_table_cell(&t, ml.m[i].from[0] ? ml.m[i].from : "-");
+                mb_table_cell(&t, a);
+                mb_table_cell(&t, b);
+                mb_table_cell(&t, c);
+                mb_table_cell(&t, d);
+                mb_table_cell(&t, cuda < 0 ? "?" : cuda ? "yes" : "no");
+        }
+        if (!arr) {
+                if (ml.n)
+                        mb_table_print(&t, cli->out, true);
+                else
+                        fprintf(cli->out, "no process matches\n");
+        }
+        mb_table_release(&t);
+        mb_proctab_release(&tab);
+        free(ml.m);
+        return MB_EXIT_OK;
+}
+
 static int do_show(struct mb_cli *cli, struct limit_opts *o)
 {
         const struct mb_config *cfg;
@@ -626,86 +563,8 @@ static int do_show(struct mb_cli *cli, struct limit_opts *o)
         have_fs = mb_cgroup_detect(cli->sys_root, &fs) == 0;
         if (unit && (r = show_unit(cli, unit, j)))
                 goto out;
-        if (re) {
-                struct mb_proctab tab;
-                struct member_list ml = {0};
-                struct mb_table t;
-                mb_proctab_init(&tab);
-                r = find_members(cli, have_fs ? &fs : NULL, re, false, 0, &tab, &ml);
-                if (r < 0) {
-                        mb_proctab_release(&tab);
-                        free(ml.m);
-                        r = mb_runtime_error(cli, "cannot scan processes: %s", mb_strerror(r));
-                        goto out;
-                }
-                mb_table_init(&t);
-                mb_table_col(&t, "PID", true, 0);
-                mb_table_col(&t, "COMMAND", false, 40);
-                mb_table_col(&t, "CGROUP", false, 60);
-                mb_table_col(&t, "MAX", true, 0);
-                mb_table_col(&t, "HIGH/SOFT", true, 0);
-                mb_table_col(&t, "SWAP/MEMSW", true, 0);
-                mb_table_col(&t, "RLIMIT_AS", true, 0);
-                mb_table_col(&t, "CUDA", false, 0);
-                for (size_t i = 0; i < ml.n; i++) {
-                        struct mb_cg_values v = {0};
-                        int64_t as = mb_proc_rlimit_as(cli->proc_root, ml.m[i].pid);
-                        int cuda = mb_proc_maps_cuda(cli->proc_root, ml.m[i].pid);
-                        char a[40], b[40], c[40], d[40];
-                        if (have_fs)
-                                mb_cgroup_values_read(&fs, ml.m[i].from, &v);
-                        fmt_limit(v.max, a, sizeof(a));
-                        fmt_limit(v.high, b, sizeof(b));
-                        fmt_limit(v.swap, c, sizeof(c));
-                        if (as == MB_UNKNOWN)
-                                snprintf(d, sizeof(d), "?");
-                        else if (as < 0)
-                                snprintf(d, sizeof(d), "unlimited");
-                        else
-                                mb_size_format(as, d, sizeof(d));
-                        if (as >= 0 && as != MB_UNKNOWN && cuda == 1)
-                                mb_warn("process %d (%s) has RLIMIT_AS %s and CUDA libraries "
-                                        "mapped: CUDA reserves huge address ranges and fails "
-                                        "under it; limit memory with cgroups instead",
-                                        ml.m[i].pid, ml.m[i].comm, d);
-                        if (arr) {
-                                json_t *x = json_object();
-                                json_object_set_new(x, "pid", json_integer(ml.m[i].pid));
-                                json_object_set_new(x, "name", mb_json_str(ml.m[i].comm));
-                                json_object_set_new(x, "cgroup", mb_json_str(ml.m[i].from));
-                                json_object_set_new(x, "memory_max", mb_json_str(v.max));
-                                json_object_set_new(x, "memory_high", mb_json_str(v.high));
-                                json_object_set_new(x, "memory_swap", mb_json_str(v.swap));
-                                json_object_set_new(x, "rlimit_as_bytes",
-                                                    as == MB_UNKNOWN || as < 0 ? json_null()
-                                                                               : json_integer(as));
-                                json_object_set_new(x, "rlimit_as_unlimited",
-                                                    json_boolean(as == -1));
-                                json_object_set_new(x, "cuda_mapped",
-                                                    cuda < 0 ? json_null()
-                                                             : json_boolean(cuda == 1));
-                                json_array_append_new(arr, x);
-                        }
-                        mb_table_cellf(&t, "%d", ml.m[i].pid);
-                        mb_table_cell(&t, ml.m[i].comm);
-                        mb_table_cell(&t, ml.m[i].from[0] ? ml.m[i].from : "-");
-                        mb_table_cell(&t, a);
-                        mb_table_cell(&t, b);
-                        mb_table_cell(&t, c);
-                        mb_table_cell(&t, d);
-                        mb_table_cell(&t, cuda < 0 ? "?" : cuda ? "yes" : "no");
-                }
-                if (!j) {
-                        if (ml.n)
-                                mb_table_print(&t, cli->out, true);
-                        else
-                                fprintf(cli->out, "no process matches\n");
-                }
-                mb_table_release(&t);
-                mb_proctab_release(&tab);
-                free(ml.m);
-                r = MB_EXIT_OK;
-        }
+        if (re && (r = show_match(cli, have_fs ? &fs : NULL, re, arr)))
+                goto out;
         if (j) {
                 json_object_set_new(j, "processes", arr);
                 arr = NULL;

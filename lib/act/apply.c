@@ -345,3 +345,68 @@ int mb_undo_plan(const struct mb_journal_entries *e, const char *run, struct mb_
         }
         return k;
 }
+
+static bool in_dir(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+
+        return path && !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+int mb_release_plan(const struct mb_journal_entries *all, const char *dir, bool exists,
+                    const char *root_dir, const int *pids, size_t npids, struct mb_plan *plan)
+{
+        struct mb_journal_entries sel = {0};
+        const char *back = NULL;
+        bool removes = false;
+        int r = 0;
+
+        sel.e = calloc(all->n + 1, sizeof(*sel.e));
+        if (!sel.e)
+                return -ENOMEM;
+        for (size_t i = 0; i < all->n; i++) {
+                const struct mb_change *c = &all->e[i].change;
+                bool hit = c->action == MB_ACT_CGROUP_MOVE ? in_dir(c->new_value, dir)
+                                                           : in_dir(c->target, dir);
+                if (!hit || all->e[i].undone)
+                        continue;
+                sel.e[sel.n++] = all->e[i]; /* shared with `all`: not released here */
+                if (c->action == MB_ACT_CGROUP_MOVE && !back)
+                        back = c->current;
+        }
+        if (!exists && sel.n == 0) {
+                free(sel.e);
+                return -ENOENT;
+        }
+        for (size_t i = 0; i < npids; i++) {
+                bool known = false;
+                for (size_t k = 0; k < sel.n; k++)
+                        if (sel.e[k].change.action == MB_ACT_CGROUP_MOVE &&
+                            sel.e[k].change.pid == pids[i])
+                                known = true;
+                if (!known) {
+                        char t[64];
+                        struct mb_change *c;
+                        snprintf(t, sizeof(t), "pid %d", pids[i]);
+                        c = mb_plan_add(plan, MB_ACT_CGROUP_MOVE, t, dir, back ? back : root_dir,
+                                        "started inside the group: moved out with it");
+                        if (!c) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        c->pid = pids[i];
+                }
+        }
+        if (mb_undo_plan(&sel, NULL, plan) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < plan->n; i++)
+                removes |= plan->c[i].action == MB_ACT_CGROUP_REMOVE;
+        if (exists && !removes &&
+            !mb_plan_add(plan, MB_ACT_CGROUP_REMOVE, dir, "present", NULL, "remove the group"))
+                r = -ENOMEM;
+out:
+        free(sel.e);
+        return r;
+}
