@@ -602,8 +602,8 @@ void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk 
         }
         for (size_t i = 0; i < plan->n; i++) {
                 struct mb_change *c = &plan->c[i];
-                if (c->action != MB_ACT_SWAP_CYCLE || c->noop)
-                        continue;
+                if (c->action != MB_ACT_SWAP_CYCLE || c->noop || c->refused)
+                        continue; /* the first reason stays */
                 c->refused = true;
                 snprintf(c->reason, sizeof(c->reason),
                          "swap cycle refused: cgroup %.300s uses %s with %s in swap, above its "

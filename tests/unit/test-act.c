@@ -547,6 +547,13 @@ static void test_swap_cycle_cgroups(void **state)
         assert_non_null(strstr(p.c[0].reason, "workers"));
         assert_non_null(strstr(p.c[0].reason, "OOM"));
         mb_plan_release(&p);
+        /* a plan the host check refused keeps that reason */
+        mb_plan_init(&p);
+        mi.v[MB_MI_MEMAVAILABLE] = 100 << 20;
+        assert_int_equal(mb_swap_cycle_plan(&mi, &sw, 1.2, 512 << 20, &p), 0);
+        mb_swap_cycle_refuse_cgroups(&p, r, 1);
+        assert_non_null(strstr(p.c[0].reason, "MemAvailable"));
+        mb_plan_release(&p);
         /* under its limit: no risk; v2 names */
         put(sub, "memory.stat", "total_swap 0\n");
         assert_int_equal(mb_cgroup_swap_risks(&fs, r, 2), 0);
