@@ -13,8 +13,8 @@
 /* Print the plan (table + notes) or, with --json, the plan as JSON with
  * "applied": false.  Returns an exit code. */
 int act_plan_show(struct mb_cli *cli, const struct mb_plan *p, bool apply);
-
-json_t *act_plan_json(const struct mb_plan *p);
+/* The same, with `hint` for how to carry out a plan ("add --apply as root"). */
+int act_plan_show_hint(struct mb_cli *cli, const struct mb_plan *p, bool apply, const char *hint);
 
 /*
  * Apply p: check (refused -> exit 3 with the reason; not root -> exit 3
@@ -23,8 +23,5 @@ json_t *act_plan_json(const struct mb_plan *p);
  * Returns an exit code.
  */
 int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback);
-
-/* "PROC_ROOT/rel" for a file under the proc root. */
-void act_proc_path(struct mb_cli *cli, const char *rel, char *buf, size_t len);
 
 #endif

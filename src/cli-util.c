@@ -214,6 +214,7 @@ int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret)
 int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret)
 {
         const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+        char why[256];
         int r;
 
         if (!cli->state_path[0]) {
@@ -235,6 +236,12 @@ int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret)
                         return mb_runtime_error(cli, "cannot create state directory '%s': %s",
                                                 cli->state_path, mb_strerror(r));
         }
+        /* someone else's directory could hold a journal that makes undo
+         * write anywhere: owner and mode as sudo checks them */
+        r = mb_dir_trusted(cli->state_path, why, sizeof(why));
+        if (r < 0 && r != -ENOENT)
+                return mb_runtime_error(cli, "state directory '%s': %s; refusing to use it",
+                                        cli->state_path, why);
         *ret = cli->state_path;
         return 0;
 }

@@ -65,8 +65,7 @@ const char cmd_serve_help[] =
     "  --interval SECONDS  sampling period (default serve.interval_s)\n"
     "  --once              sample once, print the /metrics text, exit\n";
 
-#define HOOK_TIMEOUT_S 60.0
-#define LEAK_EVERY_S   300.0
+#define LEAK_EVERY_S 300.0
 
 struct serve_opts {
         const char *listen;
@@ -189,137 +188,12 @@ static void record(struct serve *sv)
                 slog("history write failed: %s", err.msg[0] ? err.msg : mb_strerror(r));
 }
 
-/* ---- the guard ---- */
-static void hook_done(pid_t pid, int status, void *arg)
+/* ---- the guard (lib/serve/guard-act.c) ---- */
+static void guard_runner(struct serve *sv, struct mb_guard_runner *g)
 {
-        (void)arg;
-        if (WIFEXITED(status))
-                slog("guard: hook (pid %d) exited with status %d", (int)pid, WEXITSTATUS(status));
-        else if (WIFSIGNALED(status))
-                slog("guard: hook (pid %d) killed by signal %d", (int)pid, WTERMSIG(status));
-}
-
-static void guard_follow(struct serve *sv, double now)
-{
-        int r;
-
-        mb_hooks_reap(&sv->hooks, now, HOOK_TIMEOUT_S, hook_done, NULL);
-        if (!sv->kill.active)
-                return;
-        int pid = sv->kill.pid;
-        r = mb_guard_kill_tick(&sv->kill, sv->live_proc_fd, now);
-        if (r == 1)
-                slog("guard: pid %d has exited", pid);
-        else if (r == 2)
-                slog("guard: pid %d still alive after %.0f s: sent SIGKILL", pid,
-                     sv->d.cfg->guard_grace_s);
-        else if (r == -ESTALE)
-                slog("guard: pid %d is now another process: not signalled", pid);
-        else if (r < 0)
-                slog("guard: SIGKILL to pid %d failed: %s", pid, mb_strerror(r));
-}
-
-static void fmt_value(enum mb_guard_cond c, double v, char *buf, size_t len)
-{
-        if (c == MB_GC_PSI_FULL)
-                snprintf(buf, len, "%.2f%%", v);
-        else
-                snprintf(buf, len, "%.0f MiB", v / (1024.0 * 1024.0));
-}
-
-static void guard_run(struct serve *sv, double now)
-{
-        const struct mb_config *c = sv->d.cfg;
-        const struct mb_snapshot *s = &sv->d.snap;
-        struct mb_guard_obs obs;
-        struct mb_guard_decision dec;
-        const struct mb_proc *victim = NULL;
-        char val[64], thr[64], what[256];
-        int vi;
-
-        if (!c->guard_enabled)
-                return;
-        mb_guard_observe(s, &sv->d.target, c, &obs);
-        mb_guard_step(&sv->guard, c, &obs, now, &dec);
-        if (!dec.act)
-                return;
-
-        vi = mb_guard_pick_victim(&s->procs, sv->have_kill_re ? &sv->kill_re : NULL, getpid());
-        if (vi >= 0)
-                victim = &s->procs.p[vi];
-
-        for (unsigned i = 0; i < dec.nev; i++) {
-                const struct mb_guard_event *e = &dec.ev[i];
-                fmt_value(e->cond, e->value, val, sizeof(val));
-                fmt_value(e->cond, e->threshold, thr, sizeof(thr));
-                slog("guard%s: condition %s held for %.0f s: %s (threshold %s)",
-                     dec.dry_run ? " (dry run)" : "", mb_guard_cond_names[e->cond], e->held_s, val,
-                     thr);
-        }
-        if (dec.signal) {
-                if (!victim)
-                        snprintf(what, sizeof(what), "no process matches guard.kill_match");
-                else
-                        snprintf(what, sizeof(what), "pid %d (%s, RSS+swap %lld MiB)", victim->pid,
-                                 victim->name, (long long)(mb_proc_rss_swap(victim) >> 20));
-                if (dec.dry_run && !victim) {
-                        slog("guard (dry run): %s: nothing would be signalled", what);
-                } else if (dec.dry_run) {
-                        slog("guard (dry run): would send SIGTERM to %s", what);
-                } else if (victim && sv->kill.active) {
-                        slog("guard: still waiting for pid %d to exit; not signalling %s",
-                             sv->kill.pid, what);
-                } else if (victim) {
-                        int r = mb_guard_kill_start(&sv->kill, sv->live_proc_fd, victim->pid,
-                                                    victim->starttime, c->guard_grace_s, now);
-                        if (r == 0)
-                                slog("guard: sent SIGTERM to %s; SIGKILL in %.0f s if still alive",
-                                     what, c->guard_grace_s);
-                        else if (r == -ESTALE)
-                                slog("guard: pid %d changed identity since the sample: not "
-                                     "signalled",
-                                     victim->pid);
-                        else
-                                slog("guard: cannot signal %s: %s", what, mb_strerror(r));
-                } else {
-                        slog("guard: %s: nothing signalled", what);
-                }
-        }
-        if (dec.hook) {
-                if (dec.dry_run) {
-                        slog("guard (dry run): would run hook %s", c->guard_hook[0]);
-                } else {
-                        const struct mb_guard_event *e = &dec.ev[0];
-                        char ev[64], cond[64], v[64], t[64], held[64], vp[64], vn[96], all[256];
-                        size_t off = 0;
-                        all[0] = '\0';
-                        for (unsigned i = 0; i < dec.nev && off < sizeof(all); i++)
-                                off += (size_t)snprintf(all + off, sizeof(all) - off, "%s%s",
-                                                        i ? "," : "",
-                                                        mb_guard_cond_names[dec.ev[i].cond]);
-                        snprintf(ev, sizeof(ev), "MEMBUDGET_EVENT=guard");
-                        snprintf(cond, sizeof(cond), "MEMBUDGET_CONDITION=%s",
-                                 mb_guard_cond_names[e->cond]);
-                        snprintf(v, sizeof(v), "MEMBUDGET_VALUE=%.0f", e->value);
-                        snprintf(t, sizeof(t), "MEMBUDGET_THRESHOLD=%.0f", e->threshold);
-                        snprintf(held, sizeof(held), "MEMBUDGET_HELD_S=%.0f", e->held_s);
-                        snprintf(vp, sizeof(vp), "MEMBUDGET_VICTIM_PID=%d",
-                                 victim && dec.signal ? victim->pid : 0);
-                        snprintf(vn, sizeof(vn), "MEMBUDGET_VICTIM_NAME=%s",
-                                 victim && dec.signal ? victim->name : "");
-                        char *allv = NULL;
-                        if (asprintf(&allv, "MEMBUDGET_CONDITIONS=%s", all) < 0)
-                                allv = NULL;
-                        char *env[] = {ev, cond, v, t, held, vp, vn, allv, NULL};
-                        pid_t p = mb_hook_spawn(&sv->hooks, c->guard_hook, env, now);
-                        if (p < 0)
-                                slog("guard: cannot run hook %s: %s", c->guard_hook[0],
-                                     mb_strerror((int)p));
-                        else
-                                slog("guard: started hook %s (pid %d)", c->guard_hook[0], (int)p);
-                        free(allv);
-                }
-        }
+        *g = (struct mb_guard_runner){&sv->guard,       &sv->kill,
+                                      &sv->hooks,       sv->have_kill_re ? &sv->kill_re : NULL,
+                                      sv->live_proc_fd, slog};
 }
 
 /* ---- sampling ---- */
@@ -512,8 +386,12 @@ static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
                         else if (r == 0 && failing)
                                 slog("sampling works again");
                         failing = r < 0;
-                        if (r == 0)
-                                guard_run(sv, mb_now_mono());
+                        if (r == 0) {
+                                struct mb_guard_runner g;
+                                guard_runner(sv, &g);
+                                mb_guard_run(&g, sv->d.cfg, &sv->d.snap, &sv->d.target,
+                                             mb_now_mono());
+                        }
                         if (r == 0 && sv->hist)
                                 record(sv);
                         next += sv->interval;
@@ -521,7 +399,11 @@ static int run_daemon(struct serve *sv, struct sockaddr_storage *ss, bool v6)
                         if (next <= now)
                                 next = now + sv->interval;
                 }
-                guard_follow(sv, now);
+                {
+                        struct mb_guard_runner g;
+                        guard_runner(sv, &g);
+                        mb_guard_follow(&g, sv->d.cfg, now);
+                }
                 wait = deadline_wait(next);
                 if (sv->kill.active && deadline_wait(sv->kill.kill_at) < wait)
                         wait = deadline_wait(sv->kill.kill_at) + 0.01;
@@ -615,9 +497,10 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         }
         if (cfg->monitor_record && (code = history_open(sv)))
                 goto out;
+        slog("configuration: %s", cfg->from_file ? cfg->path : "none found, built-in defaults");
         code = run_daemon(sv, &ss, v6);
 out:
-        mb_hooks_reap(&sv->hooks, mb_now_mono(), 1e9, hook_done, NULL);
+        mb_hooks_reap(&sv->hooks, mb_now_mono(), 1e9, NULL, NULL);
         mb_guard_kill_release(&sv->kill);
         history_close(sv);
         if (sv->live_proc_fd >= 0)

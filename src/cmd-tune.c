@@ -8,6 +8,7 @@
 #include "../lib/act/swap.h"
 #include "../lib/act/sysctl.h"
 #include "../lib/config/config.h"
+#include "../lib/act/cgroup.h"
 #include "act-common.h"
 
 const char cmd_tune_help[] =
@@ -96,6 +97,24 @@ static char *read_text(const char *path, int *err)
         return b.data;
 }
 
+/* A swapoff brings every swapped page back: a memory cgroup at its limit
+ * with pages in swap would OOM-kill (issue 15.1).  Refuse then. */
+static void cycle_cgroups(struct mb_cli *cli, struct mb_plan *plan)
+{
+        struct mb_cgroup_fs fs;
+        struct mb_cg_risk risk[4];
+        int n;
+
+        if (mb_cgroup_detect(cli->sys_root, &fs) < 0)
+                return;
+        n = mb_cgroup_swap_risks(&fs, risk, MB_ARRAY_SIZE(risk));
+        if (n > 0)
+                mb_swap_cycle_refuse_cgroups(plan, risk, (size_t)n);
+        else if (n == 0)
+                mb_plan_note(plan, "swap cycle: no memory cgroup holds more than its limit in RAM "
+                                   "and swap together");
+}
+
 int cmd_tune(int argc, char **argv, struct mb_cli *cli)
 {
         const struct mb_config *cfg;
@@ -117,7 +136,7 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
         want = o.swappiness >= 0 ? (int)o.swappiness : cfg->vm_swappiness;
         if (mb_swappiness_read(&cli->root, &cur) < 0)
                 cur = -1;
-        act_proc_path(cli, "sys/vm/swappiness", proc_sw, sizeof(proc_sw));
+        mb_sysctl_vm_path(cli->proc_root, "swappiness", proc_sw, sizeof(proc_sw));
         snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/%s", mb_etc_root(), MB_SYSCTL_CONF_NAME);
         conf_text = read_text(conf, &e);
         if (e < 0) {
@@ -130,7 +149,7 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
         if (o.drop || cfg->drop_caches) {
-                act_proc_path(cli, "sys/vm/drop_caches", drop, sizeof(drop));
+                mb_sysctl_vm_path(cli->proc_root, "drop_caches", drop, sizeof(drop));
                 mb_drop_caches_plan(drop, &plan);
         }
         if (o.cycle) {
@@ -149,6 +168,7 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
                         r = mb_runtime_error(cli, "out of memory");
                         goto out;
                 }
+                cycle_cgroups(cli, &plan);
         }
         if (!o.apply) {
                 r = act_plan_show(cli, &plan, false);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
+#include "../lib/act/sysctl.h"
 #include "act-common.h"
 
 const char cmd_undo_help[] =
@@ -54,7 +55,10 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                 return r;
         r = mb_journal_read(state, &e, &err);
         if (r < 0)
-                return mb_runtime_error(cli, "%s:%d: %s", err.where, err.line, err.msg);
+                return mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+        if (e.skipped)
+                mb_warn("%s/%s:%d: %zu corrupt line%s skipped (not a journal record)", state,
+                        MB_JOURNAL_FILE, e.first_bad, e.skipped, e.skipped == 1 ? "" : "s");
         mb_plan_init(&plan);
         if (!all) {
                 const char *l = mb_undo_last_run(&e);
@@ -67,6 +71,7 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                 r = mb_runtime_error(cli, "out of memory");
                 goto out;
         }
+        mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
         if (plan.n == 0) {
                 if (cli->json)
                         act_plan_show(cli, &plan, false);
@@ -81,7 +86,8 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                         fprintf(cli->out, "undoing run %s:\n", run);
                 else
                         fprintf(cli->out, "undoing every recorded change:\n");
-                act_plan_show(cli, &plan, !dry);
+                act_plan_show_hint(cli, &plan, !dry,
+                                   "run membudget undo without --dry-run as root");
         }
         if (dry) {
                 if (cli->json)

@@ -228,6 +228,14 @@ int main(int argc, char **argv)
                 free(rest);
                 return MB_EXIT_OK;
         }
+        if (!cmd && !help && nrest > 1) {
+                fprintf(
+                    stderr,
+                    "membudget: unknown option '%s' (before a command)\ntry 'membudget --help'\n",
+                    rest[1]);
+                free(rest);
+                return MB_EXIT_USAGE;
+        }
         if (help || !cmd) {
                 if (cmd)
                         printf("%s%s", cmd->help,

@@ -154,6 +154,15 @@ int mb_change_do(const struct mb_change *c, struct mb_apply_ctx *ctx)
                 break;
         case MB_ACT_CGROUP_WRITE:
                 r = mb_cgroup_write(c->target, c->new_value ? c->new_value : "");
+                if (r == -EINVAL && strstr(c->target, "/memory.move_charge_at_immigrate")) {
+                        /* removed from recent kernels: say what that means */
+                        progress(ctx,
+                                 "this kernel no longer moves charges (%s refused): the "
+                                 "moved processes' pages stay charged to their old group; "
+                                 "only new allocations count against the limit",
+                                 c->target);
+                        r = 0;
+                }
                 break;
         case MB_ACT_CGROUP_MOVE:
                 r = do_move(c, ctx);
@@ -163,6 +172,9 @@ int mb_change_do(const struct mb_change *c, struct mb_apply_ctx *ctx)
                 if (r < 0)
                         return r;
                 break;
+        case MB_ACT_UNIT_PROPS:
+                return mb_systemd_set_props(c->target, c->new_value ? c->new_value : "", c->restore,
+                                            ctx->msg, sizeof(ctx->msg));
         default:
                 r = -EINVAL;
         }
@@ -186,51 +198,29 @@ int mb_change_do(const struct mb_change *c, struct mb_apply_ctx *ctx)
 
 int mb_change_inverse(const struct mb_change *c, struct mb_plan *into)
 {
+        const struct mb_action_kind *k;
         struct mb_change *x;
-        enum mb_action a = c->action;
-        const char *how = "restore the previous value";
-        bool noop = false;
+        const char *how;
 
-        switch (c->action) {
-        case MB_ACT_CGROUP_CREATE:
-                a = MB_ACT_CGROUP_REMOVE;
-                how = "remove the group";
-                break;
-        case MB_ACT_CGROUP_REMOVE:
-                a = MB_ACT_CGROUP_CREATE;
-                how = "create the group again";
-                break;
-        case MB_ACT_CGROUP_MOVE:
-                how = "move the process back";
-                break;
-        case MB_ACT_FILE:
-                how = c->current ? "restore the previous file" : "remove the file";
-                break;
-        case MB_ACT_DROP_CACHES:
-                how = "nothing to undo: dropped cache is re-read on demand";
-                noop = true;
-                break;
-        case MB_ACT_SWAP_CYCLE:
-                how = "nothing to undo: the swap area was switched back on";
-                noop = true;
-                break;
-        case MB_ACT_EXEC:
-                how = "nothing to undo for a program run (reload systemd after file changes)";
-                noop = true;
-                break;
-        default:
-                break;
-        }
-        x = mb_plan_add(into, a, c->target, c->new_value, c->current, how);
+        if ((unsigned)c->action >= MB_ACT_COUNT)
+                return -EINVAL;
+        k = &mb_action_kinds[c->action];
+        how = k->undo_how;
+        if (c->action == MB_ACT_FILE && !c->current)
+                how = "remove the file";
+        x = mb_plan_add(into, k->inverse, c->target, c->new_value, c->current, how);
         if (!x)
                 return -ENOMEM;
         x->pid = c->pid;
         x->starttime = c->starttime;
         x->prio = c->prio;
-        if (noop)
+        x->restore = c->action == MB_ACT_UNIT_PROPS;
+        if (k->irreversible)
                 x->noop = true;
         if (c->action == MB_ACT_CGROUP_WRITE && !c->current)
                 x->noop = true; /* a controller switched on is left on */
+        if (c->action == MB_ACT_UNIT_PROPS && !c->current)
+                x->noop = true; /* the values before are unknown */
         return 0;
 }
 
@@ -309,6 +299,25 @@ int mb_plan_apply(struct mb_plan *p, struct mb_apply_ctx *ctx)
         return 0;
 }
 
+size_t mb_undo_refuse_foreign(struct mb_plan *plan, const char *etc_root, const char *proc_root,
+                              const char *sys_root)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < plan->n; i++) {
+                struct mb_change *c = &plan->c[i];
+                if (c->noop || mb_journal_path_allowed(c, etc_root, proc_root, sys_root))
+                        continue;
+                c->refused = true;
+                snprintf(c->reason, sizeof(c->reason),
+                         "the journal names '%.300s', which membudget never writes: the journal "
+                         "was edited by someone else; nothing changed",
+                         c->target);
+                n++;
+        }
+        return n;
+}
+
 const char *mb_undo_last_run(const struct mb_journal_entries *e)
 {
         for (size_t i = e->n; i-- > 0;)
@@ -335,4 +344,69 @@ int mb_undo_plan(const struct mb_journal_entries *e, const char *run, struct mb_
                 k++;
         }
         return k;
+}
+
+static bool in_dir(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+
+        return path && !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+int mb_release_plan(const struct mb_journal_entries *all, const char *dir, bool exists,
+                    const char *root_dir, const int *pids, size_t npids, struct mb_plan *plan)
+{
+        struct mb_journal_entries sel = {0};
+        const char *back = NULL;
+        bool removes = false;
+        int r = 0;
+
+        sel.e = calloc(all->n + 1, sizeof(*sel.e));
+        if (!sel.e)
+                return -ENOMEM;
+        for (size_t i = 0; i < all->n; i++) {
+                const struct mb_change *c = &all->e[i].change;
+                bool hit = c->action == MB_ACT_CGROUP_MOVE ? in_dir(c->new_value, dir)
+                                                           : in_dir(c->target, dir);
+                if (!hit || all->e[i].undone)
+                        continue;
+                sel.e[sel.n++] = all->e[i]; /* shared with `all`: not released here */
+                if (c->action == MB_ACT_CGROUP_MOVE && !back)
+                        back = c->current;
+        }
+        if (!exists && sel.n == 0) {
+                free(sel.e);
+                return -ENOENT;
+        }
+        for (size_t i = 0; i < npids; i++) {
+                bool known = false;
+                for (size_t k = 0; k < sel.n; k++)
+                        if (sel.e[k].change.action == MB_ACT_CGROUP_MOVE &&
+                            sel.e[k].change.pid == pids[i])
+                                known = true;
+                if (!known) {
+                        char t[64];
+                        struct mb_change *c;
+                        snprintf(t, sizeof(t), "pid %d", pids[i]);
+                        c = mb_plan_add(plan, MB_ACT_CGROUP_MOVE, t, dir, back ? back : root_dir,
+                                        "started inside the group: moved out with it");
+                        if (!c) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        c->pid = pids[i];
+                }
+        }
+        if (mb_undo_plan(&sel, NULL, plan) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < plan->n; i++)
+                removes |= plan->c[i].action == MB_ACT_CGROUP_REMOVE;
+        if (exists && !removes &&
+            !mb_plan_add(plan, MB_ACT_CGROUP_REMOVE, dir, "present", NULL, "remove the group"))
+                r = -ENOMEM;
+out:
+        free(sel.e);
+        return r;
 }

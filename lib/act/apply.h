@@ -48,6 +48,23 @@ int mb_change_inverse(const struct mb_change *c, struct mb_plan *into);
  */
 int mb_undo_plan(const struct mb_journal_entries *e, const char *run, struct mb_plan *plan);
 
+/* Refuse (mark refused, with the reason) every change of an undo plan
+ * whose path membudget never writes (mb_journal_path_allowed).  Returns
+ * how many were refused. */
+size_t mb_undo_refuse_foreign(struct mb_plan *plan, const char *etc_root, const char *proc_root,
+                              const char *sys_root);
+
+/*
+ * `limit --release` (pure): the undo plan of every journal entry not undone
+ * that touched group dir (moves into it, its writes and creation), the
+ * processes in it now that the journal does not know (pids: children
+ * started there) moved where the first recorded one came from (else to
+ * `root_dir`), and the group removed when it `exists`.  -ENOENT when the
+ * group neither exists nor is in the journal; -ENOMEM.
+ */
+int mb_release_plan(const struct mb_journal_entries *all, const char *dir, bool exists,
+                    const char *root_dir, const int *pids, size_t npids, struct mb_plan *plan);
+
 /* The newest run that still has entries not undone; NULL when none. */
 const char *mb_undo_last_run(const struct mb_journal_entries *e);
 

@@ -1,5 +1,6 @@
 /* cgroup.c: memory cgroups (v2 and v1): detect, plan limits, create, move, remove. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "../util/size.h"
+#include "../util/users.h"
 #include "../util/util.h"
 #include "cgroup.h"
 
@@ -112,6 +114,7 @@ int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
                 mb_strlcpy(fresh.high, u, sizeof(fresh.high));
                 mb_strlcpy(fresh.swap, u, sizeof(fresh.swap));
                 mb_strlcpy(fresh.swappiness, "60", sizeof(fresh.swappiness));
+                mb_strlcpy(fresh.move_charge, "0", sizeof(fresh.move_charge));
                 now = &fresh;
                 if (!mb_plan_add(plan, MB_ACT_CGROUP_CREATE, dir, NULL, "created",
                                  fs->version == MB_CG_V2
@@ -169,6 +172,16 @@ int mb_cgroup_limit_plan(const struct mb_cgroup_fs *fs, const char *name,
         }
         if (r)
                 return r;
+        /* v1 leaves the pages of a moved process charged to its old group
+         * unless the destination asks for them (anon 1 + file 2) */
+        if (n > 0 && fs->version == MB_CG_V1 &&
+            (r = add_write(plan, dir, "memory.move_charge_at_immigrate", now->move_charge, 3, "0",
+                           "charge the moved processes' pages to the group")))
+                return r;
+        if (n > 0 && fs->version == MB_CG_V2)
+                mb_plan_note(plan, "cgroup v2 never moves a charge: pages the processes hold now "
+                                   "stay charged to their old groups; only new allocations count "
+                                   "against this limit");
         for (size_t i = 0; i < n; i++) {
                 struct mb_change *c;
                 char target[128];
@@ -215,7 +228,69 @@ void mb_cgroup_values_read(const struct mb_cgroup_fs *fs, const char *dir, struc
                 read_str(dir, "memory.soft_limit_in_bytes", ret->high, sizeof(ret->high));
                 read_str(dir, "memory.memsw.limit_in_bytes", ret->swap, sizeof(ret->swap));
                 read_str(dir, "memory.swappiness", ret->swappiness, sizeof(ret->swappiness));
+                read_str(dir, "memory.move_charge_at_immigrate", ret->move_charge,
+                         sizeof(ret->move_charge));
         }
+}
+
+size_t mb_limit_match_policy(struct mb_plan *plan, const struct mb_cg_member *m, size_t n,
+                             uint32_t self, bool user_given, bool force)
+{
+        char users[256] = "", why[256] = "";
+        size_t off = 0, nusers = 0, refused = 0;
+        bool other = false;
+
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = m[k].uid == m[i].uid;
+                if (seen)
+                        continue;
+                nusers++;
+                other |= m[i].uid != self;
+                if (off < sizeof(users))
+                        off += (size_t)snprintf(users + off, sizeof(users) - off, "%s%s",
+                                                off ? ", " : "", mb_user_name(m[i].uid));
+        }
+        if (n == 0)
+                return 0;
+        mb_plan_note(plan, "%zu process%s match%s (user%s %s)", n, n == 1 ? "" : "es",
+                     n == 1 ? "es" : "", nusers == 1 ? "" : "s", users);
+        if (user_given || force)
+                return 0;
+        if (n > MB_LIMIT_MATCH_MAX)
+                snprintf(why, sizeof(why),
+                         "%zu processes match, more than %d: narrow the pattern, or give "
+                         "--user NAME or --force",
+                         n, MB_LIMIT_MATCH_MAX);
+        else if (other)
+                snprintf(why, sizeof(why),
+                         "processes of other users match (%.120s): give --user NAME (or --force)",
+                         users);
+        else
+                return 0;
+        for (size_t i = 0; i < plan->n; i++)
+                if (plan->c[i].action == MB_ACT_CGROUP_MOVE) {
+                        plan->c[i].refused = true;
+                        mb_strlcpy(plan->c[i].reason, why, sizeof(plan->c[i].reason));
+                        refused++;
+                }
+        return refused;
+}
+
+int mb_limit_usage_note(struct mb_plan *plan, const char *what, int64_t usage, int64_t limit)
+{
+        char u[MB_SIZE_STRLEN], l[MB_SIZE_STRLEN];
+
+        if (usage < 0 || limit < 0 || usage <= limit)
+                return 0;
+        return mb_plan_note(plan,
+                            "warning: %s use%s %s now, above the limit %s: the excess will be "
+                            "pushed to swap, or the processes OOM-killed when swap is limited or "
+                            "full",
+                            what, strncmp(what, "the unit", 8) ? "" : "s",
+                            mb_size_format(usage, u, sizeof(u)),
+                            mb_size_format(limit, l, sizeof(l)));
 }
 
 int mb_cgroup_of(const struct mb_cgroup_fs *fs, const char *proc_root, int pid, char *buf,
@@ -452,4 +527,160 @@ int mb_cgroup_pids(const char *dir, int **ret, size_t *n)
         *ret = v;
         *n = k;
         return 0;
+}
+
+int mb_cgroup_oom_kills(const struct mb_cgroup_fs *fs, const char *dir, int64_t *ret)
+{
+        return mb_cgroup_read_key(
+            dir, fs->version == MB_CG_V2 ? "memory.events" : "memory.oom_control", "oom_kill", ret);
+}
+
+static int risk_walk(const struct mb_cgroup_fs *fs, const char *dir, int depth,
+                     struct mb_cg_risk *ret, size_t max, size_t *n)
+{
+        bool v2 = fs->version == MB_CG_V2;
+        int64_t usage, swap = 0, limit;
+        struct dirent *de;
+        DIR *d;
+
+        if (mb_cgroup_read_i64(dir, v2 ? "memory.max" : "memory.limit_in_bytes", &limit) == 0 &&
+            limit > 0 && limit < (INT64_C(1) << 60) &&
+            mb_cgroup_read_i64(dir, v2 ? "memory.current" : "memory.usage_in_bytes", &usage) == 0) {
+                if (v2)
+                        mb_cgroup_read_i64(dir, "memory.swap.current", &swap);
+                else
+                        mb_cgroup_read_key(dir, "memory.stat", "total_swap", &swap);
+                if (usage + swap > limit) {
+                        if (*n < max) {
+                                mb_strlcpy(ret[*n].dir, dir, sizeof(ret[*n].dir));
+                                ret[*n].usage = usage;
+                                ret[*n].swap = swap;
+                                ret[*n].limit = limit;
+                        }
+                        (*n)++;
+                }
+        }
+        if (depth >= 16 || !(d = opendir(dir)))
+                return 0;
+        while ((de = readdir(d))) {
+                char sub[1024];
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub))
+                        continue;
+                risk_walk(fs, sub, depth + 1, ret, max, n);
+        }
+        closedir(d);
+        return 0;
+}
+
+int mb_cgroup_swap_risks(const struct mb_cgroup_fs *fs, struct mb_cg_risk *ret, size_t max)
+{
+        size_t n = 0;
+
+        if (access(fs->mount, R_OK) < 0)
+                return -errno;
+        risk_walk(fs, fs->mount, 0, ret, max, &n);
+        return (int)n;
+}
+
+void mb_swap_cycle_refuse_cgroups(struct mb_plan *plan, const struct mb_cg_risk *r, size_t n)
+{
+        char u[MB_SIZE_STRLEN], w[MB_SIZE_STRLEN], l[MB_SIZE_STRLEN];
+
+        if (n == 0)
+                return;
+        /* the host check's "allowed" no longer holds */
+        for (size_t i = 0; i < plan->nnotes; i++) {
+                char *x;
+                if (strncmp(plan->notes[i], "swap cycle allowed: ", 20) ||
+                    asprintf(&x, "host RAM would be enough (%.*s), a memory cgroup's limit is not",
+                             (int)strcspn(plan->notes[i] + 20, ";"), plan->notes[i] + 20) < 0)
+                        continue;
+                free(plan->notes[i]);
+                plan->notes[i] = x;
+        }
+        for (size_t i = 0; i < plan->n; i++) {
+                struct mb_change *c = &plan->c[i];
+                if (c->action != MB_ACT_SWAP_CYCLE || c->noop || c->refused)
+                        continue; /* the first reason stays */
+                c->refused = true;
+                snprintf(c->reason, sizeof(c->reason),
+                         "swap cycle refused: cgroup %.300s uses %s with %s in swap, above its "
+                         "limit %s%s: swapoff would make its OOM killer kill",
+                         r[0].dir, mb_size_format(r[0].usage, u, sizeof(u)),
+                         mb_size_format(r[0].swap, w, sizeof(w)),
+                         mb_size_format(r[0].limit, l, sizeof(l)),
+                         n > 1 ? " (and other groups)" : "");
+        }
+}
+
+static bool path_limited(int sys_fd, const char *base, const char *file, const char *path,
+                         uint64_t ram, char *detail, size_t dlen)
+{
+        char p[1200], buf[64];
+        size_t len;
+
+        if (sys_fd < 0 || !*path)
+                return false;
+        snprintf(p, sizeof(p), "%s%s", base, path);
+        len = strlen(p);
+        for (;;) {
+                char f[1300];
+                ssize_t n;
+                snprintf(f, sizeof(f), "%s/%s", p, file);
+                n = mb_read_small_at(sys_fd, f, buf, sizeof(buf));
+                if (n > 0 && strncmp(buf, "max", 3) != 0) {
+                        uint64_t v;
+                        const char *q = buf;
+                        if (mb_parse_u64(&q, buf + n, &v) == 0 && v < (1ull << 62)) {
+                                char s[MB_SIZE_STRLEN], r[MB_SIZE_STRLEN];
+                                bool below = ram == 0 || v < ram;
+                                snprintf(detail, dlen, "/sys/%.200s = %s%s%s%s", f,
+                                         mb_size_format((int64_t)v, s, sizeof(s)),
+                                         below ? "" : ", not below RAM (",
+                                         below ? "" : mb_size_format((int64_t)ram, r, sizeof(r)),
+                                         below ? "" : "): no effect");
+                                if (below)
+                                        return true;
+                        }
+                }
+                while (len > strlen(base) && p[len - 1] != '/')
+                        len--;
+                if (len <= strlen(base) + 1)
+                        return false;
+                p[--len] = '\0';
+        }
+}
+
+bool mb_target_all_limited(int sys_fd, const struct mb_proctab *t, uint64_t ram, char *detail,
+                           size_t dlen)
+{
+        size_t n = 0;
+
+        detail[0] = '\0';
+        for (size_t i = 0; i < t->n; i++) {
+                const struct mb_proc *p = &t->p[i];
+                char d[512] = "";
+                if (!(p->flags & MB_P_TARGET) || (p->flags & MB_P_ZOMBIE))
+                        continue;
+                if (!path_limited(sys_fd, "fs/cgroup/memory", "memory.limit_in_bytes",
+                                  mb_proc_str(t, p->cg_mem), ram, d, sizeof(d)) &&
+                    !path_limited(sys_fd, "fs/cgroup", "memory.max", mb_proc_str(t, p->cg_v2), ram,
+                                  d, sizeof(d))) {
+                        if (d[0])
+                                mb_strlcpy(detail, d, dlen);
+                        else if (n > 0)
+                                snprintf(detail, dlen,
+                                         "pid %d (%.60s) is outside the limited group: not every "
+                                         "target process is under a limit",
+                                         p->pid, p->name);
+                        else
+                                detail[0] = '\0';
+                        return false;
+                }
+                if (n++ == 0)
+                        mb_strlcpy(detail, d, dlen);
+        }
+        return n > 0;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "systemd.h"
 
 void mb_journal_run_id(char *buf, size_t len)
 {
@@ -23,22 +25,62 @@ void mb_journal_run_id(char *buf, size_t len)
         snprintf(buf, len, "%s-%d", ts, (int)getpid());
 }
 
-int mb_journal_open(struct mb_journal *j, const char *state_dir)
+/* Cut a torn last record off (no '\n' at the end): the next append then
+ * starts on a line of its own. */
+static int repair_tail(int fd, bool *repaired)
 {
         struct stat st;
+        char buf[4096];
+        off_t end, pos;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        end = st.st_size;
+        if (end == 0 || (pread(fd, buf, 1, end - 1) == 1 && buf[0] == '\n'))
+                return 0;
+        pos = end;
+        while (pos > 0) {
+                size_t n = pos > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+                ssize_t got = pread(fd, buf, n, pos - (off_t)n);
+                if (got != (ssize_t)n)
+                        return got < 0 ? -errno : -EIO;
+                for (size_t k = n; k-- > 0;)
+                        if (buf[k] == '\n') {
+                                pos = pos - (off_t)n + (off_t)k + 1;
+                                goto cut;
+                        }
+                pos -= (off_t)n;
+        }
+cut:
+        if (ftruncate(fd, pos) < 0)
+                return -errno;
+        *repaired = true;
+        return 0;
+}
+
+int mb_journal_open(struct mb_journal *j, const char *state_dir)
+{
+        int r;
 
         memset(j, 0, sizeof(*j));
         j->fd = -1;
         if ((size_t)snprintf(j->path, sizeof(j->path), "%s/%s", state_dir, MB_JOURNAL_FILE) >=
             sizeof(j->path))
                 return -ENAMETOOLONG;
-        j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (j->fd < 0)
-                return -errno;
-        if (fstat(j->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        j->fd = mb_open_trusted(j->path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, MB_TRUST_SELF,
+                                j->why, sizeof(j->why));
+        if (j->fd < 0) {
+                r = j->fd;
+                j->fd = -1;
+                return r;
+        }
+        r = repair_tail(j->fd, &j->repaired);
+        if (r < 0) {
+                snprintf(j->why, sizeof(j->why), "cannot repair its torn last line: %s",
+                         mb_strerror(r));
                 close(j->fd);
                 j->fd = -1;
-                return -EINVAL;
+                return r;
         }
         mb_journal_run_id(j->run, sizeof(j->run));
         return 0;
@@ -56,32 +98,37 @@ static json_t *str_or_null(const char *s)
         return s ? json_string(s) : json_null();
 }
 
+/* One write() of the whole line: a record is never interleaved with
+ * another writer's, and a short write (disk full) is cut off again so the
+ * journal ends on a whole record. */
 static int write_line(struct mb_journal *j, json_t *o)
 {
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        struct stat st;
         size_t len;
-        const char *p;
+        ssize_t n;
+        int e;
 
         json_decref(o);
         if (!s)
                 return -ENOMEM;
         len = strlen(s);
         s[len] = '\n'; /* replaces the NUL; we write len + 1 bytes */
-        p = s;
         len++;
-        while (len > 0) {
-                ssize_t n = write(j->fd, p, len);
-                if (n < 0) {
-                        int e = errno;
-                        if (e == EINTR)
-                                continue;
-                        free(s);
-                        return -e;
-                }
-                p += n;
-                len -= (size_t)n;
+        if (fstat(j->fd, &st) < 0) {
+                free(s);
+                return -errno;
         }
+        do
+                n = write(j->fd, s, len);
+        while (n < 0 && errno == EINTR);
+        e = n < 0 ? errno : (size_t)n != len ? ENOSPC : 0;
         free(s);
+        if (e) {
+                if (n > 0 && ftruncate(j->fd, st.st_size) < 0)
+                        (void)0; /* the next open cuts the torn line off */
+                return -e;
+        }
         if (fsync(j->fd) < 0)
                 return -errno;
         return 0;
@@ -192,18 +239,67 @@ void mb_journal_entries_release(struct mb_journal_entries *e)
         memset(e, 0, sizeof(*e));
 }
 
+static uint64_t key_hash(const char *run, int seq)
+{
+        uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+        for (const unsigned char *p = (const unsigned char *)run; *p; p++)
+                h = (h ^ *p) * 1099511628211ull;
+        return (h ^ (uint64_t)(unsigned)seq) * 0x9E3779B97F4A7C15ull;
+}
+
+struct undone_mark {
+        char run[64];
+        int seq;
+};
+
+/* Mark the entries named by the undone markers: one hash table of the
+ * entries' run/seq, so 80k records take milliseconds, not seconds. */
+static int resolve_undone(struct mb_journal_entries *ret, const struct undone_mark *m, size_t nm)
+{
+        size_t cap = 16, *slot;
+
+        if (nm == 0 || ret->n == 0)
+                return 0;
+        while (cap < ret->n * 2)
+                cap *= 2;
+        slot = malloc(cap * sizeof(*slot));
+        if (!slot)
+                return -ENOMEM;
+        for (size_t i = 0; i < cap; i++)
+                slot[i] = SIZE_MAX;
+        for (size_t i = 0; i < ret->n; i++) {
+                size_t h = (size_t)key_hash(ret->e[i].run, ret->e[i].seq) & (cap - 1);
+                while (slot[h] != SIZE_MAX)
+                        h = (h + 1) & (cap - 1);
+                slot[h] = i;
+        }
+        for (size_t k = 0; k < nm; k++) {
+                size_t h = (size_t)key_hash(m[k].run, m[k].seq) & (cap - 1);
+                for (; slot[h] != SIZE_MAX; h = (h + 1) & (cap - 1)) {
+                        struct mb_journal_entry *x = &ret->e[slot[h]];
+                        if (x->seq == m[k].seq && !strcmp(x->run, m[k].run))
+                                x->undone = true;
+                }
+        }
+        free(slot);
+        return 0;
+}
+
 int mb_journal_read_buffer(const char *buf, size_t len, struct mb_journal_entries *ret,
                            struct mb_error *err)
 {
         const char *p = buf, *end = buf + len;
-        int lineno = 0;
+        struct undone_mark *marks = NULL;
+        size_t nmarks = 0, capmarks = 0;
+        int lineno = 0, r;
 
+        (void)err;
         memset(ret, 0, sizeof(*ret));
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
                 const char *le = nl ? nl : end;
                 struct mb_journal_entry e;
-                int r;
 
                 lineno++;
                 if (le == p) {
@@ -213,48 +309,57 @@ int mb_journal_read_buffer(const char *buf, size_t len, struct mb_journal_entrie
                 r = mb_journal_parse_line(p, (size_t)(le - p), &e);
                 p = nl ? nl + 1 : end;
                 if (r == -ENOMSG) {
-                        for (size_t i = 0; i < ret->n; i++)
-                                if (ret->e[i].seq == e.seq && !strcmp(ret->e[i].run, e.run))
-                                        ret->e[i].undone = true;
+                        if (MB_GROW(marks, nmarks, capmarks, 16) < 0)
+                                goto nomem;
+                        mb_strlcpy(marks[nmarks].run, e.run, sizeof(marks[nmarks].run));
+                        marks[nmarks++].seq = e.seq;
                         continue;
                 }
                 if (r < 0) {
-                        /* A torn last line (crash mid-write) is skipped; any
-                         * other bad line is an error. */
+                        /* A torn last line (crash mid-write) is skipped
+                         * silently; a corrupt one elsewhere is counted. */
                         if (!nl)
                                 break;
-                        mb_error_set(err, "journal", lineno, 0, "not a journal record");
-                        mb_journal_entries_release(ret);
-                        return -EINVAL;
+                        if (!ret->skipped++)
+                                ret->first_bad = lineno;
+                        continue;
                 }
                 if (MB_GROW(ret->e, ret->n, ret->cap, 16) < 0) {
                         free(e.change.current);
                         free(e.change.new_value);
-                        mb_journal_entries_release(ret);
-                        return -ENOMEM;
+                        goto nomem;
                 }
                 ret->e[ret->n++] = e;
         }
-        return 0;
+        r = resolve_undone(ret, marks, nmarks);
+        free(marks);
+        if (r < 0)
+                mb_journal_entries_release(ret);
+        return r;
+nomem:
+        free(marks);
+        mb_journal_entries_release(ret);
+        return -ENOMEM;
 }
 
 int mb_journal_read(const char *state_dir, struct mb_journal_entries *ret, struct mb_error *err)
 {
         struct mb_buf b = MB_BUF_INIT;
-        char path[1024];
+        char path[1024], why[256];
         ssize_t n;
         int fd, r;
 
         memset(ret, 0, sizeof(*ret));
         snprintf(path, sizeof(path), "%s/%s", state_dir, MB_JOURNAL_FILE);
-        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        fd = mb_open_trusted(path, O_RDONLY | O_NOFOLLOW, MB_TRUST_SELF, why, sizeof(why));
         if (fd < 0) {
-                if (errno == ENOENT)
+                if (fd == -ENOENT)
                         return 0;
-                r = -errno;
-                mb_error_set(err, path, 0, 0, "%s", mb_strerror(r));
-                return r;
+                mb_error_set(err, path, 0, 0, "%s%s", why,
+                             fd == -EPERM ? ": refusing to act on it" : "");
+                return fd;
         }
+        b.max = 1u << 30;
         n = mb_pread_all(fd, &b);
         close(fd);
         if (n < 0) {
@@ -264,7 +369,65 @@ int mb_journal_read(const char *state_dir, struct mb_journal_entries *ret, struc
         }
         r = mb_journal_read_buffer(b.data ? b.data : "", b.len, ret, err);
         if (r < 0)
-                mb_strlcpy(err->where, path, sizeof(err->where));
+                mb_error_set(err, path, 0, 0, "%s", mb_strerror(r));
         mb_buf_release(&b);
         return r;
+}
+
+static bool under(const char *path, const char *root, const char *rel)
+{
+        size_t a = strlen(root), b = strlen(rel);
+
+        return !strncmp(path, root, a) && !strncmp(path + a, rel, b);
+}
+
+bool mb_journal_path_allowed(const struct mb_change *c, const char *etc_root, const char *proc_root,
+                             const char *sys_root)
+{
+        const char *t = c->target, *slash;
+        char etc[1024];
+
+        if (strstr(t, "/../") || strstr(t, "/./") || strstr(t, "//"))
+                return false;
+        etc_root = etc_root ? etc_root : "";
+        switch (c->action) {
+        case MB_ACT_FILE:
+                snprintf(etc, sizeof(etc), "%s/etc/sysctl.d/60-membudget.conf", etc_root);
+                if (!strcmp(t, etc))
+                        return true;
+                /* a unit drop-in: ETC/etc/systemd/system/UNIT.d/NAME.conf or
+                 * the runtime control directory */
+                snprintf(etc, sizeof(etc), "%s/etc/systemd/system/", etc_root);
+                if (under(t, etc, ""))
+                        t += strlen(etc);
+                else if (under(t, "/run/systemd/system.control/", ""))
+                        t += strlen("/run/systemd/system.control/");
+                else
+                        return false;
+                slash = strchr(t, '/');
+                return slash && slash - t > 2 && !strncmp(slash - 2, ".d", 2) &&
+                       !strchr(slash + 1, '/') && strlen(slash + 1) > 5 &&
+                       !strcmp(slash + strlen(slash) - 5, ".conf");
+        case MB_ACT_SYSCTL:
+        case MB_ACT_DROP_CACHES:
+                snprintf(etc, sizeof(etc), "%s/sys/vm/", proc_root ? proc_root : "/proc");
+                return under(t, etc, "") && t[strlen(etc)] && !strchr(t + strlen(etc), '/');
+        case MB_ACT_CGROUP_CREATE:
+        case MB_ACT_CGROUP_REMOVE:
+        case MB_ACT_CGROUP_WRITE:
+                snprintf(etc, sizeof(etc), "%s/fs/cgroup/", sys_root ? sys_root : "/sys");
+                return under(t, etc, "");
+        case MB_ACT_CGROUP_MOVE:
+                snprintf(etc, sizeof(etc), "%s/fs/cgroup", sys_root ? sys_root : "/sys");
+                return (!c->current || under(c->current, etc, "")) &&
+                       (!c->new_value || under(c->new_value, etc, ""));
+        case MB_ACT_UNIT_PROPS: {
+                char u[256];
+                return mb_unit_name(t, u, sizeof(u)) == 0 && !strcmp(u, t) &&
+                       (!c->current || mb_systemd_props_valid(c->current)) &&
+                       (!c->new_value || mb_systemd_props_valid(c->new_value));
+        }
+        default:
+                return true; /* swap cycle, exec: nothing to revert */
+        }
 }

@@ -19,8 +19,10 @@
 struct mb_journal {
         int fd;
         char path[1024];
-        char run[64]; /* id of this command invocation */
-        int seq;      /* next sequence number in this run */
+        char run[64];  /* id of this command invocation */
+        int seq;       /* next sequence number in this run */
+        char why[256]; /* why mb_journal_open failed */
+        bool repaired; /* a torn last record was cut off on open */
 };
 
 struct mb_journal_entry {
@@ -35,12 +37,18 @@ struct mb_journal_entry {
 struct mb_journal_entries {
         struct mb_journal_entry *e;
         size_t n, cap;
+        size_t skipped; /* corrupt lines left out */
+        int first_bad;  /* line number of the first one (0 = none) */
 };
 
 /* A new run id: "YYYYmmddTHHMMSSZ-PID". */
 void mb_journal_run_id(char *buf, size_t len);
 
-/* Open (create) the journal in state_dir for appending.  0 or -errno. */
+/* Open (create) the journal in state_dir for appending: a regular file
+ * owned by us, not writable by group or others, never through a link
+ * (-EPERM/-ELOOP/-EINVAL, j->why says which).  A torn last record (a crash
+ * or a full disk mid-write) is cut off so the next one starts on its own
+ * line (j->repaired).  0 or -errno. */
 int mb_journal_open(struct mb_journal *j, const char *state_dir);
 void mb_journal_close(struct mb_journal *j);
 
@@ -54,11 +62,24 @@ int mb_journal_mark_undone(struct mb_journal *j, const char *run, int seq);
  * (an "undone" marker gives -ENOMSG with run/seq filled). */
 int mb_journal_parse_line(const char *line, size_t len, struct mb_journal_entry *ret);
 
-/* Read every entry of STATE_DIR/journal.jsonl, with undone flags resolved.
- * A missing journal gives 0 entries.  0 or -errno (err names the line). */
+/* Read every entry of STATE_DIR/journal.jsonl, with undone flags resolved
+ * (linear: a hash of run/seq).  A corrupt line is left out and counted
+ * (skipped, first_bad).  A missing journal gives 0 entries.  The file must
+ * pass the checks of mb_journal_open (-EPERM, err says why).  0 or -errno. */
 int mb_journal_read(const char *state_dir, struct mb_journal_entries *ret, struct mb_error *err);
 int mb_journal_read_buffer(const char *buf, size_t len, struct mb_journal_entries *ret,
                            struct mb_error *err);
 void mb_journal_entries_release(struct mb_journal_entries *e);
+
+/*
+ * Does a journal record name a path membudget itself writes?  file:
+ * ETC/etc/sysctl.d/60-membudget.conf or a unit drop-in (ETC/etc/systemd/
+ * system/UNIT.d/, /run/systemd/system.control/UNIT.d/); sysctl:
+ * PROC/sys/vm/NAME; cgroup records: under SYS/fs/cgroup.  No "..".  Roots
+ * NULL mean "", "/proc", "/sys".  A record that fails this is refused by
+ * undo (the journal was edited by someone else).
+ */
+bool mb_journal_path_allowed(const struct mb_change *c, const char *etc_root, const char *proc_root,
+                             const char *sys_root);
 
 #endif

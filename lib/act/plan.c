@@ -9,16 +9,32 @@
 #include "../util/util.h"
 #include "plan.h"
 
-static const char *const action_names[MB_ACT_COUNT] = {
-    [MB_ACT_SYSCTL] = "sysctl",
-    [MB_ACT_FILE] = "file",
-    [MB_ACT_DROP_CACHES] = "drop-caches",
-    [MB_ACT_SWAP_CYCLE] = "swap-cycle",
-    [MB_ACT_CGROUP_CREATE] = "cgroup-create",
-    [MB_ACT_CGROUP_REMOVE] = "cgroup-remove",
-    [MB_ACT_CGROUP_WRITE] = "cgroup-write",
-    [MB_ACT_CGROUP_MOVE] = "cgroup-move",
-    [MB_ACT_EXEC] = "exec",
+const struct mb_action_kind mb_action_kinds[MB_ACT_COUNT] = {
+    [MB_ACT_SYSCTL] = {"sysctl", MB_ACT_SYSCTL, "restore the previous value", true, false,
+                       "root (CAP_SYS_ADMIN) to write %s"},
+    [MB_ACT_FILE] = {"file", MB_ACT_FILE, "restore the previous file", true, false,
+                     "root to write %s"},
+    [MB_ACT_DROP_CACHES] = {"drop-caches", MB_ACT_DROP_CACHES,
+                            "nothing to undo: dropped cache is re-read on demand", false, true,
+                            "root (CAP_SYS_ADMIN) to write %s"},
+    [MB_ACT_SWAP_CYCLE] = {"swap-cycle", MB_ACT_SWAP_CYCLE,
+                           "nothing to undo: the swap area was switched back on", false, true,
+                           "root (CAP_SYS_ADMIN) to swapoff/swapon %s"},
+    [MB_ACT_CGROUP_CREATE] = {"cgroup-create", MB_ACT_CGROUP_REMOVE, "remove the group", false,
+                              false, "root to create or remove cgroup %s"},
+    [MB_ACT_CGROUP_REMOVE] = {"cgroup-remove", MB_ACT_CGROUP_CREATE, "create the group again",
+                              false, false, "root to create or remove cgroup %s"},
+    [MB_ACT_CGROUP_WRITE] = {"cgroup-write", MB_ACT_CGROUP_WRITE, "restore the previous value",
+                             true, false, "root to write %s"},
+    [MB_ACT_CGROUP_MOVE] = {"cgroup-move", MB_ACT_CGROUP_MOVE, "move the process back", true, false,
+                            "root to move %s"},
+    [MB_ACT_EXEC] = {"exec", MB_ACT_EXEC,
+                     "nothing to undo for a program run (reload systemd after file changes)", false,
+                     true, "root to run %s"},
+    [MB_ACT_UNIT_PROPS] = {"unit-props", MB_ACT_UNIT_PROPS,
+                           "set the previous values on the running unit, remove the runtime "
+                           "control drop-ins, daemon-reload",
+                           true, false, "root to set the properties of %s"},
 };
 
 void mb_plan_init(struct mb_plan *p)
@@ -66,8 +82,7 @@ struct mb_change *mb_plan_add(struct mb_plan *p, enum mb_action action, const ch
                 free(c->current);
                 return NULL;
         }
-        if (action == MB_ACT_SYSCTL || action == MB_ACT_FILE || action == MB_ACT_CGROUP_WRITE ||
-            action == MB_ACT_CGROUP_MOVE)
+        if ((unsigned)action < MB_ACT_COUNT && mb_action_kinds[action].compare)
                 c->noop = same(current, new_value);
         p->n++;
         return c;
@@ -113,40 +128,32 @@ size_t mb_plan_refused(const struct mb_plan *p)
 
 const char *mb_action_name(enum mb_action a)
 {
-        return (unsigned)a < MB_ACT_COUNT ? action_names[a] : "?";
+        return (unsigned)a < MB_ACT_COUNT ? mb_action_kinds[a].name : "?";
 }
 
 int mb_action_from_name(const char *s)
 {
         for (int i = 0; i < MB_ACT_COUNT; i++)
-                if (s && !strcmp(s, action_names[i]))
+                if (s && !strcmp(s, mb_action_kinds[i].name))
                         return i;
         return -1;
 }
 
 void mb_change_privilege(const struct mb_change *c, char *buf, size_t len)
 {
-        switch (c->action) {
-        case MB_ACT_SYSCTL:
-        case MB_ACT_DROP_CACHES:
-                snprintf(buf, len, "root (CAP_SYS_ADMIN) to write %s", c->target);
-                break;
-        case MB_ACT_SWAP_CYCLE:
-                snprintf(buf, len, "root (CAP_SYS_ADMIN) to swapoff/swapon %s", c->target);
-                break;
-        case MB_ACT_CGROUP_CREATE:
-        case MB_ACT_CGROUP_REMOVE:
-                snprintf(buf, len, "root to create or remove cgroup %s", c->target);
-                break;
-        case MB_ACT_CGROUP_MOVE:
-                snprintf(buf, len, "root to move process %d into %s", c->pid,
+        char what[1100];
+
+        if (c->action == MB_ACT_CGROUP_MOVE)
+                snprintf(what, sizeof(what), "process %d into %s", c->pid,
                          c->new_value ? c->new_value : "?");
-                break;
-        case MB_ACT_EXEC:
-                snprintf(buf, len, "root to run %s", c->target);
-                break;
-        default:
-                snprintf(buf, len, "root to write %s", c->target);
-                break;
+        else
+                mb_strlcpy(what, c->target, sizeof(what));
+        if ((unsigned)c->action >= MB_ACT_COUNT) {
+                snprintf(buf, len, "root to change %s", what);
+                return;
         }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(buf, len, mb_action_kinds[c->action].privilege, what);
+#pragma GCC diagnostic pop
 }

@@ -22,8 +22,24 @@ enum mb_action {
         MB_ACT_CGROUP_WRITE,  /* write new to cgroup file target */
         MB_ACT_CGROUP_MOVE,   /* move pid (all threads) from dir current to dir new */
         MB_ACT_EXEC,          /* run a program: argv in new, '\n'-separated */
+        MB_ACT_UNIT_PROPS,    /* systemctl set-property --runtime target (a unit) to the
+                                 "Prop=value" lines of new; current = the values before */
         MB_ACT_COUNT
 };
+
+/*
+ * What each kind of change is: one designated-initializer table in plan.c
+ * (issue 16.4), read by the plan, the journal, apply and undo.
+ */
+struct mb_action_kind {
+        const char *name;       /* journal and JSON: "sysctl", "cgroup-move", ... */
+        enum mb_action inverse; /* the kind of change that reverts it */
+        const char *undo_how;   /* the undo plan's HOW column */
+        bool compare;           /* noop when current equals new */
+        bool irreversible;      /* undo has nothing to do (how says why) */
+        const char *privilege;  /* "root (CAP_SYS_ADMIN) to write %s": %s = target */
+};
+extern const struct mb_action_kind mb_action_kinds[MB_ACT_COUNT];
 
 struct mb_change {
         enum mb_action action;
@@ -43,6 +59,7 @@ struct mb_change {
         /* Undo: the journal entry this change reverts (undoes_seq -1 = none) */
         char undoes_run[64];
         int undoes_seq;
+        bool restore; /* UNIT_PROPS made by undo: also drop the runtime control files */
 };
 
 struct mb_plan {

@@ -287,3 +287,8 @@ int mb_sysctl_write(const char *path, const char *value)
 {
         return mb_write_value(path, value, false);
 }
+
+void mb_sysctl_vm_path(const char *proc_root, const char *name, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s/sys/vm/%s", proc_root ? proc_root : "/proc", name);
+}

@@ -79,6 +79,9 @@ void mb_swappiness_conf_text(int want, char *buf, size_t len);
 int mb_swappiness_plan(int current, int want, const char *proc_path, const char *conf_path,
                        const char *conf_current, struct mb_sysctl_srcs *srcs, struct mb_plan *plan);
 
+/* PROC/sys/vm/NAME (proc_root NULL = /proc) into buf. */
+void mb_sysctl_vm_path(const char *proc_root, const char *name, char *buf, size_t len);
+
 /* Plan a cache drop (pure): sync, then 3 > PROC/sys/vm/drop_caches. */
 int mb_drop_caches_plan(const char *drop_path, struct mb_plan *plan);
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,34 +87,44 @@ bool mb_systemd_is_pid1(const char *proc_root)
 }
 
 int mb_systemd_limit_plan(const char *unit, const char *dropin_path, const char *current,
-                          const struct mb_cg_limits *lim, bool pid1, struct mb_plan *plan)
+                          const struct mb_cg_limits *lim, bool pid1, const char *props_now,
+                          struct mb_plan *plan)
 {
-        char text[1024], argv[512], mx[32], hi[32], sw[32];
+        char text[1024], props[256], mx[32], hi[32], sw[32];
         int64_t high = lim->high >= 0 ? lim->high : lim->max / 10 * 9;
         struct mb_change *c;
 
         if (lim->high < 0)
                 high -= high % 4096;
         mb_dropin_text(lim, text, sizeof(text));
-        c = mb_plan_add(plan, MB_ACT_FILE, dropin_path, current, text,
-                        "drop-in with MemoryMax, MemoryHigh, MemorySwapMax");
-        if (!c)
-                return -ENOMEM;
         mb_systemd_size(lim->max, mx, sizeof(mx));
         mb_systemd_size(high, hi, sizeof(hi));
         if (lim->swap_max >= 0)
                 mb_systemd_size(lim->swap_max, sw, sizeof(sw));
+        snprintf(props, sizeof(props), "MemoryMax=%s\nMemoryHigh=%s\n%s%s%s", mx, hi,
+                 lim->swap_max >= 0 ? "MemorySwapMax=" : "", lim->swap_max >= 0 ? sw : "",
+                 lim->swap_max >= 0 ? "\n" : "");
+        if (pid1) {
+                /* first the running unit (set-property applies at once), so
+                 * that undo's last step is its daemon-reload */
+                c = mb_plan_add(plan, MB_ACT_UNIT_PROPS, unit, props_now, props,
+                                "systemctl set-property --runtime: the running unit now");
+                if (!c)
+                        return -ENOMEM;
+                c->noop = false; /* the values read are in bytes, ours in K/M/G */
+        }
+        c = mb_plan_add(plan, MB_ACT_FILE, dropin_path, current, text,
+                        "drop-in with MemoryMax, MemoryHigh, MemorySwapMax");
+        if (!c)
+                return -ENOMEM;
         if (pid1) {
                 if (!mb_plan_add(plan, MB_ACT_EXEC, "systemctl daemon-reload", NULL,
                                  "systemctl\ndaemon-reload", "reload unit files"))
                         return -ENOMEM;
-                snprintf(argv, sizeof(argv),
-                         "systemctl\nset-property\n--runtime\n%s\nMemoryMax=%s\nMemoryHigh=%s%s%s",
-                         unit, mx, hi, lim->swap_max >= 0 ? "\nMemorySwapMax=" : "",
-                         lim->swap_max >= 0 ? sw : "");
-                if (!mb_plan_add(plan, MB_ACT_EXEC, "systemctl set-property", NULL, argv,
-                                 "apply to the running unit now"))
-                        return -ENOMEM;
+                if (!props_now)
+                        mb_plan_note(plan, "the unit's memory properties could not be read: undo "
+                                           "will remove the drop-in but cannot restore the "
+                                           "running unit's values");
         } else {
                 mb_plan_note(plan,
                              "systemd is not PID 1 here: after --apply, on the host that runs "
@@ -123,6 +134,163 @@ int mb_systemd_limit_plan(const char *unit, const char *dropin_path, const char 
                              lim->swap_max >= 0 ? sw : "");
         }
         return 0;
+}
+
+static const char *const props_known[] = {"MemoryMax", "MemoryHigh", "MemorySwapMax"};
+
+bool mb_systemd_props_valid(const char *props)
+{
+        for (const char *p = props; *p;) {
+                const char *nl = strchr(p, '\n'), *eq = strchr(p, '=');
+                size_t l = nl ? (size_t)(nl - p) : strlen(p);
+                bool known = false;
+                if (!eq || eq > p + l)
+                        return false;
+                for (size_t i = 0; i < MB_ARRAY_SIZE(props_known); i++)
+                        known |= (size_t)(eq - p) == strlen(props_known[i]) &&
+                                 !strncmp(p, props_known[i], (size_t)(eq - p));
+                if (!known)
+                        return false;
+                for (const char *q = eq + 1; q < p + l; q++)
+                        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                              (*q >= '0' && *q <= '9') || *q == '.' || *q == '%'))
+                                return false;
+                p += l + (nl ? 1 : 0);
+        }
+        return true;
+}
+
+int mb_systemd_unit_props(const char *unit, bool current, char *buf, size_t len, char *msg,
+                          size_t mlen)
+{
+        char *argv[] = {"systemctl",
+                        "show",
+                        "-p",
+                        "MemoryCurrent",
+                        "-p",
+                        "MemoryMax",
+                        "-p",
+                        "MemoryHigh",
+                        "-p",
+                        "MemorySwapMax",
+                        (char *)(uintptr_t)unit,
+                        NULL};
+        char raw[1024];
+        size_t off = 0;
+        int r;
+
+        r = mb_run_capture(argv, raw, sizeof(raw), msg, mlen);
+        if (r < 0)
+                return r;
+        /* systemctl prints in its own order: keep ours, drop MemoryCurrent
+         * unless asked */
+        buf[0] = '\0';
+        for (int i = current ? -1 : 0; i < (int)MB_ARRAY_SIZE(props_known); i++) {
+                const char *name = i < 0 ? "MemoryCurrent" : props_known[i];
+                size_t n = strlen(name);
+                for (const char *p = raw; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                        if (!strncmp(p, name, n) && p[n] == '=') {
+                                size_t l = strcspn(p, "\n");
+                                if (off + l + 2 < len) {
+                                        memcpy(buf + off, p, l);
+                                        off += l;
+                                        buf[off++] = '\n';
+                                        buf[off] = '\0';
+                                }
+                                break;
+                        }
+        }
+        return 0;
+}
+
+int mb_systemd_set_props(const char *unit, const char *props, bool restore, char *msg, size_t len)
+{
+        char buf[512], *argv[16], path[600];
+        size_t n = 0;
+        int r;
+
+        if (!mb_systemd_props_valid(props)) {
+                snprintf(msg, len, "refusing unit properties '%.200s'", props);
+                return -EINVAL;
+        }
+        argv[n++] = "systemctl";
+        argv[n++] = "set-property";
+        argv[n++] = "--runtime";
+        argv[n++] = (char *)(uintptr_t)unit;
+        mb_strlcpy(buf, props, sizeof(buf));
+        for (char *sv, *s = strtok_r(buf, "\n", &sv); s && n + 1 < MB_ARRAY_SIZE(argv);
+             s = strtok_r(NULL, "\n", &sv))
+                argv[n++] = s;
+        argv[n] = NULL;
+        r = mb_run_argv(argv, msg, len);
+        if (r < 0 || !restore)
+                return r;
+        /* the values are back on the running unit: now let the unit files
+         * (no membudget drop-in any more) rule again */
+        for (size_t i = 0; i < MB_ARRAY_SIZE(props_known); i++) {
+                snprintf(path, sizeof(path), "%s/%s.d/50-%s.conf", MB_SYSTEMD_CONTROL_DIR, unit,
+                         props_known[i]);
+                if (unlink(path) < 0 && errno != ENOENT) {
+                        r = -errno;
+                        snprintf(msg, len, "cannot remove %s: %s", path, strerror(-r));
+                        return r;
+                }
+        }
+        {
+                char *reload[] = {"systemctl", "daemon-reload", NULL};
+                return mb_run_argv(reload, msg, len);
+        }
+}
+
+int mb_run_capture(char *const argv[], char *out, size_t len, char *msg, size_t mlen)
+{
+        int pfd[2], st;
+        size_t off = 0;
+        pid_t pid;
+
+        out[0] = '\0';
+        if (pipe2(pfd, O_CLOEXEC) < 0) {
+                snprintf(msg, mlen, "pipe: %s", strerror(errno));
+                return -errno;
+        }
+        pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(pfd[0]);
+                close(pfd[1]);
+                snprintf(msg, mlen, "cannot fork: %s", strerror(e));
+                return -e;
+        }
+        if (pid == 0) {
+                dup2(pfd[1], 1);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        close(pfd[1]);
+        for (;;) {
+                ssize_t n = read(pfd[0], out + off, len - 1 - off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                off += (size_t)n;
+                if (off + 1 >= len) {
+                        char sink[256];
+                        while (read(pfd[0], sink, sizeof(sink)) > 0)
+                                ;
+                        break;
+                }
+        }
+        out[off] = '\0';
+        close(pfd[0]);
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                return 0;
+        snprintf(msg, mlen, "'%s' failed (status %d)", argv[0],
+                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+        return -ECHILD;
 }
 
 int mb_run_argv(char *const argv[], char *msg, size_t len)

@@ -27,9 +27,38 @@ void mb_systemd_size(int64_t v, char *buf, size_t len);
 /* Is systemd PID 1 (PROC/1/comm == "systemd")? */
 bool mb_systemd_is_pid1(const char *proc_root);
 
-/* Plan (pure): dropin_path, its text now (NULL = absent). */
+/* Where `systemctl set-property --runtime` keeps what it sets. */
+#define MB_SYSTEMD_CONTROL_DIR "/run/systemd/system.control"
+
+/*
+ * Plan (pure): dropin_path, its text now (NULL = absent).  With pid1, the
+ * running unit first gets the limits (unit-props: set-property --runtime,
+ * props_now = the values before, "MemoryMax=...\nMemoryHigh=...\n
+ * MemorySwapMax=..." from mb_systemd_unit_props, NULL when unknown), then
+ * the drop-in, then daemon-reload; undo reverses all three.
+ */
 int mb_systemd_limit_plan(const char *unit, const char *dropin_path, const char *current,
-                          const struct mb_cg_limits *lim, bool pid1, struct mb_plan *plan);
+                          const struct mb_cg_limits *lim, bool pid1, const char *props_now,
+                          struct mb_plan *plan);
+
+/* The memory properties systemd enforces on unit now (systemctl show):
+ * "MemoryMax=infinity\nMemoryHigh=...\nMemorySwapMax=...\n" in buf
+ * (with MemoryCurrent= first when `current`).  0 or -errno (msg). */
+int mb_systemd_unit_props(const char *unit, bool current, char *buf, size_t len, char *msg,
+                          size_t mlen);
+
+/* Are these "Prop=value" lines ones membudget sets (MemoryMax,
+ * MemoryHigh, MemorySwapMax; value [A-Za-z0-9.%])?  Journal check. */
+bool mb_systemd_props_valid(const char *props);
+
+/* systemctl set-property --runtime unit PROPS...; with `restore`, then
+ * remove MB_SYSTEMD_CONTROL_DIR/UNIT.d/50-PROP.conf of each and
+ * daemon-reload (undo).  0 or -errno with msg. */
+int mb_systemd_set_props(const char *unit, const char *props, bool restore, char *msg, size_t len);
+
+/* fork + execvp argv, its stdout into out (at most len - 1 bytes, NUL
+ * terminated), wait.  0 or -errno / -ECHILD (msg). */
+int mb_run_capture(char *const argv[], char *out, size_t len, char *msg, size_t mlen);
 
 /* fork + execvp argv (no shell), wait.  0, or -errno / -ECHILD (msg says
  * the exit status). */

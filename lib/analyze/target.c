@@ -1,4 +1,7 @@
 /* target.c: see target.h. */
+#include <errno.h>
+
+#include "../util/users.h"
 #include "target.h"
 
 #include <stdlib.h>
@@ -184,4 +187,19 @@ const char *mb_target_ram_kind(const struct mb_target *tg)
         if (!tg->rss_fallback)
                 return "PSS";
         return tg->rss_fallback >= tg->nprocs ? "RSS" : "PSS+RSS";
+}
+
+int mb_target_keep_user(struct mb_proctab *t, const char *user)
+{
+        uid_t uid = (uid_t)-1;
+        int r = 0;
+
+        if (!user || !*user)
+                return 0;
+        if (mb_user_lookup(user, &uid) < 0)
+                r = -ENOENT;
+        for (size_t i = 0; i < t->n; i++)
+                if (r < 0 || t->p[i].uid != (uint32_t)uid)
+                        t->p[i].flags &= ~(unsigned)MB_P_TARGET;
+        return r;
 }

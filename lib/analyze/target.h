@@ -41,6 +41,11 @@ unsigned mb_target_mark(struct mb_proctab *t, const regex_t *match, const char *
  * when some process's PSS was unreadable ("PSS+RSS" when mixed). */
 const char *mb_target_ram_kind(const struct mb_target *tg);
 
+/* target.user: unmark the processes of every other user (issue 15.9: a
+ * local user's process whose arguments carry the pattern never counts).
+ * NULL or "" keeps all; an unknown user unmarks all and gives -ENOENT. */
+int mb_target_keep_user(struct mb_proctab *t, const char *user);
+
 /* Sum the marked processes (call after PSS was read for them). */
 void mb_target_sum(const struct mb_proctab *t, bool configured, struct mb_target *ret);
 

@@ -68,6 +68,8 @@ const struct mb_config_key mb_config_keys[] = {
     {"target", "match", MB_CT_STR, MB_CK_REGEX, 0, 0, FIELD(target_match),
      "POSIX extended regex on the whole command line"},
     {"target", "unit", MB_CT_STR, MB_CK_UNIT, 0, 0, FIELD(target_unit), "systemd unit"},
+    {"target", "user", MB_CT_STR, 0, 0, 0, FIELD(target_user),
+     "only this user's processes are the target (\"\" = any user)"},
     {"thresholds", "swapin_pages_per_s", MB_CT_NUM, 0, 0, BIG, FIELD(thrash_swapin_pages_per_s),
      "swap-in rate above which swap is thrashing"},
     {"thresholds", "psi_full_avg10", MB_CT_NUM, 0, 0, 100, FIELD(thrash_psi_full_avg10),
@@ -108,6 +110,9 @@ const struct mb_config_key mb_config_keys[] = {
     {"guard", "log", MB_CT_BOOL, 0, 0, 1, FIELD(guard_action_log), "log every decision"},
     {"guard", "hook", MB_CT_STRV, 0, 0, MB_GUARD_HOOK_MAXARGS, FIELD(guard_hook),
      "command run on a decision, as an argv array"},
+    {"guard", "kill_user", MB_CT_STR, 0, 0, 0, FIELD(guard_kill_user),
+     "user whose processes may be signalled (\"*\" = any; \"\" = the owner of target.unit's "
+     "processes, else root)"},
     {"guard", "kill_match", MB_CT_STR, MB_CK_REGEX, 0, 0, FIELD(guard_kill_match),
      "processes the guard may signal (regex; \"\" = none)"},
     {"guard", "grace_s", MB_CT_NUM, 0, 0, 3600, FIELD(guard_grace_s),
@@ -1146,14 +1151,25 @@ int mb_config_load(const char *path, bool strict, struct mb_config *c,
 {
         struct mb_buf b = MB_BUF_INIT;
         struct stat st;
+        char why[256];
         int fd, r;
 
         mb_config_defaults(c);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* never blocks on a FIFO; as root, a file another user could have
+         * written is refused: its hooks would run as root */
+        fd = mb_open_trusted(path, O_RDONLY, MB_TRUST_ROOT, why, sizeof(why));
         if (fd < 0) {
-                r = -errno;
-                mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(r));
-                return r;
+                if (fd == -EISDIR)
+                        mb_error_set(err, path, 0, 0, "is a directory, not a configuration file");
+                else if (fd == -EPERM)
+                        mb_error_set(err, path, 0, 0,
+                                     "%s: refusing to load it as root (chown root, chmod 644)",
+                                     why);
+                else if (fd == -EINVAL)
+                        mb_error_set(err, path, 0, 0, "not a regular file: not a configuration");
+                else
+                        mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(fd));
+                return fd;
         }
         if (fstat(fd, &st) < 0) {
                 r = -errno;
@@ -1161,12 +1177,7 @@ int mb_config_load(const char *path, bool strict, struct mb_config *c,
                 mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(r));
                 return r;
         }
-        if (S_ISDIR(st.st_mode)) {
-                close(fd);
-                mb_error_set(err, path, 0, 0, "is a directory, not a configuration file");
-                return -EISDIR;
-        }
-        if (S_ISREG(st.st_mode) && st.st_size > (off_t)MB_CONFIG_MAX_BYTES) {
+        if (st.st_size > (off_t)MB_CONFIG_MAX_BYTES) {
                 close(fd);
                 mb_error_set(err, path, 0, 0,
                              "%lld bytes is more than a configuration can be (at most %u MiB)",
@@ -1209,6 +1220,19 @@ fail:
         mb_buf_release(&b);
         mb_error_set(err, path, 0, 0, "cannot read: %s", mb_strerror(r));
         return r;
+}
+
+int mb_config_default_max(const struct mb_config *c, int64_t *ret, char *msg, size_t len)
+{
+        if (c->ram_max_mb <= 0) {
+                snprintf(msg, len,
+                         "memory.ram_max_mb is %lld in %s: a limit of 0 kills everything; "
+                         "give --max",
+                         (long long)c->ram_max_mb, c->from_file ? c->path : "the defaults");
+                return -EINVAL;
+        }
+        *ret = c->ram_max_mb * 1024 * 1024;
+        return 0;
 }
 
 int mb_config_find(const char *explicit_path, char *ret, size_t len)
@@ -1255,11 +1279,12 @@ const char mb_config_proposed[] = "{\n"
                                   "  },\n"
                                   "  \"system\": {\n"
                                   "    \"vm_swappiness\": 10,\n"
-                                  "    \"drop_caches\": true\n"
+                                  "    \"drop_caches\": false\n"
                                   "  },\n"
                                   "  \"target\": {\n"
                                   "    \"match\": \"\",\n"
-                                  "    \"unit\": \"\"\n"
+                                  "    \"unit\": \"\",\n"
+                                  "    \"user\": \"\"\n"
                                   "  },\n"
                                   "  \"thresholds\": {\n"
                                   "    \"swapin_pages_per_s\": 100,\n"
@@ -1293,6 +1318,7 @@ const char mb_config_proposed[] = "{\n"
                                   "    \"log\": true,\n"
                                   "    \"hook\": [],\n"
                                   "    \"kill_match\": \"\",\n"
+                                  "    \"kill_user\": \"\",\n"
                                   "    \"grace_s\": 10,\n"
                                   "    \"rate_limit_s\": 300\n"
                                   "  }\n"

@@ -41,6 +41,7 @@ struct mb_config {
 
         /* target: the service the budget is for; both empty = host-wide */
         char target_match[512]; /* POSIX ERE on the whole command line */
+        char target_user[64];   /* only this user's processes count ("" = any) */
         char target_unit[256];  /* systemd unit */
 
         /* thresholds of the problems engine */
@@ -75,8 +76,10 @@ struct mb_config {
         bool guard_action_log;          /* default true */
         char *guard_hook[MB_GUARD_HOOK_MAXARGS + 1]; /* argv, NULL-terminated; owned */
         char guard_kill_match[512];                  /* "" = never signal */
-        double guard_grace_s;                        /* SIGTERM -> SIGKILL; default 10 */
-        double guard_rate_limit_s;                   /* min seconds between actions; default 300 */
+        char guard_kill_user[64];  /* who may be signalled: a user, "*" any; "" = the target's
+                                      owner with target.unit, else root */
+        double guard_grace_s;      /* SIGTERM -> SIGKILL; default 10 */
+        double guard_rate_limit_s; /* min seconds between actions; default 300 */
 
         /* What the file set (filled by the loader; zero for defaults). */
         unsigned sections_set; /* bit i: mb_config_sections[i] was in the file */
@@ -179,5 +182,12 @@ bool mb_config_is_set(const struct mb_config *c, const char *section, const char
 struct json_t;
 struct json_t *mb_config_json(const struct mb_config *c);
 void mb_config_warnings_release(struct mb_config_warnings *w);
+
+/*
+ * The default hard limit of `limit` and `run` (no --max): memory.ram_max_mb
+ * in bytes.  0, or -EINVAL with msg ("memory.ram_max_mb is 0 in FILE: a
+ * limit of 0 kills everything; give --max") when it is not above 0.
+ */
+int mb_config_default_max(const struct mb_config *c, int64_t *ret, char *msg, size_t len);
 
 #endif

@@ -6,50 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../act/cgroup.h"
 #include "../util/size.h"
-
-/*
- * Is the cgroup at `path` (or a parent) limited below `ram` (MemTotal)?  v1
- * memory controller or v2.  A limit at or above RAM limits nothing: it is
- * named in `detail` and the parents are looked at.
- */
-static bool cgroup_limited(int sys_fd, const char *base, const char *file, const char *path,
-                           uint64_t ram, char *detail, size_t dlen)
-{
-        char p[1200], buf[64];
-        size_t len;
-
-        if (sys_fd < 0 || !*path)
-                return false;
-        snprintf(p, sizeof(p), "%s%s", base, path);
-        len = strlen(p);
-        for (;;) {
-                char f[1300];
-                ssize_t n;
-                snprintf(f, sizeof(f), "%s/%s", p, file);
-                n = mb_read_small_at(sys_fd, f, buf, sizeof(buf));
-                if (n > 0 && strncmp(buf, "max", 3) != 0) {
-                        uint64_t v;
-                        const char *q = buf;
-                        if (mb_parse_u64(&q, buf + n, &v) == 0 && v < (1ull << 62)) {
-                                char s[MB_SIZE_STRLEN], r[MB_SIZE_STRLEN];
-                                bool below = ram == 0 || v < ram;
-                                snprintf(detail, dlen, "/sys/%.200s = %s%s%s%s", f,
-                                         mb_size_format((int64_t)v, s, sizeof(s)),
-                                         below ? "" : ", not below RAM (",
-                                         below ? "" : mb_size_format((int64_t)ram, r, sizeof(r)),
-                                         below ? "" : "): no effect");
-                                if (below)
-                                        return true;
-                        }
-                }
-                while (len > strlen(base) && p[len - 1] != '/')
-                        len--;
-                if (len <= strlen(base) + 1)
-                        return false;
-                p[--len] = '\0';
-        }
-}
 
 static void item_swappiness(const struct mb_diag *d, struct mb_check_item *items)
 {
@@ -91,19 +49,8 @@ static void item_limit(struct mb_root *root, const struct mb_diag *d, struct mb_
                          "set target.match or target.unit in the configuration");
         } else {
                 items[1].detail[0] = '\0';
-                for (size_t i = 0; i < s->procs.n && !items[1].done; i++) {
-                        const struct mb_proc *p = &s->procs.p[i];
-                        if (!(p->flags & MB_P_TARGET))
-                                continue;
-                        items[1].done =
-                            cgroup_limited(root->sys_fd, "fs/cgroup/memory",
-                                           "memory.limit_in_bytes",
-                                           mb_proc_str(&s->procs, p->cg_mem), s->mem.total,
-                                           items[1].detail, sizeof(items[1].detail)) ||
-                            cgroup_limited(root->sys_fd, "fs/cgroup", "memory.max",
-                                           mb_proc_str(&s->procs, p->cg_v2), s->mem.total,
-                                           items[1].detail, sizeof(items[1].detail));
-                }
+                items[1].done = mb_target_all_limited(root->sys_fd, &s->procs, s->mem.total,
+                                                      items[1].detail, sizeof(items[1].detail));
                 if (!items[1].done && !items[1].detail[0])
                         snprintf(items[1].detail, sizeof(items[1].detail),
                                  "no memory limit on the target's cgroups");

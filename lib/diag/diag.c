@@ -425,6 +425,7 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
 
         o.target_match = d->target_match ? d->target_match : d->have_re ? &d->re : NULL;
         o.target_unit = c->target_unit;
+        o.target_user = c->target_user;
         o.gpu = true;
         o.gpu_procs_lazy = d->lazy_gpu_procs;
         o.gpu_seen = d->gpu_seen;

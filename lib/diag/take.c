@@ -32,6 +32,7 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
                 return r;
         if (configured) {
                 mb_target_mark(&s->procs, o->target_match, o->target_unit, (int)getpid());
+                mb_target_keep_user(&s->procs, o->target_user);
                 for (size_t i = 0; i < s->procs.n; i++)
                         if (s->procs.p[i].flags & MB_P_TARGET)
                                 mb_proc_read_rollup(root, &s->procs, &s->procs.p[i]);

@@ -19,6 +19,7 @@
 struct mb_diag_opts {
         const regex_t *target_match; /* compiled config target.match, or NULL */
         const char *target_unit;     /* config target.unit, or NULL */
+        const char *target_user;     /* config target.user, or NULL */
         unsigned extra_scan;         /* more MB_SCAN_* flags */
         bool gpu;                    /* collect GPUs (and per-process GPU memory) */
         bool gpu_procs_lazy;         /* per-process GPU memory only once a device was

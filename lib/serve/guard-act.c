@@ -3,6 +3,7 @@
 #include "guard-act.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -201,4 +202,146 @@ unsigned mb_hooks_reap(struct mb_hooks *h, double now, double timeout_s,
                 h->n--;
         }
         return h->n;
+}
+
+/* ---- the guard's decisions carried out (was in cmd-serve.c) ---- */
+static void hook_done(pid_t pid, int status, void *arg)
+{
+        const struct mb_guard_runner *g = arg;
+
+        if (WIFEXITED(status))
+                g->log("guard: hook (pid %d) exited with status %d", (int)pid, WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+                g->log("guard: hook (pid %d) killed by signal %d", (int)pid, WTERMSIG(status));
+}
+
+void mb_guard_follow(const struct mb_guard_runner *g, const struct mb_config *c, double now)
+{
+        int r, pid;
+
+        mb_hooks_reap(g->hooks, now, MB_HOOK_TIMEOUT_S, hook_done, (void *)(uintptr_t)g);
+        if (!g->kill->active)
+                return;
+        pid = g->kill->pid;
+        r = mb_guard_kill_tick(g->kill, g->proc_fd, now);
+        if (r == 1)
+                g->log("guard: pid %d has exited", pid);
+        else if (r == 2)
+                g->log("guard: pid %d still alive after %.0f s: sent SIGKILL", pid,
+                       c->guard_grace_s);
+        else if (r == -ESTALE)
+                g->log("guard: pid %d is now another process: not signalled", pid);
+        else if (r < 0)
+                g->log("guard: SIGKILL to pid %d failed: %s", pid, mb_strerror(r));
+}
+
+static void fmt_value(enum mb_guard_cond c, double v, char *buf, size_t len)
+{
+        if (c == MB_GC_PSI_FULL)
+                snprintf(buf, len, "%.2f%%", v);
+        else
+                snprintf(buf, len, "%.0f MiB", v / (1024.0 * 1024.0));
+}
+
+void mb_guard_run(const struct mb_guard_runner *g, const struct mb_config *c,
+                  const struct mb_snapshot *s, const struct mb_target *tg, double now)
+{
+        struct mb_guard_victim_rules rules = {.kill_match = g->kill_re, .self_pid = getpid()};
+        struct mb_guard_obs obs;
+        struct mb_guard_decision dec;
+        const struct mb_proc *victim = NULL;
+        char val[64], thr[64], what[256];
+        int vi;
+
+        if (!c->guard_enabled)
+                return;
+        mb_guard_observe(s, tg, c, &obs);
+        mb_guard_step(g->guard, c, &obs, now, &dec);
+        if (!dec.act)
+                return;
+
+        if (mb_guard_kill_rules(c, &s->procs, &rules) < 0) {
+                g->log("guard: unknown user '%s' in guard.kill_user: nothing will be signalled",
+                       c->guard_kill_user);
+                rules.kill_match = NULL;
+        }
+        vi = mb_guard_pick_victim(&s->procs, &rules);
+        if (vi >= 0)
+                victim = &s->procs.p[vi];
+
+        for (unsigned i = 0; i < dec.nev; i++) {
+                const struct mb_guard_event *e = &dec.ev[i];
+                fmt_value(e->cond, e->value, val, sizeof(val));
+                fmt_value(e->cond, e->threshold, thr, sizeof(thr));
+                g->log("guard%s: condition %s held for %.0f s: %s (threshold %s)",
+                       dec.dry_run ? " (dry run)" : "", mb_guard_cond_names[e->cond], e->held_s,
+                       val, thr);
+        }
+        if (dec.signal) {
+                if (!victim)
+                        snprintf(what, sizeof(what),
+                                 "no process of an allowed user (guard.kill_user) matches "
+                                 "guard.kill_match");
+                else
+                        snprintf(what, sizeof(what), "pid %d (%s, RSS+swap %lld MiB)", victim->pid,
+                                 victim->name, (long long)(mb_proc_rss_swap(victim) >> 20));
+                if (dec.dry_run && !victim) {
+                        g->log("guard (dry run): %s: nothing would be signalled", what);
+                } else if (dec.dry_run) {
+                        g->log("guard (dry run): would send SIGTERM to %s", what);
+                } else if (victim && g->kill->active) {
+                        g->log("guard: still waiting for pid %d to exit; not signalling %s",
+                               g->kill->pid, what);
+                } else if (victim) {
+                        int r = mb_guard_kill_start(g->kill, g->proc_fd, victim->pid,
+                                                    victim->starttime, c->guard_grace_s, now);
+                        if (r == 0)
+                                g->log(
+                                    "guard: sent SIGTERM to %s; SIGKILL in %.0f s if still alive",
+                                    what, c->guard_grace_s);
+                        else if (r == -ESTALE)
+                                g->log("guard: pid %d changed identity since the sample: not "
+                                       "signalled",
+                                       victim->pid);
+                        else
+                                g->log("guard: cannot signal %s: %s", what, mb_strerror(r));
+                } else {
+                        g->log("guard: %s: nothing signalled", what);
+                }
+        }
+        if (dec.hook) {
+                if (dec.dry_run) {
+                        g->log("guard (dry run): would run hook %s", c->guard_hook[0]);
+                } else {
+                        const struct mb_guard_event *e = &dec.ev[0];
+                        char ev[64], cond[64], v[64], t[64], held[64], vp[64], vn[96], all[256];
+                        size_t off = 0;
+                        all[0] = '\0';
+                        for (unsigned i = 0; i < dec.nev && off < sizeof(all); i++)
+                                off += (size_t)snprintf(all + off, sizeof(all) - off, "%s%s",
+                                                        i ? "," : "",
+                                                        mb_guard_cond_names[dec.ev[i].cond]);
+                        snprintf(ev, sizeof(ev), "MEMBUDGET_EVENT=guard");
+                        snprintf(cond, sizeof(cond), "MEMBUDGET_CONDITION=%s",
+                                 mb_guard_cond_names[e->cond]);
+                        snprintf(v, sizeof(v), "MEMBUDGET_VALUE=%.0f", e->value);
+                        snprintf(t, sizeof(t), "MEMBUDGET_THRESHOLD=%.0f", e->threshold);
+                        snprintf(held, sizeof(held), "MEMBUDGET_HELD_S=%.0f", e->held_s);
+                        snprintf(vp, sizeof(vp), "MEMBUDGET_VICTIM_PID=%d",
+                                 victim && dec.signal ? victim->pid : 0);
+                        snprintf(vn, sizeof(vn), "MEMBUDGET_VICTIM_NAME=%s",
+                                 victim && dec.signal ? victim->name : "");
+                        char *allv = NULL;
+                        if (asprintf(&allv, "MEMBUDGET_CONDITIONS=%s", all) < 0)
+                                allv = NULL;
+                        char *env[] = {ev, cond, v, t, held, vp, vn, allv, NULL};
+                        pid_t p = mb_hook_spawn(g->hooks, c->guard_hook, env, now);
+                        if (p < 0)
+                                g->log("guard: cannot run hook %s: %s", c->guard_hook[0],
+                                       mb_strerror((int)p));
+                        else
+                                g->log("guard: started hook %s (pid %d)", c->guard_hook[0], (int)p);
+                        free(allv);
+                }
+        }
 }

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "guard.h"
+
 struct mb_guard_kill {
         bool active;
         int pid;
@@ -72,5 +74,26 @@ pid_t mb_hook_spawn(struct mb_hooks *h, char *const argv[], char *const env[], d
  */
 unsigned mb_hooks_reap(struct mb_hooks *h, double now, double timeout_s,
                        void (*done)(pid_t pid, int status, void *arg), void *arg);
+
+/* Hooks still running after this long are SIGKILLed. */
+#define MB_HOOK_TIMEOUT_S 60.0
+
+/* The guard's state in `serve`, and where its lines go. */
+struct mb_guard_runner {
+        struct mb_guard *guard;
+        struct mb_guard_kill *kill;
+        struct mb_hooks *hooks;
+        const regex_t *kill_re; /* guard.kill_match compiled; NULL = none */
+        int proc_fd;            /* the live /proc */
+        void (*log)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+};
+
+/* One sample's guard step: observe, decide, log, signal (only processes
+ * mb_guard_pick_victim allows), start the hook. */
+void mb_guard_run(const struct mb_guard_runner *g, const struct mb_config *c,
+                  const struct mb_snapshot *s, const struct mb_target *tg, double now);
+
+/* Between samples: reap hooks, follow a pending SIGTERM -> SIGKILL. */
+void mb_guard_follow(const struct mb_guard_runner *g, const struct mb_config *c, double now);
 
 #endif

@@ -1,4 +1,7 @@
 /* guard.c: see guard.h. */
+#include <errno.h>
+
+#include "../util/users.h"
 #include "guard.h"
 
 #include <string.h>
@@ -93,26 +96,72 @@ void mb_guard_step(struct mb_guard *g, const struct mb_config *c, const struct m
                 g->actions[MB_GA_SIGNAL]++;
 }
 
-int mb_guard_pick_victim(const struct mb_proctab *t, const regex_t *kill_match, int self_pid)
+int mb_guard_kill_rules(const struct mb_config *c, const struct mb_proctab *t,
+                        struct mb_guard_victim_rules *r)
+{
+        uid_t uid;
+
+        r->any_user = false;
+        r->uid = 0;
+        if (!strcmp(c->guard_kill_user, "*")) {
+                r->any_user = true;
+                return 0;
+        }
+        if (c->guard_kill_user[0]) {
+                if (mb_user_lookup(c->guard_kill_user, &uid) < 0)
+                        return -ENOENT;
+                r->uid = (uint32_t)uid;
+                return 0;
+        }
+        if (c->target_unit[0])
+                for (size_t i = 0; i < t->n; i++)
+                        if (t->p[i].flags & MB_P_TARGET) {
+                                r->uid = t->p[i].uid;
+                                break;
+                        }
+        return 0;
+}
+
+/* Is pid membudget itself or one of its ancestors (timeout, runuser, a
+ * shell)?  Signalling them would kill the guard. */
+static bool is_self_or_ancestor(const struct mb_proctab *t, int self, int pid)
+{
+        for (int cur = self, hops = 0; cur > 1 && hops < 256; hops++) {
+                int ppid = 0;
+                if (cur == pid)
+                        return true;
+                for (size_t i = 0; i < t->n; i++)
+                        if (t->p[i].pid == cur) {
+                                ppid = t->p[i].ppid;
+                                break;
+                        }
+                cur = ppid;
+        }
+        return false;
+}
+
+int mb_guard_pick_victim(const struct mb_proctab *t, const struct mb_guard_victim_rules *r)
 {
         int best = -1;
         int64_t best_v = -1;
 
-        if (!kill_match)
+        if (!r || !r->kill_match)
                 return -1;
         for (size_t i = 0; i < t->n; i++) {
                 const struct mb_proc *p = &t->p[i];
                 const char *cl = mb_proc_str(t, p->cmdline);
                 int64_t v;
 
-                if (p->pid <= 1 || p->pid == self_pid)
+                if (p->pid <= 1 || p->pid == r->self_pid)
                         continue;
                 if (p->flags & (MB_P_KTHREAD | MB_P_ZOMBIE) || p->state == 'Z' || !*cl)
                         continue;
-                if (regexec(kill_match, cl, 0, NULL, 0) != 0)
+                if (!r->any_user && p->uid != r->uid)
+                        continue;
+                if (regexec(r->kill_match, cl, 0, NULL, 0) != 0)
                         continue;
                 v = mb_proc_rss_swap(p);
-                if (v > best_v) {
+                if (v > best_v && !is_self_or_ancestor(t, r->self_pid, p->pid)) {
                         best_v = v;
                         best = (int)i;
                 }

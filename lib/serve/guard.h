@@ -94,6 +94,27 @@ void mb_guard_step(struct mb_guard *g, const struct mb_config *c, const struct m
  * in t->p, or -1.  Excluded: pid <= 1, kernel threads (flag or empty
  * command line), zombies, self_pid.
  */
-int mb_guard_pick_victim(const struct mb_proctab *t, const regex_t *kill_match, int self_pid);
+/* Who the guard may signal (issue 15.9). */
+struct mb_guard_victim_rules {
+        const regex_t *kill_match; /* NULL: nobody */
+        int self_pid;              /* never it nor its ancestors (ppid chain in the table) */
+        bool any_user;             /* guard.kill_user "*" */
+        uint32_t uid;              /* else only this user's processes */
+};
+
+/*
+ * The user guard.kill_user allows into r: "*" any, a user name, or ""
+ * meaning the owner of the target's processes (the first MB_P_TARGET one in
+ * t) when target.unit is set, else root.  0, or -ENOENT for an unknown user.
+ */
+int mb_guard_kill_rules(const struct mb_config *c, const struct mb_proctab *t,
+                        struct mb_guard_victim_rules *r);
+
+/*
+ * The largest (RSS + swap) process that kill_match finds on its command
+ * line, of an allowed user; never PID 1, kernel threads, zombies, processes
+ * without a command line, self_pid or its ancestors.  Index in t or -1.
+ */
+int mb_guard_pick_victim(const struct mb_proctab *t, const struct mb_guard_victim_rules *r);
 
 #endif

@@ -270,7 +270,7 @@ static int take_lock(struct mb_history *h, struct mb_error *err)
 int mb_history_open(const char *path, bool write, struct mb_history **ret, struct mb_error *err)
 {
         struct mb_history *h;
-        struct stat sb;
+        char why[256];
         int r, v;
 
         *ret = NULL;
@@ -291,20 +291,24 @@ int mb_history_open(const char *path, bool write, struct mb_history **ret, struc
                         goto fail;
                 /* Create the file ourselves so that its mode is 0600 (SQLite
                  * gives the -wal and -shm files the same mode). */
-                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                fd = mb_open_trusted(path, O_RDWR | O_CREAT | O_NOFOLLOW, MB_TRUST_SELF, why,
+                                     sizeof(why));
                 if (fd < 0) {
-                        r = -errno;
-                        mb_error_set(err, path, 0, 0, "cannot create: %s", strerror(-r));
+                        r = fd;
+                        mb_error_set(err, path, 0, 0, "cannot create: %s", why);
                         goto fail;
                 }
                 close(fd);
                 r = sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
         } else {
-                if (stat(path, &sb) < 0) {
-                        r = -errno;
-                        mb_error_set(err, path, 0, 0, "%s", strerror(-r));
+                /* a regular file only: a FIFO would block the reader */
+                int fd = mb_open_trusted(path, O_RDONLY, MB_TRUST_NONE, why, sizeof(why));
+                if (fd < 0) {
+                        r = fd;
+                        mb_error_set(err, path, 0, 0, "%s", why);
                         goto fail;
                 }
+                close(fd);
                 /* no history, no SQLite: `status` only looks for one */
                 if ((r = sqlite_load(err, path)) < 0)
                         goto fail;

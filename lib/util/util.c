@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -276,11 +277,122 @@ int mb_mkdir_p(const char *path, mode_t mode)
         return 0;
 }
 
+static int check_owner(const struct stat *st, int trust, char *why, size_t len)
+{
+        uid_t me = geteuid();
+
+        if (trust == MB_TRUST_NONE || (trust == MB_TRUST_ROOT && me != 0))
+                return 0;
+        if (st->st_uid != me && st->st_uid != 0) {
+                snprintf(why, len, "owned by uid %u, not %s", (unsigned)st->st_uid,
+                         me == 0 ? "root" : "you");
+                return -EPERM;
+        }
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(why, len, "writable by group or others (mode %04o)",
+                         (unsigned)(st->st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
+int mb_open_trusted(const char *path, int flags, int trust, char *why, size_t len)
+{
+        struct stat st;
+        int fd, r;
+
+        if (len)
+                why[0] = '\0';
+        fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0) {
+                r = -errno;
+                snprintf(why, len, "%s", r == -ELOOP ? "is a symbolic link" : mb_strerror(r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(why, len, "%s", mb_strerror(r));
+                close(fd);
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(why, len, "%s",
+                         S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+                close(fd);
+                return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        }
+        r = check_owner(&st, trust, why, len);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        /* back to blocking reads and writes (a regular file ignores it anyway) */
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        return fd;
+}
+
+int mb_dir_trusted(const char *path, char *why, size_t len)
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
+
+        if (len)
+                why[0] = '\0';
+        if (fd < 0) {
+                r = -errno;
+                snprintf(why, len, "%s",
+                         r == -ELOOP || r == -ENOTDIR ? "not a directory (or a link)"
+                                                      : mb_strerror(r));
+                return r;
+        }
+        r = fstat(fd, &st) < 0 ? -errno : 0;
+        close(fd);
+        if (r < 0) {
+                snprintf(why, len, "%s", mb_strerror(r));
+                return r;
+        }
+        return check_owner(&st, MB_TRUST_SELF, why, len);
+}
+
+int mb_clean_stale_temps(const char *path, double age_s)
+{
+        char dir[4096], base[4096], prefix[4200];
+        struct dirent *de;
+        size_t plen;
+        DIR *d;
+        int dfd, n = 0;
+        time_t now = time(NULL);
+
+        mb_strlcpy(dir, path, sizeof(dir));
+        mb_strlcpy(base, path, sizeof(base));
+        plen = (size_t)snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(base));
+        d = opendir(dirname(dir));
+        if (!d)
+                return 0;
+        dfd = dirfd(d);
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (strncmp(de->d_name, prefix, plen) || strlen(de->d_name) != plen + 6)
+                        continue;
+                if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+                    difftime(now, st.st_mtime) < age_s)
+                        continue;
+                if (unlinkat(dfd, de->d_name, 0) == 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
 int mb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
         char tmp[4096], dir[4096];
         const char *p = data;
         int fd, dfd, r = 0;
+
+        /* temp files of a run killed before its rename (a write takes ms) */
+        mb_clean_stale_temps(path, 60);
 
         /* mkostemp creates the temp file with O_EXCL: never through a link. */
         if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))

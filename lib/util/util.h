@@ -111,6 +111,32 @@ int mb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  */
 int mb_write_value(const char *path, const char *value, bool create);
 
+/*
+ * Open a file that membudget will act on (configuration, baseline, history,
+ * state files): O_NONBLOCK (a FIFO never blocks), O_CLOEXEC, O_NOCTTY, plus
+ * `flags` (O_RDONLY, O_NOFOLLOW, O_WRONLY|O_APPEND|O_CREAT...; created with
+ * mode 0600), then fstat: it must be a regular file (-EISDIR for a
+ * directory, -EINVAL otherwise) and, per `trust`, owned by a user we trust and
+ * not writable by group or others (-EPERM), as sudo and systemd require:
+ *   MB_TRUST_ROOT: when running as root, owned by root (configuration);
+ *   MB_TRUST_SELF: owned by the effective user (state files, always).
+ * Returns the fd or -errno; why gets a short reason ("owned by uid 1000, not
+ * root", "writable by group or others (mode 0666)", "not a regular file").
+ */
+#define MB_TRUST_NONE 0
+#define MB_TRUST_ROOT 1
+#define MB_TRUST_SELF 2
+int mb_open_trusted(const char *path, int flags, int trust, char *why, size_t len);
+
+/* The same checks for an existing directory (state dir): owned by the
+ * effective user (or root), not writable by group or others, not a link.
+ * 0, -ENOENT, or -EPERM/-ENOTDIR with why filled. */
+int mb_dir_trusted(const char *path, char *why, size_t len);
+
+/* Remove PATH.tmp.* files that an interrupted mb_write_file_atomic left
+ * (older than `age_s` seconds, regular, owned by us).  Returns how many. */
+int mb_clean_stale_temps(const char *path, double age_s);
+
 /* Create a directory and its parents with `mode`; 0 or -errno. */
 int mb_mkdir_p(const char *path, mode_t mode);
 

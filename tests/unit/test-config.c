@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -234,7 +236,6 @@ static void check_plan_values(const struct mb_config *c)
         assert_true(c->memory_fraction > 0.79 && c->memory_fraction < 0.81);
         assert_int_equal(c->tf_force_gpu_allow_growth, 1);
         assert_int_equal(c->vm_swappiness, 10);
-        assert_true(c->drop_caches);
 }
 
 static void test_plan_proposed(void **state)
@@ -252,6 +253,7 @@ static void test_plan_proposed(void **state)
         assert_true(c.from_file);
         assert_string_equal(c.path, path);
         check_plan_values(&c);
+        assert_true(c.drop_caches); /* the plan's own file asks for it */
         /* What the plan does not say keeps its default. */
         mb_config_defaults(&d);
         assert_int_equal(c.swap_max_mb, 500);
@@ -276,6 +278,7 @@ static void test_init_file(void **state)
         good(mb_config_proposed, true, &c, &w);
         assert_int_equal(w.n, 0);
         check_plan_values(&c);
+        assert_false(c.drop_caches); /* opt-in: tune drops caches only when asked */
         mb_config_defaults(&d);
 #define SAME(f) assert_true(c.f == d.f)
         SAME(swap_max_mb);
@@ -593,6 +596,48 @@ static void test_many_warnings(void **state)
         free(buf);
 }
 
+/* Issue 15.7 and 15.13: a FIFO as configuration fails at once (never
+ * blocks); as root, a configuration others can write (or own) is refused. */
+static void test_untrusted(void **state)
+{
+        char dir[] = "/tmp/mbtest-config-trust.XXXXXX", path[128];
+        struct mb_config c;
+        struct mb_config_warnings w = {0};
+        struct mb_error err = {0};
+        const char *body = "{\"memory\": {\"ram_max_mb\": 100}}";
+        int fd;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/membudget.json", dir);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        assert_int_equal(mb_config_load(path, false, &c, &w, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "not a regular file"));
+        unlink(path);
+        fd = open(path, O_WRONLY | O_CREAT, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+        close(fd);
+        assert_int_equal(mb_config_load(path, false, &c, &w, &err), 0);
+        mb_config_release(&c);
+        mb_config_warnings_release(&w);
+        chmod(path, 0666);
+        if (geteuid() == 0) {
+                assert_int_equal(mb_config_load(path, false, &c, &w, &err), -EPERM);
+                assert_non_null(strstr(err.msg, "writable by group or others (mode 0666)"));
+                chmod(path, 0644);
+                assert_int_equal(chown(path, 65534, 65534), 0);
+                assert_int_equal(mb_config_load(path, false, &c, &w, &err), -EPERM);
+                assert_non_null(strstr(err.msg, "owned by uid 65534, not root"));
+        } else { /* a user's own configuration is theirs to trust */
+                assert_int_equal(mb_config_load(path, false, &c, &w, &err), 0);
+                mb_config_release(&c);
+                mb_config_warnings_release(&w);
+        }
+        unlink(path);
+        rmdir(dir);
+}
+
 static void test_find(void **state)
 {
         char p[256];
@@ -633,6 +678,7 @@ int main(void)
             cmocka_unit_test(test_budget_warning),
             cmocka_unit_test(test_many_warnings),
             cmocka_unit_test(test_find),
+            cmocka_unit_test(test_untrusted),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "../../lib/analyze/target.h"
 #include "../../lib/serve/guard.h"
 
 #define MIB (1024.0 * 1024.0)
@@ -199,6 +200,7 @@ static void test_victim(void **state)
 {
         struct mb_proctab t;
         regex_t re;
+        struct mb_guard_victim_rules rules = {.kill_match = &re, .self_pid = 500, .any_user = true};
 
         (void)state;
         mb_proctab_init(&t);
@@ -211,21 +213,78 @@ static void test_victim(void **state)
         add(&t, 700, "python worker.py --big", 200, 100, 0);    /* largest match */
         add(&t, 800, "postgres", 100000, 100000, 0);            /* largest, not matching */
         add(&t, 900, "zombie worker", 1 << 30, 0, MB_P_ZOMBIE); /* zombie */
-        assert_int_equal(mb_guard_pick_victim(&t, &re, 500), 5);
+        assert_int_equal(mb_guard_pick_victim(&t, &rules), 5);
         assert_int_equal(t.p[5].pid, 700);
         /* rss + swap decides: 600 with more swap overtakes */
         t.p[4].swap = 1000;
-        assert_int_equal(t.p[mb_guard_pick_victim(&t, &re, 500)].pid, 600);
+        assert_int_equal(t.p[mb_guard_pick_victim(&t, &rules)].pid, 600);
         /* nothing matches: none */
         regfree(&re);
         assert_int_equal(regcomp(&re, "^nomatch$", REG_EXTENDED | REG_NOSUB), 0);
-        assert_int_equal(mb_guard_pick_victim(&t, &re, 500), -1);
+        assert_int_equal(mb_guard_pick_victim(&t, &rules), -1);
         /* no kill_match: none, ever */
-        assert_int_equal(mb_guard_pick_victim(&t, NULL, 500), -1);
+        rules.kill_match = NULL;
+        assert_int_equal(mb_guard_pick_victim(&t, &rules), -1);
+        rules.kill_match = &re;
         /* only excluded processes match: none */
         regfree(&re);
         assert_int_equal(regcomp(&re, "init|membudget|zombie", REG_EXTENDED | REG_NOSUB), 0);
-        assert_int_equal(mb_guard_pick_victim(&t, &re, 500), -1);
+        assert_int_equal(mb_guard_pick_victim(&t, &rules), -1);
+        regfree(&re);
+        mb_proctab_release(&t);
+}
+
+/* Issue 15.9: another user's process whose arguments carry the pattern
+ * is never signalled, nor membudget's own launcher (timeout, runuser). */
+static void test_victim_user_and_ancestors(void **state)
+{
+        struct mb_proctab t;
+        struct mb_config c;
+        struct mb_guard_victim_rules rules = {.self_pid = 500};
+        regex_t re;
+
+        (void)state;
+        mb_proctab_init(&t);
+        assert_int_equal(regcomp(&re, "omnimind", REG_EXTENDED | REG_NOSUB), 0);
+        rules.kill_match = &re;
+        add(&t, 400, "timeout 60 membudget serve --omnimind", 1 << 30, 0, 0); /* launcher */
+        add(&t, 500, "membudget serve", 10, 0, 0);                            /* self */
+        t.p[1].ppid = 400;
+        add(&t, 600, "python omnimind.py", 1 << 20, 0, 0); /* the service, uid 998 */
+        t.p[2].uid = 998;
+        t.p[2].flags |= MB_P_TARGET;
+        add(&t, 700, "sleep 1 omnimind", 1 << 28, 0, 0); /* a local user's decoy */
+        t.p[3].uid = 1000;
+        mb_config_defaults(&c);
+        /* default with no unit: root only -> nothing here but the launcher, which is ours */
+        assert_int_equal(mb_guard_kill_rules(&c, &t, &rules), 0);
+        assert_int_equal(rules.uid, 0);
+        assert_int_equal(mb_guard_pick_victim(&t, &rules), -1);
+        /* with target.unit: the owner of the target's processes */
+        mb_strlcpy(c.target_unit, "omnimind.service", sizeof(c.target_unit));
+        assert_int_equal(mb_guard_kill_rules(&c, &t, &rules), 0);
+        assert_int_equal(rules.uid, 998);
+        assert_int_equal(t.p[mb_guard_pick_victim(&t, &rules)].pid, 600);
+        /* "*": any user, still never our ancestor: the decoy is largest */
+        mb_strlcpy(c.guard_kill_user, "*", sizeof(c.guard_kill_user));
+        assert_int_equal(mb_guard_kill_rules(&c, &t, &rules), 0);
+        assert_int_equal(t.p[mb_guard_pick_victim(&t, &rules)].pid, 700);
+        mb_strlcpy(c.guard_kill_user, "root", sizeof(c.guard_kill_user));
+        assert_int_equal(mb_guard_kill_rules(&c, &t, &rules), 0);
+        assert_int_equal(mb_guard_pick_victim(&t, &rules), -1);
+        mb_strlcpy(c.guard_kill_user, "mbtest-no-such-user", sizeof(c.guard_kill_user));
+        assert_int_equal(mb_guard_kill_rules(&c, &t, &rules), -ENOENT);
+        /* target.user: the decoy never counts toward the target */
+        t.p[3].flags |= MB_P_TARGET;
+        assert_int_equal(mb_target_keep_user(&t, ""), 0);
+        assert_true(t.p[3].flags & MB_P_TARGET);
+        assert_int_equal(mb_target_keep_user(&t, "root"), 0);
+        assert_false(t.p[3].flags & MB_P_TARGET);
+        assert_false(t.p[2].flags & MB_P_TARGET); /* uid 998 is not root either */
+        t.p[1].flags |= MB_P_TARGET;
+        assert_int_equal(mb_target_keep_user(&t, "mbtest-no-such-user"), -ENOENT);
+        assert_false(t.p[1].flags & MB_P_TARGET);
+        mb_config_release(&c);
         regfree(&re);
         mb_proctab_release(&t);
 }
@@ -235,7 +294,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_observe),    cmocka_unit_test(test_held_for_duration),
             cmocka_unit_test(test_rate_limit), cmocka_unit_test(test_dry_run),
-            cmocka_unit_test(test_victim),
+            cmocka_unit_test(test_victim),     cmocka_unit_test(test_victim_user_and_ancestors),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
