@@ -738,7 +738,7 @@ static void emit_sample(FILE *f, json_t *js, long sample, double start, json_t *
         json_object_set_new(js, "time", json_real(mb_now_wall()));
         json_object_set_new(js, "elapsed_s", json_real(mb_now_mono() - start));
         json_object_set_new(js, "processes", procs);
-        json_dumpf(js, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_dumpf(js, f, JSON_COMPACT | MB_JSON_DEFAULT);
         fputc('\n', f);
         json_decref(js);
 }

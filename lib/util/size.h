@@ -21,4 +21,12 @@ char *mb_size_format(int64_t bytes, char *buf, size_t len);
 
 #define MB_SIZE_STRLEN 32
 
+/*
+ * Significant digits of every non-integer number membudget prints (JSON
+ * reals, Prometheus samples): 0.58354049000000074 prints as 0.58354049, a
+ * wall-clock time keeps 10 ms.  One place, so outputs agree.
+ */
+#define MB_REAL_DIGITS     12
+#define MB_REAL_DIGITS_STR "12"
+
 #endif
