@@ -305,15 +305,17 @@ static int sample(struct mb_cli *cli, struct target *t, int pid, size_t top)
 
 static int read_error(struct mb_cli *cli, int pid, int r)
 {
+        char path[1100];
+
+        mb_smaps_path(&cli->root, pid, path, sizeof(path));
         if (r == -ENOENT || r == -ESRCH)
                 return mb_runtime_error(cli, "no process %d", pid);
         if (r == -EACCES)
                 return mb_runtime_error(cli,
-                                        "cannot read %s/%d/smaps: permission denied (run as root "
-                                        "to inspect another user's process)",
-                                        cli->root.proc_path, pid);
-        return mb_runtime_error(cli, "cannot read %s/%d/smaps: %s", cli->root.proc_path, pid,
-                                mb_strerror(r));
+                                        "cannot read %s: permission denied (run as root to "
+                                        "inspect another user's process)",
+                                        path);
+        return mb_runtime_error(cli, "cannot read %s: %s", path, mb_strerror(r));
 }
 
 /* Swap the latest analysis into prev (buffers exchange, nothing copied). */
