@@ -204,92 +204,19 @@ static const struct mb_out_inspect *view(const struct target *t, struct mb_out_i
         return v;
 }
 
-/*
- * GPU memory of each target, from the same collectors as `procs gpu`
- * (NVML, DRM fdinfo).  VRAM is not in smaps: a CUDA process's mappings of
- * /dev/nvidia* are host memory, its device memory is only known to the
- * driver.  Leaves MB_UNKNOWN when there is no GPU.
- */
+/* GPU memory of each target (lib/collect/gpu.h); MB_UNKNOWN without a GPU. */
 static void charge_vram(struct mb_cli *cli, struct target *t, size_t n)
 {
-        struct mb_proctab tab;
-        struct mb_gpus g;
+        int *pids = calloc(n ? n : 1, sizeof(*pids));
+        int64_t *v = calloc(n ? n : 1, sizeof(*v));
 
-        mb_proctab_init(&tab);
-        for (size_t i = 0; i < n; i++) {
-                struct mb_proc *p = mb_proctab_slot(&tab, t[i].s.pid);
-                if (!p)
-                        break;
-                tab.n++;
-        }
-        if (tab.n == n && mb_gpu_collect(&cli->root, &tab, &g) == 0) {
+        for (size_t i = 0; pids && v && i < n; i++)
+                pids[i] = t[i].s.pid;
+        if (pids && v && mb_gpu_charge_pids(&cli->root, pids, n, v) == 0)
                 for (size_t i = 0; i < n; i++)
-                        t[i].vram = g.n ? tab.p[i].gpu : MB_UNKNOWN;
-                mb_gpus_release(&g);
-        }
-        mb_proctab_release(&tab);
-}
-
-static int64_t vram_sum(const struct target *t, size_t n)
-{
-        int64_t sum = MB_UNKNOWN;
-
-        for (size_t i = 0; i < n; i++)
-                if (t[i].vram != MB_UNKNOWN)
-                        sum = (sum == MB_UNKNOWN ? 0 : sum) + t[i].vram;
-        return sum;
-}
-
-static int cmp_charge_desc(const void *a, const void *b)
-{
-        const struct mb_proc *x = a, *y = b;
-        int64_t cx = mb_proc_rss_swap(x), cy = mb_proc_rss_swap(y);
-
-        if (cx != cy)
-                return cx > cy ? -1 : 1;
-        return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* Pids whose command line matches, largest RSS+swap first, capped. */
-static int match_pids(struct mb_cli *cli, const struct inspect_opts *o, int **ret, size_t *ret_n,
-                      size_t *ret_more)
-{
-        struct mb_proctab t;
-        struct mb_scan_filter f = {.match = &o->match, .skip_kthreads = true};
-        pid_t self[MB_SELF_CHAIN_MAX];
-        int *pids = NULL;
-        size_t n = 0;
-        int r;
-
-        /* not membudget itself nor its launchers: their command lines hold the pattern */
-        f.nskip = mb_proc_self_chain(&cli->root, self, MB_SELF_CHAIN_MAX);
-        f.skip = self;
-        mb_proctab_init(&t);
-        r = mb_proc_scan(&cli->root, MB_SCAN_CMDLINE | MB_SCAN_STAT, &f, &t);
-        if (r < 0) {
-                mb_proctab_release(&t);
-                return r;
-        }
-        qsort(t.p, t.n, sizeof(*t.p), cmp_charge_desc);
-        pids = calloc(t.n ? t.n : 1, sizeof(*pids));
-        if (!pids) {
-                mb_proctab_release(&t);
-                return -ENOMEM;
-        }
-        *ret_more = 0;
-        for (size_t i = 0; i < t.n; i++) {
-                if (t.p[i].flags & MB_P_ZOMBIE)
-                        continue;
-                if (n >= (size_t)o->max_procs) {
-                        (*ret_more)++;
-                        continue;
-                }
-                pids[n++] = t.p[i].pid;
-        }
-        mb_proctab_release(&t);
-        *ret = pids;
-        *ret_n = n;
-        return 0;
+                        t[i].vram = v[i];
+        free(pids);
+        free(v);
 }
 
 /* Read and analyze one target; 0 or -errno. */
@@ -450,7 +377,7 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
 {
         struct inspect_opts o = {.top = 10, .max_procs = 20};
         struct target *t = NULL;
-        struct mb_out_inspect v;
+        struct mb_out_inspect *views;
         int *pids = NULL;
         size_t npids = 0, n = 0, more = 0;
         int r, code = MB_EXIT_OK;
@@ -462,7 +389,8 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                 goto out_opts;
 
         if (o.has_match) {
-                r = match_pids(cli, &o, &pids, &npids, &more);
+                r = mb_proc_match_pids(&cli->root, &o.match, (size_t)o.max_procs, &pids, &npids,
+                                       &more);
                 if (r < 0) {
                         code = mb_runtime_error(cli, "cannot list processes under '%s': %s",
                                                 cli->root.proc_path, mb_strerror(r));
@@ -545,59 +473,17 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
 
-        if (cli->json) {
-                json_t *j = json_object(), *arr = json_array();
-                for (size_t i = 0; i < n; i++)
-                        json_array_append_new(arr,
-                                              mb_out_inspect_json(view(&t[i], &v), (size_t)o.top));
-                json_object_set_new(j, "processes", arr);
-                if (o.has_match) {
-                        struct mb_inspect_summary sum;
-                        const struct mb_inspect **ins = calloc(n, sizeof(*ins));
-                        mb_inspect_summary_init(&sum);
-                        if (ins) {
-                                for (size_t i = 0; i < n; i++)
-                                        ins[i] = &t[i].in;
-                                if (mb_inspect_summarize(ins, n, &sum) == 0) {
-                                        json_t *js =
-                                            mb_out_inspect_summary_json(&sum, (size_t)o.top);
-                                        int64_t vr = vram_sum(t, n);
-                                        json_object_set_new(js, "vram_bytes",
-                                                            vr != MB_UNKNOWN ? json_integer(vr)
-                                                                             : json_null());
-                                        json_object_set_new(j, "summary", js);
-                                }
-                        }
-                        free(ins);
-                        mb_inspect_summary_release(&sum);
-                }
-                mb_json_print(j, cli->out);
+        views = calloc(n, sizeof(*views));
+        if (!views) {
+                code = mb_runtime_error(cli, "out of memory");
                 goto out;
         }
-        for (size_t i = 0; i < n; i++) {
-                if (i)
-                        fputc('\n', cli->out);
-                mb_out_inspect_text(cli->out, view(&t[i], &v), (size_t)o.top);
-        }
-        if (o.has_match) {
-                struct mb_inspect_summary sum;
-                const struct mb_inspect **ins = calloc(n, sizeof(*ins));
-                mb_inspect_summary_init(&sum);
-                if (!ins) {
-                        code = mb_runtime_error(cli, "out of memory");
-                } else {
-                        for (size_t i = 0; i < n; i++)
-                                ins[i] = &t[i].in;
-                        if (mb_inspect_summarize(ins, n, &sum) == 0)
-                                mb_out_inspect_summary_text(cli->out, &sum,
-                                                            o.top ? (size_t)o.top : 10,
-                                                            o.match_text, vram_sum(t, n));
-                        else
-                                code = mb_runtime_error(cli, "out of memory");
-                }
-                free(ins);
-                mb_inspect_summary_release(&sum);
-        }
+        for (size_t i = 0; i < n; i++)
+                view(&t[i], &views[i]);
+        if (mb_out_inspect_doc(cli->out, cli->json, views, n, (size_t)o.top,
+                               o.has_match ? o.match_text : NULL) < 0)
+                code = mb_runtime_error(cli, "out of memory");
+        free(views);
 out:
         if (t)
                 targets_release(t, n);

@@ -911,3 +911,54 @@ size_t mb_proc_self_chain(struct mb_root *root, pid_t *out, size_t max)
         }
         return n;
 }
+
+static int cmp_charge_desc(const void *a, const void *b)
+{
+        const struct mb_proc *x = a, *y = b;
+        int64_t cx = mb_proc_rss_swap(x), cy = mb_proc_rss_swap(y);
+
+        if (cx != cy)
+                return cx > cy ? -1 : 1;
+        return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+int mb_proc_match_pids(struct mb_root *root, const regex_t *re, size_t max, int **ret,
+                       size_t *ret_n, size_t *ret_more)
+{
+        struct mb_proctab t;
+        struct mb_scan_filter f = {.match = re, .skip_kthreads = true};
+        pid_t self[MB_SELF_CHAIN_MAX];
+        int *pids = NULL;
+        size_t n = 0;
+        int r;
+
+        /* not membudget itself nor its launchers: their command lines hold the pattern */
+        f.nskip = mb_proc_self_chain(root, self, MB_SELF_CHAIN_MAX);
+        f.skip = self;
+        mb_proctab_init(&t);
+        r = mb_proc_scan(root, MB_SCAN_CMDLINE | MB_SCAN_STAT, &f, &t);
+        if (r < 0) {
+                mb_proctab_release(&t);
+                return r;
+        }
+        qsort(t.p, t.n, sizeof(*t.p), cmp_charge_desc);
+        pids = calloc(t.n ? t.n : 1, sizeof(*pids));
+        if (!pids) {
+                mb_proctab_release(&t);
+                return -ENOMEM;
+        }
+        *ret_more = 0;
+        for (size_t i = 0; i < t.n; i++) {
+                if (t.p[i].flags & MB_P_ZOMBIE)
+                        continue;
+                if (n >= max) {
+                        (*ret_more)++;
+                        continue;
+                }
+                pids[n++] = t.p[i].pid;
+        }
+        mb_proctab_release(&t);
+        *ret = pids;
+        *ret_n = n;
+        return 0;
+}

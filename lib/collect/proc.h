@@ -188,6 +188,14 @@ size_t mb_proc_drop_gone(struct mb_proctab *t, size_t n);
 #define MB_SELF_CHAIN_MAX 32
 size_t mb_proc_self_chain(struct mb_root *root, pid_t *out, size_t max);
 
+/*
+ * The PIDs whose command line matches re (not kernel threads, zombies,
+ * membudget or its launchers), largest RSS+swap first, at most max of them
+ * (*ret_more: how many more matched).  *ret is malloc'ed.  0 or -errno.
+ */
+int mb_proc_match_pids(struct mb_root *root, const regex_t *re, size_t max, int **ret,
+                       size_t *ret_n, size_t *ret_more);
+
 /* Buffer parsers, exposed for unit tests and fuzzing.  Return 0 / -EINVAL. */
 int mb_status_parse(const char *buf, size_t len, struct mb_proc *p);
 int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p);

@@ -1,6 +1,7 @@
 /* inspect.c: see inspect.h. */
 #include "inspect.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -456,4 +457,64 @@ void mb_out_inspect_watch_line(FILE *f, double elapsed, int pid, int64_t charge,
 void mb_out_inspect_watch_exited(FILE *f, double elapsed, int pid)
 {
         fprintf(f, "%-9.1f %8d  exited\n", elapsed, pid);
+}
+
+static int64_t vram_sum(const struct mb_out_inspect *p, size_t n)
+{
+        int64_t sum = MB_UNKNOWN;
+
+        for (size_t i = 0; i < n; i++)
+                if (p[i].vram != MB_UNKNOWN)
+                        sum = (sum == MB_UNKNOWN ? 0 : sum) + p[i].vram;
+        return sum;
+}
+
+/* What the n processes share; 0 or -ENOMEM. */
+static int summarize(const struct mb_out_inspect *p, size_t n, struct mb_inspect_summary *sum)
+{
+        const struct mb_inspect **ins = calloc(n ? n : 1, sizeof(*ins));
+        int r;
+
+        if (!ins)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                ins[i] = p[i].in;
+        r = mb_inspect_summarize(ins, n, sum);
+        free(ins);
+        return r < 0 ? r : 0;
+}
+
+int mb_out_inspect_doc(FILE *f, bool json, const struct mb_out_inspect *p, size_t n, size_t top,
+                       const char *re)
+{
+        struct mb_inspect_summary sum;
+        int r = 0;
+
+        mb_inspect_summary_init(&sum);
+        if (re)
+                r = summarize(p, n, &sum);
+        if (json) {
+                json_t *j = json_object(), *arr = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(arr, mb_out_inspect_json(&p[i], top));
+                json_object_set_new(j, "processes", arr);
+                if (re && r == 0) {
+                        json_t *js = mb_out_inspect_summary_json(&sum, top);
+                        int64_t v = vram_sum(p, n);
+                        json_object_set_new(js, "vram_bytes",
+                                            v != MB_UNKNOWN ? json_integer(v) : json_null());
+                        json_object_set_new(j, "summary", js);
+                }
+                mb_json_print(j, f);
+        } else {
+                for (size_t i = 0; i < n; i++) {
+                        if (i)
+                                fputc('\n', f);
+                        mb_out_inspect_text(f, &p[i], top);
+                }
+                if (re && r == 0)
+                        mb_out_inspect_summary_text(f, &sum, top ? top : 10, re, vram_sum(p, n));
+        }
+        mb_inspect_summary_release(&sum);
+        return r;
 }

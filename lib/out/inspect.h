@@ -25,6 +25,13 @@ struct mb_out_inspect {
 void mb_out_inspect_text(FILE *f, const struct mb_out_inspect *t, size_t top);
 json_t *mb_out_inspect_json(const struct mb_out_inspect *t, size_t top);
 
+/*
+ * The whole document of `inspect` (text or JSON): each process, then with re
+ * (--match) what they share.  0, or -ENOMEM (the summary is missing).
+ */
+int mb_out_inspect_doc(FILE *f, bool json, const struct mb_out_inspect *p, size_t n, size_t top,
+                       const char *re);
+
 /* What the processes matching re share. */
 void mb_out_inspect_summary_text(FILE *f, const struct mb_inspect_summary *sum, size_t top,
                                  const char *re, int64_t vram);
