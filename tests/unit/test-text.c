@@ -14,6 +14,7 @@
 
 #include "../../lib/out/csv.h"
 #include "../../lib/out/prom.h"
+#include "../../lib/out/svg.h"
 #include "../../lib/out/table.h"
 #include "../../lib/util/text.h"
 
@@ -199,6 +200,29 @@ static void test_table_enomem_drops_row(void **state)
         mb_table_release(&t);
 }
 
+/* SVG text (the chart's title, a series label): markup escaped, invalid
+ * UTF-8 and controls replaced, so the document stays well-formed XML. */
+static void test_svg_text_clean(void **state)
+{
+        const double t[] = {0, 60}, v[] = {1 << 20, 2 << 20};
+        const struct mb_svg_series series[] = {{"py\xff<x>&\xe2\x80\xae\x1b", "#336699", v}};
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        (void)state;
+        assert_non_null(f);
+        assert_int_equal(mb_svg_chart(f, "title \xc2\x9b\x07", t, 2, series, 1, NULL, 0), 0);
+        fclose(f);
+        assert_non_null(strstr(out, "py?&lt;x&gt;&amp;??"));
+        assert_non_null(strstr(out, "title ??"));
+        assert_true(mb_text_is_clean(out, 0));
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)out[i] == 0xff || (unsigned char)out[i] == 0x1b)
+                        fail_msg("raw byte 0x%02x at %zu", (unsigned char)out[i], i);
+        free(out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -208,6 +232,7 @@ int main(void)
             cmocka_unit_test(test_prom_label_table),
             cmocka_unit_test(test_table_cells_cleaned),
             cmocka_unit_test(test_table_enomem_drops_row),
+            cmocka_unit_test(test_svg_text_clean),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
