@@ -72,29 +72,6 @@ static void on_signal(int sig)
 }
 
 /* "5", "5s", "500ms", "1.5m", "1h" -> seconds; false when invalid. */
-static bool parse_interval(const char *s, double *ret)
-{
-        char *e;
-        double v, mul = 1;
-
-        errno = 0;
-        v = strtod(s, &e);
-        if (e == s || errno || !isfinite(v))
-                return false;
-        if (!strcmp(e, "ms"))
-                mul = 0.001;
-        else if (!strcmp(e, "m") || !strcmp(e, "min"))
-                mul = 60;
-        else if (!strcmp(e, "h"))
-                mul = 3600;
-        else if (*e && strcmp(e, "s"))
-                return false;
-        v *= mul;
-        if (v < 0.1 || v > 86400)
-                return false;
-        *ret = v;
-        return true;
-}
 
 static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts *o)
 {
@@ -131,7 +108,7 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts 
                                     optarg);
                         break;
                 case OPT_WATCH:
-                        if (!parse_interval(optarg, &o->interval_s))
+                        if (!mb_duration_parse(optarg, &o->interval_s))
                                 return mb_usage_error(cli,
                                                       "invalid interval '%s' for --watch "
                                                       "(expected e.g. 5, 5s, 500ms, 1m; 0.1s-24h)",

@@ -1,5 +1,6 @@
 /* test-size.c: the one size parser and formatter (lib/util/size.c). */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,6 +269,29 @@ static void test_roundtrip(void **state)
         }
 }
 
+static void test_duration(void **state)
+{
+        static const struct {
+                const char *s;
+                bool ok;
+                double want;
+        } cases[] = {
+            {"5", true, 5},      {"5s", true, 5},     {"500ms", true, 0.5}, {"1m", true, 60},
+            {"2min", true, 120}, {"1h", true, 3600},  {"0.1", true, 0.1},   {"86400", true, 86400},
+            {"0.05", false, 0},  {"86401", false, 0}, {"5x", false, 0},     {"", false, 0},
+            {"s", false, 0},     {"nan", false, 0},   {"inf", false, 0},    {"-1", false, 0},
+            {"1e999", false, 0},
+        };
+
+        (void)state;
+        for (size_t i = 0; i < MB_ARRAY_SIZE(cases); i++) {
+                double v = -1;
+                bool ok = mb_duration_parse(cases[i].s, &v);
+                if (ok != cases[i].ok || (ok && fabs(v - cases[i].want) > 1e-9))
+                        fail_msg("mb_duration_parse(\"%s\") = %d, %g", cases[i].s, ok, v);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -276,6 +300,7 @@ int main(void)
             cmocka_unit_test(test_parse_limits),
             cmocka_unit_test(test_parse_errors),
             cmocka_unit_test(test_format),
+            cmocka_unit_test(test_duration),
             cmocka_unit_test(test_format_truncates_safely),
             cmocka_unit_test(test_format_matches_printf),
             cmocka_unit_test(test_roundtrip),
