@@ -45,7 +45,7 @@ DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps python3 jq tmux strac
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 DEB_BENCH := hyperfine atop smem smemstat time
 
-.PHONY: all deps run test test-nonroot bench-quick unit cli live asan install uninstall clean format check-format bench
+.PHONY: all deps run test test-nonroot bench-quick unit cli live asan clang install uninstall clean format check-format bench
 
 all: $(BIN)
 
@@ -114,6 +114,13 @@ asan: deps
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  MB_LIVE_SKIP="hardening soak serve watch" tests/run.sh build-asan/membudget build-asan
 
+# The same code built by clang with -Werror (its warnings differ from gcc's:
+# format attributes, -Wformat-nonliteral), in build-clang, BPF collector
+# included; then the unit and CLI suites on that build.
+clang:
+	@$(MAKE) --no-print-directory BUILD=build-clang CC=clang CI=true all unit-bins helpers
+	@MB_TEST_ONLY="unit cli" tests/run.sh build-clang/membudget build-clang
+
 # The unit and CLI suites again as an unprivileged user (when run as root):
 # commands must degrade, say so once, and refuse --apply cleanly.
 test-nonroot: all unit-bins helpers
@@ -166,7 +173,7 @@ check-format:
 	if [ -n "$$bad" ]; then echo "clang-format disagrees with: $$bad"; exit 1; fi
 
 clean:
-	rm -rf build build-asan build-fuzz membudget
+	rm -rf build build-asan build-clang build-fuzz membudget
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

@@ -19,7 +19,9 @@ BPFTOOL    ?= $(firstword $(shell command -v bpftool 2>/dev/null) \
                 $(wildcard /usr/sbin/bpftool /sbin/bpftool /usr/local/sbin/bpftool))
 BPF_INC    ?= /usr/include
 # <linux/types.h> needs <asm/types.h>, which Debian keeps in the multiarch directory.
-BPF_MULTIARCH ?= $(BPF_INC)/$(shell $(CC) -dumpmachine 2>/dev/null)
+# (-print-multiarch: gcc and clang both say x86_64-linux-gnu; clang -dumpmachine
+# says x86_64-pc-linux-gnu, which is not a directory.)
+BPF_MULTIARCH ?= $(BPF_INC)/$(shell $(CC) -print-multiarch 2>/dev/null || $(CC) -dumpmachine)
 BPF_ARCH   := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
                 -e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
 

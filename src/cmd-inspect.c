@@ -12,8 +12,8 @@
 #include "../lib/collect/gpu.h"
 #include "../lib/collect/proc.h"
 #include "../lib/collect/smaps.h"
+#include "../lib/out/inspect.h"
 #include "../lib/out/json.h"
-#include "../lib/out/table.h"
 #include "../lib/util/size.h"
 #include "../lib/util/users.h"
 #include "cli.h"
@@ -72,29 +72,6 @@ static void on_signal(int sig)
 }
 
 /* "5", "5s", "500ms", "1.5m", "1h" -> seconds; false when invalid. */
-static bool parse_interval(const char *s, double *ret)
-{
-        char *e;
-        double v, mul = 1;
-
-        errno = 0;
-        v = strtod(s, &e);
-        if (e == s || errno || !isfinite(v))
-                return false;
-        if (!strcmp(e, "ms"))
-                mul = 0.001;
-        else if (!strcmp(e, "m") || !strcmp(e, "min"))
-                mul = 60;
-        else if (!strcmp(e, "h"))
-                mul = 3600;
-        else if (*e && strcmp(e, "s"))
-                return false;
-        v *= mul;
-        if (v < 0.1 || v > 86400)
-                return false;
-        *ret = v;
-        return true;
-}
 
 static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts *o)
 {
@@ -131,7 +108,7 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts 
                                     optarg);
                         break;
                 case OPT_WATCH:
-                        if (!parse_interval(optarg, &o->interval_s))
+                        if (!mb_duration_parse(optarg, &o->interval_s))
                                 return mb_usage_error(cli,
                                                       "invalid interval '%s' for --watch "
                                                       "(expected e.g. 5, 5s, 500ms, 1m; 0.1s-24h)",
@@ -193,398 +170,30 @@ static void target_init(struct target *t)
         t->vram = MB_UNKNOWN;
 }
 
-/*
- * GPU memory of each target, from the same collectors as `procs gpu`
- * (NVML, DRM fdinfo).  VRAM is not in smaps: a CUDA process's mappings of
- * /dev/nvidia* are host memory, its device memory is only known to the
- * driver.  Leaves MB_UNKNOWN when there is no GPU.
- */
+/* A target as the renderers (lib/out/inspect.h) see it; v is the storage. */
+static const struct mb_out_inspect *view(const struct target *t, struct mb_out_inspect *v)
+{
+        *v = (struct mb_out_inspect){.s = &t->s,
+                                     .in = &t->in,
+                                     .first = &t->first,
+                                     .seconds = t->t_now - t->t_first,
+                                     .vram = t->vram};
+        return v;
+}
+
+/* GPU memory of each target (lib/collect/gpu.h); MB_UNKNOWN without a GPU. */
 static void charge_vram(struct mb_cli *cli, struct target *t, size_t n)
 {
-        struct mb_proctab tab;
-        struct mb_gpus g;
+        int *pids = calloc(n ? n : 1, sizeof(*pids));
+        int64_t *v = calloc(n ? n : 1, sizeof(*v));
 
-        mb_proctab_init(&tab);
-        for (size_t i = 0; i < n; i++) {
-                struct mb_proc *p = mb_proctab_slot(&tab, t[i].s.pid);
-                if (!p)
-                        break;
-                tab.n++;
-        }
-        if (tab.n == n && mb_gpu_collect(&cli->root, &tab, &g) == 0) {
+        for (size_t i = 0; pids && v && i < n; i++)
+                pids[i] = t[i].s.pid;
+        if (pids && v && mb_gpu_charge_pids(&cli->root, pids, n, v) == 0)
                 for (size_t i = 0; i < n; i++)
-                        t[i].vram = g.n ? tab.p[i].gpu : MB_UNKNOWN;
-                mb_gpus_release(&g);
-        }
-        mb_proctab_release(&tab);
-}
-
-static int64_t vram_sum(const struct target *t, size_t n)
-{
-        int64_t sum = MB_UNKNOWN;
-
-        for (size_t i = 0; i < n; i++)
-                if (t[i].vram != MB_UNKNOWN)
-                        sum = (sum == MB_UNKNOWN ? 0 : sum) + t[i].vram;
-        return sum;
-}
-
-static int cmp_charge_desc(const void *a, const void *b)
-{
-        const struct mb_proc *x = a, *y = b;
-        int64_t cx = mb_proc_rss_swap(x), cy = mb_proc_rss_swap(y);
-
-        if (cx != cy)
-                return cx > cy ? -1 : 1;
-        return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* Pids whose command line matches, largest RSS+swap first, capped. */
-static int match_pids(struct mb_cli *cli, const struct inspect_opts *o, int **ret, size_t *ret_n,
-                      size_t *ret_more)
-{
-        struct mb_proctab t;
-        struct mb_scan_filter f = {.match = &o->match, .skip_kthreads = true};
-        int *pids = NULL, self = getpid();
-        size_t n = 0;
-        int r;
-
-        mb_proctab_init(&t);
-        r = mb_proc_scan(&cli->root, MB_SCAN_CMDLINE | MB_SCAN_STAT, &f, &t);
-        if (r < 0) {
-                mb_proctab_release(&t);
-                return r;
-        }
-        qsort(t.p, t.n, sizeof(*t.p), cmp_charge_desc);
-        pids = calloc(t.n ? t.n : 1, sizeof(*pids));
-        if (!pids) {
-                mb_proctab_release(&t);
-                return -ENOMEM;
-        }
-        *ret_more = 0;
-        for (size_t i = 0; i < t.n; i++) {
-                if (cli->root.live && t.p[i].pid == self)
-                        continue;
-                if (t.p[i].flags & MB_P_ZOMBIE)
-                        continue;
-                if (n >= (size_t)o->max_procs) {
-                        (*ret_more)++;
-                        continue;
-                }
-                pids[n++] = t.p[i].pid;
-        }
-        mb_proctab_release(&t);
-        *ret = pids;
-        *ret_n = n;
-        return 0;
-}
-
-static json_t *json_sum(const struct mb_memsum *m, uint32_t seen, bool all)
-{
-        json_t *j = json_object();
-
-        json_object_set_new(j, "rss_bytes", json_integer(m->rss));
-        json_object_set_new(j, "pss_bytes", json_integer(m->pss));
-        json_object_set_new(j, "uss_bytes", json_integer(m->uss));
-        json_object_set_new(j, "swap_bytes", json_integer(m->swap));
-        if (all) {
-                json_object_set_new(j, "swap_pss_bytes",
-                                    (seen & (1u << MB_SM_SWAP_PSS)) ? json_integer(m->swappss)
-                                                                    : json_null());
-                json_object_set_new(j, "anon_huge_bytes", json_integer(m->anon_huge));
-                json_object_set_new(j, "locked_bytes",
-                                    (seen & (1u << MB_SM_LOCKED)) ? json_integer(m->locked)
-                                                                  : json_null());
-                json_object_set_new(j, "dirty_bytes", json_integer(m->dirty));
-                json_object_set_new(j, "size_bytes", json_integer(m->size));
-        }
-        json_object_set_new(j, "mappings", json_integer(m->count));
-        return j;
-}
-
-static json_t *json_kinds(const struct mb_memsum *kinds, uint32_t seen)
-{
-        json_t *j = json_object();
-
-        for (int k = 0; k < MB_MK_COUNT; k++)
-                json_object_set_new(j, mb_map_kinds[k].id, json_sum(&kinds[k], seen, false));
-        return j;
-}
-
-static json_t *json_mapping(const struct mb_smaps *s, const struct mb_mapping *m)
-{
-        json_t *j = json_object();
-        char buf[64];
-
-        snprintf(buf, sizeof(buf), "%llx", (unsigned long long)m->start);
-        json_object_set_new(j, "start", json_string(buf));
-        snprintf(buf, sizeof(buf), "%llx", (unsigned long long)m->end);
-        json_object_set_new(j, "end", json_string(buf));
-        json_object_set_new(j, "perms", json_string(m->perms));
-        json_object_set_new(j, "kind", json_string(mb_map_kinds[mb_map_classify(s, m)].id));
-        json_object_set_new(j, "path", m->path ? mb_json_str(mb_mapping_path(s, m)) : json_null());
-        json_object_set_new(j, "deleted", json_boolean(m->flags & MB_MAP_DELETED));
-        snprintf(buf, sizeof(buf), "%02x:%02x", m->dev_major, m->dev_minor);
-        json_object_set_new(j, "dev", json_string(buf));
-        json_object_set_new(j, "inode", json_integer((json_int_t)m->inode));
-        json_object_set_new(j, "offset", json_integer((json_int_t)m->offset));
-        json_object_set_new(j, "size_bytes", json_integer(m->v[MB_SM_SIZE]));
-        json_object_set_new(j, "rss_bytes", json_integer(m->v[MB_SM_RSS]));
-        json_object_set_new(j, "pss_bytes", json_integer(m->v[MB_SM_PSS]));
-        json_object_set_new(j, "uss_bytes", json_integer(mb_mapping_uss(m)));
-        json_object_set_new(j, "swap_bytes", json_integer(m->v[MB_SM_SWAP]));
-        json_object_set_new(j, "anon_huge_bytes", json_integer(m->v[MB_SM_ANON_HUGE]));
-        json_object_set_new(j, "locked_bytes", json_integer(m->v[MB_SM_LOCKED]));
-        json_object_set_new(j, "dirty_bytes",
-                            json_integer(m->v[MB_SM_SHARED_DIRTY] + m->v[MB_SM_PRIVATE_DIRTY]));
-        return j;
-}
-
-static json_t *json_target(const struct target *t, size_t top)
-{
-        const struct mb_smaps *s = &t->s;
-        const struct mb_inspect *in = &t->in;
-        json_t *j = json_object(), *arr;
-        size_t ng = in->ngroups < top ? in->ngroups : top;
-
-        json_object_set_new(j, "pid", json_integer(s->pid));
-        json_object_set_new(j, "name", mb_json_str(s->name));
-        json_object_set_new(j, "cmdline", mb_json_str(s->cmdline ? s->cmdline : ""));
-        json_object_set_new(j, "user", mb_json_str(mb_user_name(s->uid)));
-        json_object_set_new(j, "uid", json_integer(s->uid));
-        json_object_set_new(j, "starttime", json_integer((json_int_t)s->starttime));
-        json_object_set_new(j, "totals", json_sum(&in->total, s->fields_seen, true));
-        json_object_set_new(j, "vram_bytes",
-                            t->vram != MB_UNKNOWN ? json_integer(t->vram) : json_null());
-        json_object_set_new(j, "kinds", json_kinds(in->kinds, s->fields_seen));
-        arr = json_array();
-        for (size_t i = 0; i < ng; i++) {
-                const struct mb_inspect_group *g = &in->groups[i];
-                json_t *go = json_sum(&g->sum, s->fields_seen, false);
-                json_object_set_new(go, "kind", json_string(mb_map_kinds[g->kind].id));
-                json_object_set_new(go, "name", mb_json_str(mb_inspect_label(in, g->label)));
-                json_array_append_new(arr, go);
-        }
-        json_object_set_new(j, "groups", arr);
-        json_object_set_new(j, "groups_total", json_integer((json_int_t)in->ngroups));
-        arr = json_array();
-        for (size_t i = 0; i < in->ntop && i < top; i++)
-                json_array_append_new(arr, json_mapping(s, &s->m[in->top[i]]));
-        json_object_set_new(j, "mappings", arr);
-        json_object_set_new(j, "mappings_total", json_integer((json_int_t)s->n));
-        json_object_set_new(j, "garbled_lines", json_integer(s->n_garbled));
-        json_object_set_new(j, "truncated", json_boolean(s->truncated));
-        return j;
-}
-
-static json_t *json_summary(const struct mb_inspect_summary *sum, size_t top)
-{
-        json_t *j = json_object(), *arr = json_array();
-        size_t shown = 0;
-
-        json_object_set_new(j, "processes", json_integer(sum->nprocs));
-        json_object_set_new(j, "rss_bytes", json_integer(sum->rss));
-        json_object_set_new(j, "pss_bytes", json_integer(sum->pss));
-        json_object_set_new(j, "uss_bytes", json_integer(sum->uss));
-        json_object_set_new(j, "swap_bytes", json_integer(sum->swap));
-        json_object_set_new(j, "shared_bytes", json_integer(sum->pss - sum->uss));
-        json_object_set_new(j, "kinds", json_kinds(sum->kinds, ~0u));
-        for (size_t i = 0; i < sum->nrows && shown < top; i++) {
-                const struct mb_inspect_shared_row *r = &sum->rows[i];
-                json_t *o;
-                if (r->procs < 2 || r->rss + r->swap == 0)
-                        continue;
-                o = json_object();
-                json_object_set_new(o, "kind", json_string(mb_map_kinds[r->kind].id));
-                json_object_set_new(
-                    o, "name", mb_json_str(sum->labels.data ? sum->labels.data + r->label : ""));
-                json_object_set_new(o, "processes", json_integer(r->procs));
-                json_object_set_new(o, "rss_bytes", json_integer(r->rss));
-                json_object_set_new(o, "pss_bytes", json_integer(r->pss));
-                json_object_set_new(o, "uss_bytes", json_integer(r->uss));
-                json_object_set_new(o, "swap_bytes", json_integer(r->swap));
-                json_object_set_new(o, "shared_bytes", json_integer(r->pss - r->uss));
-                json_array_append_new(arr, o);
-                shown++;
-        }
-        json_object_set_new(j, "shared", arr);
-        return j;
-}
-
-static const char *fmt(int64_t v, char *buf)
-{
-        return mb_size_format(v, buf, MB_SIZE_STRLEN);
-}
-
-static void print_header(FILE *f, const struct target *t)
-{
-        const struct mb_smaps *s = &t->s;
-        const struct mb_memsum *m = &t->in.total;
-        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], c[MB_SIZE_STRLEN], d[MB_SIZE_STRLEN];
-
-        fprintf(f, "PID %d  %s  ", s->pid, mb_user_name(s->uid));
-        if (s->cmdline && *s->cmdline)
-                mb_print_clean(f, s->cmdline);
-        else
-                fprintf(f, "[%s]", s->name);
-        fputc('\n', f);
-        fprintf(f, "  RSS %s   PSS %s   USS %s   swap %s\n", fmt(m->rss, a), fmt(m->pss, b),
-                fmt(m->uss, c), fmt(m->swap, d));
-        fprintf(f, "  THP %s   locked %s   dirty %s   virtual %s   mappings %u\n",
-                fmt(m->anon_huge, a), fmt(m->locked, b), fmt(m->dirty, c), fmt(m->size, d),
-                m->count);
-        if (t->vram != MB_UNKNOWN)
-                fprintf(f, "  GPU memory (VRAM) %s, not part of RSS (from the GPU driver)\n",
-                        fmt(t->vram, a));
-        if (s->n_garbled)
-                fprintf(f, "  %u unreadable smaps lines skipped\n", s->n_garbled);
-        if (s->truncated)
-                fprintf(f, "  more than %u mappings: the rest were skipped\n",
-                        MB_SMAPS_MAX_MAPPINGS);
-}
-
-static void kinds_table(FILE *f, const struct mb_memsum *kinds, const struct mb_memsum *total)
-{
-        struct mb_table tab;
-
-        mb_table_init(&tab);
-        mb_table_col(&tab, "KIND", false, 0);
-        mb_table_col(&tab, "RSS", true, 0);
-        mb_table_col(&tab, "PSS", true, 0);
-        mb_table_col(&tab, "USS", true, 0);
-        mb_table_col(&tab, "SWAP", true, 0);
-        mb_table_col(&tab, "MAPS", true, 0);
-        for (int k = 0; k < MB_MK_COUNT; k++) {
-                if (!kinds[k].count)
-                        continue;
-                mb_table_cell(&tab, mb_map_kinds[k].title);
-                mb_table_size(&tab, kinds[k].rss);
-                mb_table_size(&tab, kinds[k].pss);
-                mb_table_size(&tab, kinds[k].uss);
-                mb_table_size(&tab, kinds[k].swap);
-                mb_table_cellf(&tab, "%u", kinds[k].count);
-        }
-        mb_table_cell(&tab, "total");
-        mb_table_size(&tab, total->rss);
-        mb_table_size(&tab, total->pss);
-        mb_table_size(&tab, total->uss);
-        mb_table_size(&tab, total->swap);
-        mb_table_cellf(&tab, "%u", total->count);
-        mb_table_print(&tab, f, true);
-        mb_table_release(&tab);
-}
-
-static void render_text(FILE *f, const struct target *t, size_t top)
-{
-        const struct mb_smaps *s = &t->s;
-        const struct mb_inspect *in = &t->in;
-        struct mb_table tab;
-        size_t ng = in->ngroups < top ? in->ngroups : top;
-
-        print_header(f, t);
-        fputc('\n', f);
-        kinds_table(f, in->kinds, &in->total);
-        if (ng) {
-                fprintf(f, "\nLARGEST GROUPS (%zu of %zu, by RSS+swap)\n", ng, in->ngroups);
-                mb_table_init(&tab);
-                mb_table_col(&tab, "KIND", false, 0);
-                mb_table_col(&tab, "NAME", false, 60);
-                mb_table_col(&tab, "RSS", true, 0);
-                mb_table_col(&tab, "PSS", true, 0);
-                mb_table_col(&tab, "USS", true, 0);
-                mb_table_col(&tab, "SWAP", true, 0);
-                mb_table_col(&tab, "MAPS", true, 0);
-                for (size_t i = 0; i < ng; i++) {
-                        const struct mb_inspect_group *g = &in->groups[i];
-                        mb_table_cell(&tab, mb_map_kinds[g->kind].id);
-                        mb_table_cell(&tab, mb_inspect_label(in, g->label));
-                        mb_table_size(&tab, g->sum.rss);
-                        mb_table_size(&tab, g->sum.pss);
-                        mb_table_size(&tab, g->sum.uss);
-                        mb_table_size(&tab, g->sum.swap);
-                        mb_table_cellf(&tab, "%u", g->sum.count);
-                }
-                mb_table_print(&tab, f, true);
-                mb_table_release(&tab);
-        }
-        if (in->ntop && top) {
-                size_t nt = in->ntop < top ? in->ntop : top;
-                fprintf(f, "\nLARGEST MAPPINGS (%zu of %zu, by RSS+swap)\n", nt, s->n);
-                mb_table_init(&tab);
-                mb_table_col(&tab, "ADDRESS", false, 0);
-                mb_table_col(&tab, "PERMS", false, 0);
-                mb_table_col(&tab, "KIND", false, 0);
-                mb_table_col(&tab, "RSS", true, 0);
-                mb_table_col(&tab, "PSS", true, 0);
-                mb_table_col(&tab, "USS", true, 0);
-                mb_table_col(&tab, "SWAP", true, 0);
-                mb_table_col(&tab, "PATH", false, 80);
-                for (size_t i = 0; i < nt; i++) {
-                        const struct mb_mapping *m = &s->m[in->top[i]];
-                        const char *p = mb_mapping_path(s, m);
-                        mb_table_cellf(&tab, "%llx-%llx", (unsigned long long)m->start,
-                                       (unsigned long long)m->end);
-                        mb_table_cell(&tab, m->perms);
-                        mb_table_cell(&tab, mb_map_kinds[mb_map_classify(s, m)].id);
-                        mb_table_size(&tab, m->v[MB_SM_RSS]);
-                        mb_table_size(&tab, m->v[MB_SM_PSS]);
-                        mb_table_size(&tab, mb_mapping_uss(m));
-                        mb_table_size(&tab, m->v[MB_SM_SWAP]);
-                        mb_table_cellf(&tab, "%s%s", p,
-                                       m->flags & MB_MAP_DELETED ? " (deleted)" : "");
-                }
-                mb_table_print(&tab, f, true);
-                mb_table_release(&tab);
-        }
-}
-
-static void render_summary_text(FILE *f, const struct mb_inspect_summary *sum, size_t top,
-                                const char *re, int64_t vram)
-{
-        char a[MB_SIZE_STRLEN];
-        struct mb_table tab;
-        size_t shown = 0;
-
-        fprintf(f, "\nSUMMARY: %u processes matching '", sum->nprocs);
-        mb_print_clean(f, re);
-        fprintf(f, "'\n");
-        fprintf(f, "  RSS summed  %s (shared pages counted once per process)\n", fmt(sum->rss, a));
-        fprintf(f, "  PSS summed  %s (each shared page counted once: the real footprint)\n",
-                fmt(sum->pss, a));
-        fprintf(f, "  USS summed  %s (private: freed if the processes exited)\n", fmt(sum->uss, a));
-        fprintf(f, "  shared      %s (PSS - USS)\n", fmt(sum->pss - sum->uss, a));
-        fprintf(f, "  swap        %s\n", fmt(sum->swap, a));
-        if (vram != MB_UNKNOWN)
-                fprintf(f, "  VRAM summed %s (GPU memory, from the GPU driver)\n", fmt(vram, a));
-        mb_table_init(&tab);
-        mb_table_col(&tab, "KIND", false, 0);
-        mb_table_col(&tab, "NAME", false, 60);
-        mb_table_col(&tab, "PROCS", true, 0);
-        mb_table_col(&tab, "RSS SUM", true, 0);
-        mb_table_col(&tab, "PSS SUM", true, 0);
-        mb_table_col(&tab, "USS SUM", true, 0);
-        mb_table_col(&tab, "SHARED", true, 0);
-        for (size_t i = 0; i < sum->nrows && shown < top; i++) {
-                const struct mb_inspect_shared_row *r = &sum->rows[i];
-                if (r->procs < 2 || r->rss + r->swap == 0)
-                        continue;
-                mb_table_cell(&tab, mb_map_kinds[r->kind].id);
-                mb_table_cell(&tab, sum->labels.data + r->label);
-                mb_table_cellf(&tab, "%u", r->procs);
-                mb_table_size(&tab, r->rss);
-                mb_table_size(&tab, r->pss);
-                mb_table_size(&tab, r->uss);
-                mb_table_size(&tab, r->pss - r->uss);
-                shown++;
-        }
-        if (shown) {
-                fprintf(f, "\nSHARED BETWEEN THE PROCESSES (%zu largest, each counted once)\n",
-                        shown);
-                mb_table_print(&tab, f, true);
-        } else {
-                fprintf(f, "\nnothing is mapped by more than one of them\n");
-        }
-        mb_table_release(&tab);
+                        t[i].vram = v[i];
+        free(pids);
+        free(v);
 }
 
 /* Read and analyze one target; 0 or -errno. */
@@ -600,15 +209,17 @@ static int sample(struct mb_cli *cli, struct target *t, int pid, size_t top)
 
 static int read_error(struct mb_cli *cli, int pid, int r)
 {
+        char path[1100];
+
+        mb_smaps_path(&cli->root, pid, path, sizeof(path));
         if (r == -ENOENT || r == -ESRCH)
                 return mb_runtime_error(cli, "no process %d", pid);
         if (r == -EACCES)
                 return mb_runtime_error(cli,
-                                        "cannot read %s/%d/smaps: permission denied (run as root "
-                                        "to inspect another user's process)",
-                                        cli->root.proc_path, pid);
-        return mb_runtime_error(cli, "cannot read %s/%d/smaps: %s", cli->root.proc_path, pid,
-                                mb_strerror(r));
+                                        "cannot read %s: permission denied (run as root to "
+                                        "inspect another user's process)",
+                                        path);
+        return mb_runtime_error(cli, "cannot read %s: %s", path, mb_strerror(r));
 }
 
 /* Swap the latest analysis into prev (buffers exchange, nothing copied). */
@@ -619,118 +230,6 @@ static void shift(struct mb_inspect *dst, struct mb_inspect *src)
         *src = tmp;
 }
 
-static json_t *json_growth(const struct mb_kind_growth *g)
-{
-        json_t *j = json_object();
-
-        for (int k = 0; k < MB_MK_COUNT; k++) {
-                json_t *o = json_object();
-                json_object_set_new(o, "delta_bytes", json_integer(g->delta[k]));
-                json_object_set_new(o, "per_min_bytes",
-                                    json_integer((json_int_t)llround(g->rate_per_min[k])));
-                json_object_set_new(j, mb_map_kinds[k].id, o);
-        }
-        return j;
-}
-
-/* "anon +10.0 MiB, heap -1.0 MiB" (largest change first, at most 3). */
-static void grew_text(char *buf, size_t len, const struct mb_kind_growth *g, double min_step)
-{
-        bool used[MB_MK_COUNT] = {0};
-        size_t off = 0;
-
-        buf[0] = '\0';
-        for (int n = 0; n < 3; n++) {
-                int best = -1;
-                char s[MB_SIZE_STRLEN];
-                for (int k = 0; k < MB_MK_COUNT; k++)
-                        if (!used[k] && llabs(g->delta[k]) >= min_step &&
-                            (best < 0 || llabs(g->delta[k]) > llabs(g->delta[best])))
-                                best = k;
-                if (best < 0)
-                        break;
-                used[best] = true;
-                fmt(llabs(g->delta[best]), s);
-                off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s %c%s",
-                                        n ? ", " : "", mb_map_kinds[best].id,
-                                        g->delta[best] < 0 ? '-' : '+', s);
-                if (off >= len)
-                        break;
-        }
-        if (!buf[0])
-                snprintf(buf, len, "steady");
-}
-
-static void print_growth_summary(FILE *f, const struct target *t)
-{
-        struct mb_kind_growth g;
-        struct mb_inspect_finding fd;
-        struct mb_table tab;
-        char a[MB_SIZE_STRLEN];
-        double dt = t->t_now - t->t_first;
-
-        if (mb_inspect_growth(&t->first, &t->in, dt, &g) < 0)
-                return;
-        fprintf(f, "\nPID %d: growth over %.1f s\n", t->s.pid, dt);
-        mb_table_init(&tab);
-        mb_table_col(&tab, "KIND", false, 0);
-        mb_table_col(&tab, "FIRST", true, 0);
-        mb_table_col(&tab, "LAST", true, 0);
-        mb_table_col(&tab, "CHANGE", true, 0);
-        mb_table_col(&tab, "PER MIN", true, 0);
-        for (int k = 0; k < MB_MK_COUNT; k++) {
-                if (!t->first.kinds[k].count && !t->in.kinds[k].count)
-                        continue;
-                mb_table_cell(&tab, mb_map_kinds[k].title);
-                mb_table_size(&tab, mb_memsum_charge(&t->first.kinds[k]));
-                mb_table_size(&tab, mb_memsum_charge(&t->in.kinds[k]));
-                fmt(llabs(g.delta[k]), a);
-                mb_table_cellf(&tab, "%s%s", g.delta[k] < 0 ? "-" : "+", a);
-                fmt(llabs(llround(g.rate_per_min[k])), a);
-                mb_table_cellf(&tab, "%s%s", g.rate_per_min[k] < 0 ? "-" : "+", a);
-        }
-        mb_table_print(&tab, f, true);
-        mb_table_release(&tab);
-        if (mb_inspect_dominant_growth(&t->first, &t->in, dt, 1 << 20, &fd) == 1) {
-                fprintf(f, "growing: %s +%s", mb_map_kinds[fd.kind].title, fmt(fd.delta_bytes, a));
-                fprintf(f, " (+%s per minute, %.0f%% of the growth)\n",
-                        fmt(llround(fd.rate_bytes_per_min), a), fd.share * 100);
-        } else {
-                fprintf(f, "no kind grew by 1 MiB or more\n");
-        }
-}
-
-/* One process in a --watch --json line; gp is NULL for the first sample. */
-static json_t *json_watch_proc(const struct target *x, const struct mb_kind_growth *gp)
-{
-        struct mb_kind_growth gs;
-        struct mb_inspect_finding fd;
-        json_t *po = json_object();
-        double dt = x->t_now - x->t_first;
-
-        json_object_set_new(po, "pid", json_integer(x->s.pid));
-        json_object_set_new(po, "totals", json_sum(&x->in.total, x->s.fields_seen, false));
-        json_object_set_new(po, "kinds", json_kinds(x->in.kinds, x->s.fields_seen));
-        json_object_set_new(po, "since_previous", gp ? json_growth(gp) : json_null());
-        if (dt > 0 && mb_inspect_growth(&x->first, &x->in, dt, &gs) == 0)
-                json_object_set_new(po, "since_start", json_growth(&gs));
-        else
-                json_object_set_new(po, "since_start", json_null());
-        json_object_set_new(po, "seconds_since_start", json_real(dt));
-        if (dt > 0 && mb_inspect_dominant_growth(&x->first, &x->in, dt, 1 << 20, &fd) == 1) {
-                json_t *d = json_object();
-                json_object_set_new(d, "kind", json_string(mb_map_kinds[fd.kind].id));
-                json_object_set_new(d, "delta_bytes", json_integer(fd.delta_bytes));
-                json_object_set_new(d, "per_min_bytes",
-                                    json_integer((json_int_t)llround(fd.rate_bytes_per_min)));
-                json_object_set_new(d, "share", json_real(fd.share));
-                json_object_set_new(po, "growing", d);
-        } else {
-                json_object_set_new(po, "growing", json_null());
-        }
-        return po;
-}
-
 /* Print one --watch --json line (JSON Lines: one compact object per sample). */
 static void emit_sample(FILE *f, json_t *js, long sample, double start, json_t *procs)
 {
@@ -738,7 +237,7 @@ static void emit_sample(FILE *f, json_t *js, long sample, double start, json_t *
         json_object_set_new(js, "time", json_real(mb_now_wall()));
         json_object_set_new(js, "elapsed_s", json_real(mb_now_mono() - start));
         json_object_set_new(js, "processes", procs);
-        json_dumpf(js, f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_dumpf(js, f, JSON_COMPACT | MB_JSON_DEFAULT);
         fputc('\n', f);
         json_decref(js);
 }
@@ -753,6 +252,7 @@ static void sleep_s(double s)
 
 static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target *t, size_t n)
 {
+        struct mb_out_inspect v;
         struct sigaction sa = {0}, old_int, old_term;
         FILE *f = cli->out;
         double start = t[0].t_now, next;
@@ -771,20 +271,16 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                 mb_inspect_analyze(&t[i].s, 0, &t[i].in); /* first == in, for the growth */
         }
         if (!cli->json) {
-                fprintf(f, "sampling %zu process%s every %.3g s%s\n", n, n == 1 ? "" : "es",
-                        o->interval_s, o->count ? "" : " (Ctrl-C prints the summary)");
-                fprintf(f, "%-9s %8s %10s %12s  %s\n", "ELAPSED", "PID", "RSS+SWAP", "PER MIN",
-                        "CHANGE SINCE LAST SAMPLE");
-                for (size_t i = 0; i < n; i++) {
-                        char a[MB_SIZE_STRLEN];
-                        fprintf(f, "%-9.1f %8d %10s %12s  %s\n", 0.0, t[i].s.pid,
-                                fmt(mb_memsum_charge(&t[i].in.total), a), "-", "first sample");
-                }
+                mb_out_inspect_watch_head(f, n, o->interval_s, !o->count);
+                for (size_t i = 0; i < n; i++)
+                        mb_out_inspect_watch_line(f, 0.0, t[i].s.pid,
+                                                  mb_memsum_charge(&t[i].in.total), NULL);
         }
         if (cli->json) {
                 json_t *arr = json_array();
                 for (size_t i = 0; i < n; i++)
-                        json_array_append_new(arr, json_watch_proc(&t[i], NULL));
+                        json_array_append_new(arr,
+                                              mb_out_inspect_watch_json(view(&t[i], &v), NULL));
                 emit_sample(f, json_object(), 1, start, arr);
         }
         fflush(f);
@@ -809,7 +305,6 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                         struct mb_kind_growth gp;
                         uint64_t st = x->s.starttime;
                         int pid = x->s.pid;
-                        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], grew[160];
                         int r;
 
                         if (x->gone)
@@ -821,7 +316,7 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                                 x->gone = true;
                                 alive--;
                                 if (!cli->json) {
-                                        fprintf(f, "%-9.1f %8d  exited\n", x->t_prev - start, pid);
+                                        mb_out_inspect_watch_exited(f, x->t_prev - start, pid);
                                 } else {
                                         json_t *e = json_object();
                                         json_object_set_new(e, "pid", json_integer(pid));
@@ -836,16 +331,11 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
                         if (mb_inspect_growth(&x->prev, &x->in, x->t_now - x->t_prev, &gp) < 0)
                                 continue; /* no time passed: nothing to say */
                         if (!cli->json) {
-                                char rate[MB_SIZE_STRLEN + 2];
-                                grew_text(grew, sizeof(grew), &gp, 64 * 1024);
-                                fmt(llabs(llround((double)gp.total_delta * 60.0 / gp.seconds)), b);
-                                snprintf(rate, sizeof(rate), "%c%s", gp.total_delta < 0 ? '-' : '+',
-                                         b);
-                                fprintf(f, "%-9.1f %8d %10s %12s  %s\n", x->t_now - start, pid,
-                                        fmt(mb_memsum_charge(&x->in.total), a), rate, grew);
+                                mb_out_inspect_watch_line(f, x->t_now - start, pid,
+                                                          mb_memsum_charge(&x->in.total), &gp);
                                 continue;
                         }
-                        json_array_append_new(arr, json_watch_proc(x, &gp));
+                        json_array_append_new(arr, mb_out_inspect_watch_json(view(x, &v), &gp));
                 }
                 if (cli->json)
                         emit_sample(f, js, samples, start, arr);
@@ -854,7 +344,7 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct target
         if (!cli->json)
                 for (size_t i = 0; i < n; i++)
                         if (t[i].t_now > t[i].t_first)
-                                print_growth_summary(f, &t[i]);
+                                mb_out_inspect_growth_text(f, view(&t[i], &v));
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         return MB_EXIT_OK;
@@ -864,6 +354,7 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
 {
         struct inspect_opts o = {.top = 10, .max_procs = 20};
         struct target *t = NULL;
+        struct mb_out_inspect *views;
         int *pids = NULL;
         size_t npids = 0, n = 0, more = 0;
         int r, code = MB_EXIT_OK;
@@ -875,7 +366,8 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                 goto out_opts;
 
         if (o.has_match) {
-                r = match_pids(cli, &o, &pids, &npids, &more);
+                r = mb_proc_match_pids(&cli->root, &o.match, (size_t)o.max_procs, &pids, &npids,
+                                       &more);
                 if (r < 0) {
                         code = mb_runtime_error(cli, "cannot list processes under '%s': %s",
                                                 cli->root.proc_path, mb_strerror(r));
@@ -958,56 +450,17 @@ int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
 
-        if (cli->json) {
-                json_t *j = json_object(), *arr = json_array();
-                for (size_t i = 0; i < n; i++)
-                        json_array_append_new(arr, json_target(&t[i], (size_t)o.top));
-                json_object_set_new(j, "processes", arr);
-                if (o.has_match) {
-                        struct mb_inspect_summary sum;
-                        const struct mb_inspect **ins = calloc(n, sizeof(*ins));
-                        mb_inspect_summary_init(&sum);
-                        if (ins) {
-                                for (size_t i = 0; i < n; i++)
-                                        ins[i] = &t[i].in;
-                                if (mb_inspect_summarize(ins, n, &sum) == 0) {
-                                        json_t *js = json_summary(&sum, (size_t)o.top);
-                                        int64_t v = vram_sum(t, n);
-                                        json_object_set_new(js, "vram_bytes",
-                                                            v != MB_UNKNOWN ? json_integer(v)
-                                                                            : json_null());
-                                        json_object_set_new(j, "summary", js);
-                                }
-                        }
-                        free(ins);
-                        mb_inspect_summary_release(&sum);
-                }
-                mb_json_print(j, cli->out);
+        views = calloc(n, sizeof(*views));
+        if (!views) {
+                code = mb_runtime_error(cli, "out of memory");
                 goto out;
         }
-        for (size_t i = 0; i < n; i++) {
-                if (i)
-                        fputc('\n', cli->out);
-                render_text(cli->out, &t[i], (size_t)o.top);
-        }
-        if (o.has_match) {
-                struct mb_inspect_summary sum;
-                const struct mb_inspect **ins = calloc(n, sizeof(*ins));
-                mb_inspect_summary_init(&sum);
-                if (!ins) {
-                        code = mb_runtime_error(cli, "out of memory");
-                } else {
-                        for (size_t i = 0; i < n; i++)
-                                ins[i] = &t[i].in;
-                        if (mb_inspect_summarize(ins, n, &sum) == 0)
-                                render_summary_text(cli->out, &sum, o.top ? (size_t)o.top : 10,
-                                                    o.match_text, vram_sum(t, n));
-                        else
-                                code = mb_runtime_error(cli, "out of memory");
-                }
-                free(ins);
-                mb_inspect_summary_release(&sum);
-        }
+        for (size_t i = 0; i < n; i++)
+                view(&t[i], &views[i]);
+        if (mb_out_inspect_doc(cli->out, cli->json, views, n, (size_t)o.top,
+                               o.has_match ? o.match_text : NULL) < 0)
+                code = mb_runtime_error(cli, "out of memory");
+        free(views);
 out:
         if (t)
                 targets_release(t, n);

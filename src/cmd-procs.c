@@ -4,10 +4,8 @@
 #include <string.h>
 
 #include "../lib/analyze/procsel.h"
-#include "../lib/collect/bpf.h"
 #include "../lib/collect/snapshot.h"
-#include "../lib/out/json.h"
-#include "../lib/out/table.h"
+#include "../lib/out/procs.h"
 #include "../lib/util/users.h"
 #include "cli.h"
 
@@ -141,30 +139,6 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
         return 0;
 }
 
-/*
- * Rows whose process exited before its command line was read are dropped,
- * as the /proc collector drops a process that vanishes mid-scan.  The rows
- * after n (not shown) stay behind them.  The new n.
- */
-static size_t drop_gone(struct mb_proctab *t, size_t n)
-{
-        size_t k = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                if (t->p[i].flags & MB_P_GONE) {
-                        t->n_vanished++;
-                        continue;
-                }
-                if (k != i) {
-                        struct mb_proc tmp = t->p[k];
-                        t->p[k] = t->p[i];
-                        t->p[i] = tmp;
-                }
-                k++;
-        }
-        return k;
-}
-
 /* Does the listing show, sort by or group on column c? */
 static bool shows(const struct procs_opts *o, enum mb_col c)
 {
@@ -176,190 +150,14 @@ static bool shows(const struct procs_opts *o, enum mb_col c)
         return false;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-        if (!strpbrk(s, ",\"\n\r")) {
-                fputs(s, f);
-                return;
-        }
-        fputc('"', f);
-        for (; *s; s++) {
-                if (*s == '"')
-                        fputc('"', f);
-                fputc(*s, f);
-        }
-        fputc('"', f);
-}
-
-/* Text of a non-size column. */
-static const char *text_cell(const struct mb_proctab *t, const struct mb_proc *p, enum mb_col c,
-                             char *buf, size_t len)
-{
-        const char *cl;
-
-        switch (c) {
-        case MB_COL_PID:
-        case MB_COL_PPID:
-                if (len < 24)
-                        return "";
-                mb_fmt_u64((uint64_t)(c == MB_COL_PID ? p->pid : p->ppid), buf);
-                return buf;
-        case MB_COL_USER:
-                return mb_user_name(p->uid);
-        case MB_COL_NAME:
-                return p->name;
-        case MB_COL_CMDLINE:
-                cl = mb_proc_cmdline(t, p);
-                if (*cl)
-                        return cl;
-                snprintf(buf, len, "[%s]", p->name);
-                return buf;
-        default:
-                return "";
-        }
-}
-
-static void render_procs(struct mb_cli *cli, const struct procs_opts *o, const struct mb_proctab *t,
-                         size_t n, const char *collector)
-{
-        FILE *f = cli->out;
-        char buf[96];
-
-        if (cli->json) {
-                json_t *j = json_object(), *arr = json_array(), *tot = json_object();
-                for (size_t i = 0; i < n; i++)
-                        json_array_append_new(arr, mb_json_proc(t, &t->p[i]));
-                json_object_set_new(j, "processes", arr);
-                json_object_set_new(tot, "count", json_integer((json_int_t)n));
-                for (int c = 0; c < MB_COL_COUNT; c++) {
-                        int64_t s = 0;
-                        size_t known = 0;
-                        if (!mb_cols[c].size)
-                                continue;
-                        for (size_t i = 0; i < n; i++) {
-                                int64_t v = mb_col_value(&t->p[i], (enum mb_col)c);
-                                if (v != MB_UNKNOWN)
-                                        s += v, known++;
-                        }
-                        json_object_set_new(tot, mb_cols[c].json,
-                                            known ? json_integer(s) : json_null());
-                }
-                json_object_set_new(j, "totals", tot);
-                json_object_set_new(j, "scan", mb_json_scan(t));
-                json_object_set_new(j, "collector", json_string(collector));
-                mb_json_print(j, f);
-                return;
-        }
-        if (o->csv) {
-                for (int c = 0; c < o->ncols; c++)
-                        fprintf(f, "%s%s", c ? "," : "", mb_cols[o->cols[c]].name);
-                fputc('\n', f);
-                for (size_t i = 0; i < n; i++) {
-                        for (int c = 0; c < o->ncols; c++) {
-                                enum mb_col col = o->cols[c];
-                                if (c)
-                                        fputc(',', f);
-                                if (mb_cols[col].size) {
-                                        int64_t v = mb_col_value(&t->p[i], col);
-                                        if (v != MB_UNKNOWN)
-                                                fprintf(f, "%lld", (long long)v);
-                                } else {
-                                        csv_field(f, text_cell(t, &t->p[i], col, buf, sizeof(buf)));
-                                }
-                        }
-                        fputc('\n', f);
-                }
-                return;
-        }
-        struct mb_table tab;
-        mb_table_init(&tab);
-        for (int c = 0; c < o->ncols; c++) {
-                enum mb_col col = o->cols[c];
-                mb_table_col(&tab, mb_cols[col].header, mb_cols[col].size || col <= MB_COL_PPID,
-                             col == MB_COL_CMDLINE ? 120
-                             : col == MB_COL_USER  ? 12
-                                                   : 0);
-        }
-        for (size_t i = 0; i < n; i++)
-                for (int c = 0; c < o->ncols; c++) {
-                        enum mb_col col = o->cols[c];
-                        if (mb_cols[col].size)
-                                mb_table_size(&tab, mb_col_value(&t->p[i], col));
-                        else
-                                mb_table_cell(&tab, text_cell(t, &t->p[i], col, buf, sizeof(buf)));
-                }
-        mb_table_print(&tab, f, true);
-        mb_table_release(&tab);
-}
-
-static void render_groups(struct mb_cli *cli, const struct procs_opts *o, const struct mb_groups *g,
-                          size_t n)
-{
-        FILE *f = cli->out;
-        const char *keyname = o->group == MB_GROUP_NAME ? "name" : "cgroup";
-
-        if (cli->json) {
-                json_t *j = json_object(), *arr = json_array();
-                for (size_t i = 0; i < n; i++) {
-                        json_t *go = json_object();
-                        json_object_set_new(go, keyname, mb_json_str(g->g[i].key));
-                        json_object_set_new(go, "count", json_integer(g->g[i].count));
-                        for (int c = 0; c < MB_COL_COUNT; c++)
-                                if (mb_cols[c].size)
-                                        json_object_set_new(go, mb_cols[c].json,
-                                                            mb_json_size(g->g[i].sum[c]));
-                        json_array_append_new(arr, go);
-                }
-                json_object_set_new(j, "groups", arr);
-                mb_json_print(j, f);
-                return;
-        }
-        if (o->csv) {
-                fprintf(f, "%s,count", keyname);
-                for (int c = 0; c < o->ncols; c++)
-                        if (mb_cols[o->cols[c]].size)
-                                fprintf(f, ",%s", mb_cols[o->cols[c]].name);
-                fputc('\n', f);
-                for (size_t i = 0; i < n; i++) {
-                        csv_field(f, g->g[i].key);
-                        fprintf(f, ",%u", g->g[i].count);
-                        for (int c = 0; c < o->ncols; c++) {
-                                int64_t v;
-                                if (!mb_cols[o->cols[c]].size)
-                                        continue;
-                                v = g->g[i].sum[o->cols[c]];
-                                fputc(',', f);
-                                if (v != MB_UNKNOWN)
-                                        fprintf(f, "%lld", (long long)v);
-                        }
-                        fputc('\n', f);
-                }
-                return;
-        }
-        struct mb_table tab;
-        mb_table_init(&tab);
-        mb_table_col(&tab, o->group == MB_GROUP_NAME ? "NAME" : "CGROUP", false, 80);
-        mb_table_col(&tab, "PROCS", true, 0);
-        for (int c = 0; c < o->ncols; c++)
-                if (mb_cols[o->cols[c]].size)
-                        mb_table_col(&tab, mb_cols[o->cols[c]].header, true, 0);
-        for (size_t i = 0; i < n; i++) {
-                mb_table_cell(&tab, g->g[i].key);
-                mb_table_cellf(&tab, "%u", g->g[i].count);
-                for (int c = 0; c < o->ncols; c++)
-                        if (mb_cols[o->cols[c]].size)
-                                mb_table_size(&tab, g->g[i].sum[o->cols[c]]);
-        }
-        mb_table_print(&tab, f, true);
-        mb_table_release(&tab);
-}
-
 int cmd_procs(int argc, char **argv, struct mb_cli *cli)
 {
         struct procs_opts o = {.sort = MB_COL_RSS};
         struct mb_scan_filter filter = {0};
         struct mb_snapshot s;
         struct mb_error err = {0};
+        struct mb_out_procs out;
+        pid_t self[MB_SELF_CHAIN_MAX];
         unsigned scan = 0, what = MB_SNAP_PROCS;
         size_t n;
         int r, code = MB_EXIT_OK;
@@ -404,6 +202,12 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
         filter.min_rss = o.min_rss;
         filter.min_swap = o.min_swap;
         filter.skip_kthreads = !o.all;
+        /* As pgrep: membudget's own command line (and its launchers') holds
+         * the pattern. */
+        if (o.has_match) {
+                filter.nskip = mb_proc_self_chain(&cli->root, self, MB_SELF_CHAIN_MAX);
+                filter.skip = self;
+        }
 
         mb_snapshot_init(&s);
         r = mb_snapshot_take(&cli->root, what, scan, &filter, &s, &err);
@@ -411,16 +215,16 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 code = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
                 goto out;
         }
-        if (cli->debug && strcmp(s.collector, "bpf")) {
-                const char *why = getenv("MEMBUDGET_COLLECTOR") ? "MEMBUDGET_COLLECTOR is set"
-                                  : !cli->root.live             ? "a captured --proc-root"
-                                  : (scan & (MB_SCAN_CMDLINE | MB_SCAN_CGROUP)) || o.has_match
-                                      ? "command lines and cgroups come from /proc"
-                                      : mb_bpf_unavailable_reason();
-                mb_debug(cli, "collector: %s (not bpf: %s)", s.collector, why);
-        } else {
+        if (*s.collector_why)
+                mb_debug(cli, "collector: %s (not bpf: %s)", s.collector, s.collector_why);
+        else
                 mb_debug(cli, "collector: %s", s.collector);
-        }
+        out = (struct mb_out_procs){.fmt = cli->json ? MB_OUT_JSON
+                                           : o.csv   ? MB_OUT_CSV
+                                                     : MB_OUT_TEXT,
+                                    .cols = o.cols,
+                                    .ncols = o.ncols,
+                                    .collector = s.collector};
         if (!cli->json)
                 mb_warn_pss_denied(s.procs.n_pss_denied, "PSS");
         if (o.group != MB_GROUP_NONE) {
@@ -431,7 +235,7 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 }
                 mb_groups_sort(&g, o.sort);
                 n = o.top && (size_t)o.top < g.n ? (size_t)o.top : g.n;
-                render_groups(cli, &o, &g, n);
+                r = mb_out_groups(cli->out, &out, o.group, &g, n);
                 mb_groups_release(&g);
         } else {
                 mb_procs_sort(&s.procs, o.sort);
@@ -441,10 +245,12 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                                 code = mb_runtime_error(cli, "out of memory");
                                 goto out;
                         }
-                        n = drop_gone(&s.procs, n);
+                        n = mb_proc_drop_gone(&s.procs, n);
                 }
-                render_procs(cli, &o, &s.procs, n, s.collector);
+                r = mb_out_procs(cli->out, &out, &s.procs, n);
         }
+        if (r < 0)
+                code = mb_runtime_error(cli, "cannot write the listing: %s", mb_strerror(r));
 out:
         mb_snapshot_release(&s);
         r = code;

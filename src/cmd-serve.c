@@ -42,6 +42,8 @@
 #include "../lib/serve/reload.h"
 #include "../lib/serve/render.h"
 #include "../lib/store/history.h"
+#include "../lib/util/ratelimit.h"
+#include "../lib/util/text.h"
 #include "cli-diag.h"
 #include "cli.h"
 
@@ -94,17 +96,55 @@ struct serve {
         double duration;
 };
 
+/*
+ * The daemon's log (stderr, the journal under systemd): one line per event,
+ * user text cleaned (lib/util/text.h), and each kind of line (its format)
+ * at most SLOG_BURST times per SLOG_INTERVAL_S: a flood of malformed
+ * requests or a history write failing every tick writes a few lines a
+ * minute, then says how many were left out.
+ */
+#define SLOG_INTERVAL_S 60.0
+#define SLOG_BURST      5
+
+static struct mb_ratelimit slog_rl;
+static pthread_once_t slog_once = PTHREAD_ONCE_INIT;
+
+static void slog_init(void)
+{
+        mb_ratelimit_init(&slog_rl, SLOG_INTERVAL_S, SLOG_BURST);
+}
+
+static void vslog(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void vslog(const char *fmt, va_list ap)
+{
+        char line[2048];
+        unsigned missed;
+        size_t n;
+
+        pthread_once(&slog_once, slog_init);
+        if (!mb_ratelimit_allow(&slog_rl, fmt, mb_now_mono(), &missed))
+                return;
+        vsnprintf(line, sizeof(line), fmt, ap);
+        n = strlen(line);
+        while (n > 0 && line[n - 1] == '\n') /* libmicrohttpd ends its messages with one */
+                line[--n] = '\0';
+        mb_text_clean_inplace(line);
+        flockfile(stderr);
+        if (missed)
+                fprintf(stderr, "membudget serve: (%u more like the next line left out)\n", missed);
+        fprintf(stderr, "membudget serve: %s\n", line);
+        fflush(stderr);
+        funlockfile(stderr);
+}
+
 static void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void slog(const char *fmt, ...)
 {
-        char line[2048];
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
+        vslog(fmt, ap);
         va_end(ap);
-        fprintf(stderr, "membudget serve: %s\n", line);
-        fflush(stderr);
 }
 
 static int parse(int argc, char **argv, struct mb_cli *cli, struct serve_opts *o)
@@ -477,6 +517,7 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         mb_guard_init(&sv->guard);
         mb_guard_kill_init(&sv->kill);
         mb_http_pub_init(&sv->pub, sv->interval);
+        sv->pub.log = vslog;
         sv->live_proc_fd = -1;
         if (mb_diag_compile(&sv->d, cfg) < 0 ||
             mb_serve_compile_kill(cfg, &sv->kill_re, &sv->have_kill_re) < 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/collect/collector.h"
 #include "../lib/collect/proc.h"
 #include "../lib/config/config.h"
 #include "../lib/util/users.h"
@@ -100,11 +101,14 @@ static int collector_env(void)
 {
         const char *c = getenv("MEMBUDGET_COLLECTOR"), *t = getenv("MEMBUDGET_SCAN_THREADS");
 
-        if (c && *c && strcmp(c, "proc") && strcmp(c, "auto")) {
+        enum mb_collector_mode mode;
+
+        if (mb_collector_mode_parse(c, &mode) < 0) {
                 fprintf(stderr, "membudget: MEMBUDGET_COLLECTOR '%s': expected 'proc' or 'auto'\n",
                         c);
                 return MB_EXIT_USAGE;
         }
+        mb_collector_set_mode(mode);
         if (t && *t) {
                 char *end;
                 long n = strtol(t, &end, 10);

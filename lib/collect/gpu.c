@@ -134,3 +134,29 @@ void mb_gpus_release(struct mb_gpus *g)
         free(g->procs);
         memset(g, 0, sizeof(*g));
 }
+
+int mb_gpu_charge_pids(struct mb_root *root, const int *pids, size_t n, int64_t *vram)
+{
+        struct mb_proctab tab;
+        struct mb_gpus g;
+        int r = 0;
+
+        for (size_t i = 0; i < n; i++)
+                vram[i] = MB_UNKNOWN;
+        mb_proctab_init(&tab);
+        for (size_t i = 0; i < n; i++) {
+                struct mb_proc *p = mb_proctab_slot(&tab, pids[i]);
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
+                }
+                tab.n++;
+        }
+        if (!r && mb_gpu_collect(root, &tab, &g) == 0) {
+                for (size_t i = 0; i < n; i++)
+                        vram[i] = g.n ? tab.p[i].gpu : MB_UNKNOWN;
+                mb_gpus_release(&g);
+        }
+        mb_proctab_release(&tab);
+        return r;
+}

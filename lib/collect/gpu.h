@@ -46,6 +46,13 @@ struct mb_gpus {
  * Returns 0; never fails for lack of a GPU.
  */
 int mb_gpu_collect(struct mb_root *root, struct mb_proctab *t, struct mb_gpus *ret);
+
+/*
+ * GPU memory the drivers charge to each of n PIDs (VRAM is not in smaps:
+ * a CUDA process's mappings of /dev/nvidia* are host memory), into vram[i];
+ * MB_UNKNOWN for all when there is no GPU.  0 or -ENOMEM.
+ */
+int mb_gpu_charge_pids(struct mb_root *root, const int *pids, size_t n, int64_t *vram);
 void mb_gpus_release(struct mb_gpus *g);
 
 /*

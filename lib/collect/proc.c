@@ -281,6 +281,9 @@ bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc
                 return true;
         if (f->skip_kthreads && (p->flags & MB_P_KTHREAD))
                 return false;
+        for (size_t i = 0; i < f->nskip; i++)
+                if (p->pid == f->skip[i])
+                        return false;
         if (f->has_uid && p->uid != f->uid)
                 return false;
         if (f->min_rss > 0 && (p->rss == MB_UNKNOWN || p->rss < f->min_rss))
@@ -866,4 +869,96 @@ out:
         free(job.len);
         free(job.err);
         return r;
+}
+
+size_t mb_proc_drop_gone(struct mb_proctab *t, size_t n)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (t->p[i].flags & MB_P_GONE) {
+                        t->n_vanished++;
+                        continue;
+                }
+                if (k != i) {
+                        struct mb_proc tmp = t->p[k];
+                        t->p[k] = t->p[i];
+                        t->p[i] = tmp;
+                }
+                k++;
+        }
+        return k;
+}
+
+size_t mb_proc_self_chain(struct mb_root *root, pid_t *out, size_t max)
+{
+        pid_t pid = getpid();
+        size_t n = 0;
+
+        if (max == 0)
+                return 0;
+        out[n++] = pid;
+        while (root->live && n < max) {
+                char path[32], buf[4096];
+                struct mb_proc p = {.ppid = 0};
+                ssize_t len;
+
+                snprintf(path, sizeof(path), "%d/status", (int)pid);
+                len = mb_read_small_at(root->proc_fd, path, buf, sizeof(buf));
+                if (len < 0 || mb_status_parse(buf, (size_t)len, &p) < 0 || p.ppid <= 1)
+                        break;
+                out[n++] = pid = p.ppid;
+        }
+        return n;
+}
+
+static int cmp_charge_desc(const void *a, const void *b)
+{
+        const struct mb_proc *x = a, *y = b;
+        int64_t cx = mb_proc_rss_swap(x), cy = mb_proc_rss_swap(y);
+
+        if (cx != cy)
+                return cx > cy ? -1 : 1;
+        return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+int mb_proc_match_pids(struct mb_root *root, const regex_t *re, size_t max, int **ret,
+                       size_t *ret_n, size_t *ret_more)
+{
+        struct mb_proctab t;
+        struct mb_scan_filter f = {.match = re, .skip_kthreads = true};
+        pid_t self[MB_SELF_CHAIN_MAX];
+        int *pids = NULL;
+        size_t n = 0;
+        int r;
+
+        /* not membudget itself nor its launchers: their command lines hold the pattern */
+        f.nskip = mb_proc_self_chain(root, self, MB_SELF_CHAIN_MAX);
+        f.skip = self;
+        mb_proctab_init(&t);
+        r = mb_proc_scan(root, MB_SCAN_CMDLINE | MB_SCAN_STAT, &f, &t);
+        if (r < 0) {
+                mb_proctab_release(&t);
+                return r;
+        }
+        qsort(t.p, t.n, sizeof(*t.p), cmp_charge_desc);
+        pids = calloc(t.n ? t.n : 1, sizeof(*pids));
+        if (!pids) {
+                mb_proctab_release(&t);
+                return -ENOMEM;
+        }
+        *ret_more = 0;
+        for (size_t i = 0; i < t.n; i++) {
+                if (t.p[i].flags & MB_P_ZOMBIE)
+                        continue;
+                if (n >= max) {
+                        (*ret_more)++;
+                        continue;
+                }
+                pids[n++] = t.p[i].pid;
+        }
+        mb_proctab_release(&t);
+        *ret = pids;
+        *ret_n = n;
+        return 0;
 }

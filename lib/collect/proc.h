@@ -75,6 +75,9 @@ struct mb_scan_filter {
         int64_t min_rss;  /* 0 = none */
         int64_t min_swap; /* 0 = none */
         bool skip_kthreads;
+        /* Processes left out: membudget and its launchers (mb_proc_self_chain) */
+        const pid_t *skip;
+        size_t nskip;
 };
 
 struct mb_proctab {
@@ -167,6 +170,31 @@ bool mb_proctab_admit(struct mb_proctab *t, const struct mb_proc *p,
 /* Does a process read from status pass the filter's uid, size and kernel
  * thread tests?  (The regex is applied once the command line is read.) */
 bool mb_scan_filter_accepts(const struct mb_scan_filter *f, const struct mb_proc *p);
+
+/*
+ * After mb_proc_read_cmdlines(): rows whose process exited before its
+ * command line was read (MB_P_GONE) are dropped, as a scan drops a process
+ * that vanishes (counted in n_vanished).  The rows after n stay behind
+ * them.  Returns the new n.
+ */
+size_t mb_proc_drop_gone(struct mb_proctab *t, size_t n);
+
+/*
+ * membudget's own PID and, on the live host, its ancestors up to (not
+ * including) PID 1: the launchers (sudo, timeout, a shell's -c) whose
+ * command lines carry membudget's own arguments, so that a --match on the
+ * pattern would find them.  Fills up to max PIDs; returns the count.
+ */
+#define MB_SELF_CHAIN_MAX 32
+size_t mb_proc_self_chain(struct mb_root *root, pid_t *out, size_t max);
+
+/*
+ * The PIDs whose command line matches re (not kernel threads, zombies,
+ * membudget or its launchers), largest RSS+swap first, at most max of them
+ * (*ret_more: how many more matched).  *ret is malloc'ed.  0 or -errno.
+ */
+int mb_proc_match_pids(struct mb_root *root, const regex_t *re, size_t max, int **ret,
+                       size_t *ret_n, size_t *ret_more);
 
 /* Buffer parsers, exposed for unit tests and fuzzing.  Return 0 / -EINVAL. */
 int mb_status_parse(const char *buf, size_t len, struct mb_proc *p);

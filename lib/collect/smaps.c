@@ -477,3 +477,9 @@ out:
         close(dfd);
         return ret;
 }
+
+const char *mb_smaps_path(const struct mb_root *root, int pid, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s/%d/smaps", root->proc_path, pid);
+        return buf;
+}

@@ -137,4 +137,7 @@ void mb_smaps_mark_exe(struct mb_smaps *s, const char *exe);
  */
 int mb_smaps_read(struct mb_root *root, int pid, struct mb_smaps *s);
 
+/* "PROC_ROOT/PID/smaps", for messages.  Returns buf. */
+const char *mb_smaps_path(const struct mb_root *root, int pid, char *buf, size_t len);
+
 #endif

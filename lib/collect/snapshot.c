@@ -1,8 +1,7 @@
 /* snapshot.c: see snapshot.h. */
 #include "snapshot.h"
 
-#include "bpf.h"
-#include <stdlib.h>
+#include "collector.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,6 +13,7 @@ void mb_snapshot_init(struct mb_snapshot *s)
         mb_proctab_init(&s->procs);
         s->page_size = sysconf(_SC_PAGESIZE);
         s->collector = "proc";
+        s->collector_why = "";
 }
 
 void mb_snapshot_release(struct mb_snapshot *s)
@@ -23,13 +23,6 @@ void mb_snapshot_release(struct mb_snapshot *s)
         mb_swaps_release(&s->swaps);
         mb_proctab_release(&s->procs);
         mb_gpus_release(&s->gpus);
-}
-
-static bool collector_forced_proc(void)
-{
-        const char *e = getenv("MEMBUDGET_COLLECTOR");
-
-        return e && !strcmp(e, "proc");
 }
 
 int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
@@ -53,28 +46,8 @@ int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
         }
         if (what & (MB_SNAP_PROCS | MB_SNAP_GPU)) {
                 if (what & MB_SNAP_PROCS) {
-                        r = -ENOTSUP;
-                        s->collector = "proc";
-                        /* The BPF collector covers the status-file fields and the
-                         * start time (smaps_rollup and GPU memory are read after
-                         * it), on the live host; MEMBUDGET_COLLECTOR=proc turns it
-                         * off.  Command lines and cgroups need /proc. */
-                        if (root->live && !(scan_flags & (MB_SCAN_CMDLINE | MB_SCAN_CGROUP)) &&
-                            !(filter && filter->match) && !collector_forced_proc()) {
-                                r = mb_bpf_scan(root, scan_flags & ~MB_SCAN_CMDLINE_LATER, filter,
-                                                &s->procs);
-                                if (r >= 0)
-                                        s->collector = "bpf";
-                        }
-                        /* /proc reads a command line cheaply beside status:
-                         * "later" becomes now. */
-                        if (r < 0)
-                                r = mb_proc_scan(root,
-                                                 (scan_flags & MB_SCAN_CMDLINE_LATER)
-                                                     ? (scan_flags & ~MB_SCAN_CMDLINE_LATER) |
-                                                           MB_SCAN_CMDLINE
-                                                     : scan_flags,
-                                                 filter, &s->procs);
+                        r = mb_collect_procs(root, scan_flags, filter, &s->procs, &s->collector,
+                                             &s->collector_why);
                         if (r < 0) {
                                 mb_error_set(err, root->proc_path, 0, 0, "cannot list: %s",
                                              mb_strerror(r));

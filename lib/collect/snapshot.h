@@ -39,7 +39,8 @@ struct mb_snapshot {
         struct mb_gpus gpus;
         bool have_gpus;
         struct mb_rates rates;
-        const char *collector; /* "proc" (or "bpf") */
+        const char *collector;     /* "proc" or "bpf" (collector.h) */
+        const char *collector_why; /* why not the preferred one ("" when it was) */
 };
 
 void mb_snapshot_init(struct mb_snapshot *s);

@@ -204,7 +204,7 @@ int mb_json_print(json_t *j, FILE *f)
 
         if (!j)
                 return -ENOMEM;
-        if (json_dumpf(j, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0)
+        if (json_dumpf(j, f, JSON_INDENT(2) | MB_JSON_DEFAULT) < 0)
                 r = -EIO;
         fputc('\n', f);
         json_decref(j);

@@ -11,6 +11,14 @@
 
 #include "../analyze/breakdown.h"
 #include "../collect/snapshot.h"
+#include "../util/size.h"
+
+/*
+ * Flags for every json_dump* of a document: reals with MB_REAL_DIGITS
+ * significant digits (no float noise), keys in insertion order.
+ */
+#define MB_JSON_REALS   JSON_REAL_PRECISION(MB_REAL_DIGITS)
+#define MB_JSON_DEFAULT (JSON_PRESERVE_ORDER | MB_JSON_REALS)
 
 /* A string made valid UTF-8 (invalid bytes become U+FFFD). */
 json_t *mb_json_str(const char *s);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/size.h"
+#include "../util/text.h"
+
 #define G MB_PROM_GAUGE
 #define C MB_PROM_COUNTER
 
@@ -110,57 +113,32 @@ int mb_prom_escape_help(struct mb_buf *b, const char *v)
         return r;
 }
 
-/* Length of a valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-        unsigned c = s[0];
-        size_t n;
-        unsigned cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                n = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-                n = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-                n = 4, cp = c & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
+/*
+ * Label values are user text (process names): backslash, quote and newline
+ * are escaped as the exposition format says; a byte that is not valid UTF-8
+ * becomes U+FFFD; every other character a terminal could act on (controls,
+ * C1, bidi overrides: lib/util/text.h) becomes '?'.
+ */
 int mb_prom_escape_label(struct mb_buf *b, const char *v)
 {
-        const unsigned char *s = (const unsigned char *)v;
+        size_t n = strlen(v), i = 0, adv;
         int r = 0;
 
-        while (*s && r == 0) {
-                size_t n = utf8_len(s);
-                if (n == 0) {
-                        r = mb_buf_append(b, "\xef\xbf\xbd", 3);
-                        s++;
-                } else if (*s == '\\') {
+        while (i < n && r == 0) {
+                size_t k = mb_text_next(v + i, n - i, &adv);
+                if (v[i] == '\\')
                         r = mb_buf_append(b, "\\\\", 2);
-                        s++;
-                } else if (*s == '"') {
+                else if (v[i] == '"')
                         r = mb_buf_append(b, "\\\"", 2);
-                        s++;
-                } else if (*s == '\n') {
+                else if (v[i] == '\n')
                         r = mb_buf_append(b, "\\n", 2);
-                        s++;
-                } else {
-                        r = mb_buf_append(b, s, n);
-                        s += n;
-                }
+                else if (k)
+                        r = mb_buf_append(b, v + i, k);
+                else if (adv == 1 && (unsigned char)v[i] >= 0x80)
+                        r = mb_buf_append(b, "\xef\xbf\xbd", 3);
+                else
+                        r = mb_buf_append(b, "?", 1);
+                i += adv;
         }
         return r;
 }
@@ -173,11 +151,8 @@ void mb_prom_format_value(double v, char *buf, size_t len)
                 snprintf(buf, len, v > 0 ? "+Inf" : "-Inf");
         else if (v == floor(v) && fabs(v) < 9.0e15)
                 snprintf(buf, len, "%lld", (long long)v);
-        else {
-                snprintf(buf, len, "%.15g", v);
-                if (strtod(buf, NULL) != v)
-                        snprintf(buf, len, "%.17g", v);
-        }
+        else
+                snprintf(buf, len, "%." MB_REAL_DIGITS_STR "g", v);
 }
 
 void mb_prom_sample(struct mb_prom *p, enum mb_prom_metric m, const char *const *labels, double v)

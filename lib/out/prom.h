@@ -99,11 +99,13 @@ void mb_prom_sample(struct mb_prom *p, enum mb_prom_metric m, const char *const 
 /* 0, or the first error. */
 int mb_prom_end(struct mb_prom *p);
 
-/* Append a label value escaped (\\, \", \n; invalid UTF-8 -> U+FFFD). */
+/* Append a label value escaped (\\, \", \n; invalid UTF-8 -> U+FFFD; other
+ * controls, C1 and bidi overrides -> '?', lib/util/text.h). */
 int mb_prom_escape_label(struct mb_buf *b, const char *v);
 /* Append a HELP docstring escaped (\\ and \n only). */
 int mb_prom_escape_help(struct mb_buf *b, const char *v);
-/* A sample value: integers exactly, NaN, +Inf, -Inf, else shortest round-trip. */
+/* A sample value: integers exactly, NaN, +Inf, -Inf, else MB_REAL_DIGITS
+ * significant digits (no float noise such as 0.58354049000000074). */
 void mb_prom_format_value(double v, char *buf, size_t len);
 
 /* A leak slope to export (from the history store). */

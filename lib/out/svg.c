@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../util/size.h"
+#include "../util/text.h"
 #include "../util/util.h"
 
 #define W  960
@@ -19,28 +20,27 @@
 #define PW (W - ML - MR)
 #define PH (H - MT - MB)
 
+/* Text in an SVG (XML) document: markup escaped, and what the text rule
+ * (lib/util/text.h) replaces shown as '?', so invalid UTF-8 never makes the
+ * document invalid. */
 static void xml_text(FILE *f, const char *s)
 {
-        for (; *s; s++) {
-                switch (*s) {
-                case '&':
+        size_t n = strlen(s), adv;
+
+        for (size_t i = 0; i < n; i += adv) {
+                size_t k = mb_text_next(s + i, n - i, &adv);
+                if (k == 0)
+                        fputc('?', f);
+                else if (s[i] == '&')
                         fputs("&amp;", f);
-                        break;
-                case '<':
+                else if (s[i] == '<')
                         fputs("&lt;", f);
-                        break;
-                case '>':
+                else if (s[i] == '>')
                         fputs("&gt;", f);
-                        break;
-                case '"':
+                else if (s[i] == '"')
                         fputs("&quot;", f);
-                        break;
-                default:
-                        if ((unsigned char)*s >= 0x20)
-                                fputc(*s, f);
-                        else
-                                fputc('?', f);
-                }
+                else
+                        fwrite(s + i, 1, k, f);
         }
 }
 

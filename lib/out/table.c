@@ -26,27 +26,44 @@ int mb_table_col(struct mb_table *t, const char *header, bool right, size_t maxw
 }
 
 /*
- * One pass over the cell: copy it, show control characters as '?' and count
- * its display width, so that printing needs no second look at the text.
+ * One pass over the cell: copy it, replace unsafe characters with '?' and
+ * count its display width, so that printing needs no second look at the
+ * text.  A replacement is never longer than what it replaces.
  */
 void mb_table_cell(struct mb_table *t, const char *s)
 {
-        size_t len = strlen(s), w = 0;
+        size_t len = strlen(s), w = 0, o = 0, adv;
         struct mb_table_dim d;
         char *out;
+        int r;
 
-        if (len > UINT32_MAX - 1 || mb_buf_reserve(&t->cells, len + 1) < 0 ||
-            mb_buf_reserve(&t->dims, sizeof(d)) < 0)
+        if (t->err || t->ncols == 0)
                 return;
-        out = t->cells.data + t->cells.len;
-        for (size_t i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)s[i];
-                out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-                w += (c & 0xc0) != 0x80;
+        if (len > UINT32_MAX - 1)
+                len = UINT32_MAX - 1;
+        if ((r = mb_buf_reserve(&t->cells, len + 1)) < 0 ||
+            (r = mb_buf_reserve(&t->dims, sizeof(d))) < 0) {
+                /* drop the whole row being built: no later column may shift */
+                t->err = r;
+                t->cells.len = t->row_cells;
+                t->dims.len = t->row_dims;
+                t->cur = 0;
+                return;
         }
-        out[len] = '\0';
-        t->cells.len += len + 1;
-        d = (struct mb_table_dim){(uint32_t)len, (uint32_t)w};
+        out = t->cells.data + t->cells.len;
+        for (size_t i = 0; i < len; i += adv) {
+                size_t k = mb_text_next(s + i, len - i, &adv);
+                if (k == 0)
+                        out[o++] = '?';
+                else {
+                        memcpy(out + o, s + i, k);
+                        o += k;
+                }
+                w++;
+        }
+        out[o] = '\0';
+        t->cells.len += o + 1;
+        d = (struct mb_table_dim){(uint32_t)o, (uint32_t)w};
         memcpy(t->dims.data + t->dims.len, &d, sizeof(d));
         t->dims.len += sizeof(d);
         if (t->maxw[t->cur] && w > t->maxw[t->cur])
@@ -56,6 +73,8 @@ void mb_table_cell(struct mb_table *t, const char *s)
         if (++t->cur == t->ncols) {
                 t->cur = 0;
                 t->nrows++;
+                t->row_cells = t->cells.len;
+                t->row_dims = t->dims.len;
         }
 }
 
@@ -127,7 +146,7 @@ static void print_cell(FILE *f, const char *s, size_t len, size_t w, size_t widt
                 pad(f, width - w);
 }
 
-void mb_table_print(const struct mb_table *t, FILE *f, bool headers)
+int mb_table_print(const struct mb_table *t, FILE *f, bool headers)
 {
         size_t width[MB_TABLE_MAXCOLS];
         const struct mb_table_dim *d = (const struct mb_table_dim *)(void *)t->dims.data;
@@ -159,6 +178,7 @@ void mb_table_print(const struct mb_table *t, FILE *f, bool headers)
                 fputc_unlocked('\n', f);
         }
         funlockfile(f);
+        return t->err;
 }
 
 void mb_table_release(struct mb_table *t)
@@ -170,12 +190,19 @@ void mb_table_release(struct mb_table *t)
         memset(t->width, 0, sizeof(t->width));
         t->nrows = 0;
         t->cur = 0;
+        t->row_cells = t->row_dims = 0;
+        t->err = 0;
 }
 
 void mb_print_clean(FILE *f, const char *s)
 {
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                fputc(c < 0x20 || c == 0x7f ? '?' : c, f);
+        size_t n = strlen(s), adv;
+
+        for (size_t i = 0; i < n; i += adv) {
+                size_t k = mb_text_next(s + i, n - i, &adv);
+                if (k == 0)
+                        fputc('?', f);
+                else
+                        fwrite(s + i, 1, k, f);
         }
 }

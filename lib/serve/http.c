@@ -5,11 +5,13 @@
 #include "http.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,8 +21,10 @@
 
 #define HTTP_THREADS      4
 #define HTTP_CONNECTIONS  256
-#define HTTP_TIMEOUT_S    10
+#define HTTP_PER_IP       64 /* one address cannot take more (slowloris) */
+#define HTTP_TIMEOUT_S    5  /* idle seconds, headers included */
 #define HTTP_MEMORY_LIMIT 32768
+#define HTTP_BACKLOG      64
 
 struct mb_http {
         struct MHD_Daemon *daemon;
@@ -202,13 +206,46 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return reply(conn, MHD_HTTP_NOT_FOUND, text, not_found, sizeof(not_found) - 1, false);
 }
 
+/* libmicrohttpd's own messages (malformed requests...) go to the caller's
+ * logger, which rate-limits them (ratelimit.h). */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        struct mb_http_pub *pub = cls;
+
+        if (pub->log)
+                pub->log(fmt, ap);
+}
+
+/*
+ * The listening socket, bound here rather than by libmicrohttpd so that a
+ * port in use is refused with its errno and nothing else: SO_REUSEADDR only
+ * (a restart may bind over TIME_WAIT), never SO_REUSEPORT, with which a
+ * second `serve` on the same port would start and the two would share the
+ * scrapes.  The fd, or -errno.
+ */
+static int listen_socket(const struct sockaddr *addr)
+{
+        socklen_t len =
+            addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        int one = 1, e;
+        int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (fd < 0)
+                return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+            bind(fd, addr, len) < 0 || listen(fd, HTTP_BACKLOG) < 0) {
+                e = errno;
+                close(fd);
+                return -e;
+        }
+        return fd;
+}
+
 struct mb_http *mb_http_start(const struct sockaddr *addr, struct mb_http_pub *pub, unsigned flags)
 {
         unsigned mf = MHD_USE_AUTO_INTERNAL_THREAD;
-        const union MHD_DaemonInfo *info;
         struct mb_http *h;
-        uint16_t port = 0;
-        int e;
+        int e, fd = -1;
 
         if (addr && addr->sa_family != AF_INET && addr->sa_family != AF_INET6) {
                 errno = EAFNOSUPPORT;
@@ -230,34 +267,40 @@ struct mb_http *mb_http_start(const struct sockaddr *addr, struct mb_http_pub *p
                     mhd.start_daemon(mf, 0, NULL, NULL, handle, pub, MHD_OPTION_CONNECTION_LIMIT,
                                      (unsigned)HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
                                      (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                     (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_END);
+                                     (size_t)HTTP_MEMORY_LIMIT, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                                     pub, MHD_OPTION_END);
         } else {
-                if (addr->sa_family == AF_INET6) {
-                        mf |= MHD_USE_IPv6;
-                        port = ntohs(((const struct sockaddr_in6 *)(const void *)addr)->sin6_port);
-                } else {
-                        port = ntohs(((const struct sockaddr_in *)(const void *)addr)->sin_port);
+                struct sockaddr_storage ss;
+                socklen_t sl = sizeof(ss);
+
+                if ((fd = listen_socket(addr)) < 0) {
+                        free(h);
+                        errno = -fd;
+                        return NULL;
                 }
-                h->daemon = mhd.start_daemon(
-                    mf, port, NULL, NULL, handle, pub, MHD_OPTION_SOCK_ADDR,
-                    (struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-                    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
-                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-                    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+                if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+                        h->port =
+                            ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                           : ((struct sockaddr_in *)&ss)->sin_port);
+                if (addr->sa_family == AF_INET6)
+                        mf |= MHD_USE_IPv6;
+                h->daemon =
+                    mhd.start_daemon(mf, h->port, NULL, NULL, handle, pub, MHD_OPTION_LISTEN_SOCKET,
+                                     fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+                                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, pub, MHD_OPTION_END);
         }
         if (!h->daemon) {
                 e = errno ? errno : EIO;
+                if (fd >= 0)
+                        close(fd);
                 free(h);
                 errno = e;
                 return NULL;
         }
-        if (addr) {
-                info = mhd.get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
-                if (info)
-                        port = info->port;
-        }
-        h->port = port;
         return h;
 }
 

@@ -13,7 +13,11 @@
  *
  * libmicrohttpd answers 414 (URI too long) and 431 (header fields too
  * large) itself: a connection may use at most 32 KiB, and idles out after
- * 10 s.  Four threads, at most 256 connections.
+ * 5 s (headers included: a slow client is dropped).  Four threads, at most
+ * 256 connections and 64 from one address, so that slow connections from
+ * one local user (slowloris) leave room for the scrape.  The port is bound
+ * without SO_REUSEPORT: a second `serve` on a port in use fails with
+ * EADDRINUSE.
  *
  * The sampler publishes renderings with mb_http_publish(); a request copies
  * the latest rendering under the mutex and never touches /proc.
@@ -22,6 +26,7 @@
 #define MB_HTTP_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +42,9 @@ struct mb_http_pub {
         double mono; /* when the sample was taken (mb_now_mono) */
         bool ok;
         double interval; /* sampling period, seconds */
+        /* libmicrohttpd's messages with MB_HTTP_ERROR_LOG (called from its
+         * threads; rate-limit them); NULL = dropped. */
+        void (*log)(const char *fmt, va_list ap);
 };
 
 void mb_http_pub_init(struct mb_http_pub *pub, double interval);

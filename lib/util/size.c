@@ -2,6 +2,8 @@
 #include "size.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -144,4 +146,28 @@ char *mb_size_format(int64_t bytes, char *buf, size_t len)
         else
                 snprintf(buf, len, "%s%.1f %s", neg ? "-" : "", v, names[u]);
         return buf;
+}
+
+bool mb_duration_parse(const char *s, double *ret)
+{
+        char *e;
+        double v, mul = 1;
+
+        errno = 0;
+        v = strtod(s, &e);
+        if (e == s || errno || !isfinite(v))
+                return false;
+        if (!strcmp(e, "ms"))
+                mul = 0.001;
+        else if (!strcmp(e, "m") || !strcmp(e, "min"))
+                mul = 60;
+        else if (!strcmp(e, "h"))
+                mul = 3600;
+        else if (*e && strcmp(e, "s"))
+                return false;
+        v *= mul;
+        if (v < 0.1 || v > 86400)
+                return false;
+        *ret = v;
+        return true;
 }

@@ -10,6 +10,7 @@
 #ifndef MB_SIZE_H
 #define MB_SIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +21,20 @@ int mb_size_parse(const char *s, uint64_t *ret);
 char *mb_size_format(int64_t bytes, char *buf, size_t len);
 
 #define MB_SIZE_STRLEN 32
+
+/*
+ * A duration: a number with an optional unit ms, s, m/min or h ("5", "5s",
+ * "500ms", "1m"), from 0.1 s to 1 day.  Seconds into *ret; false when the
+ * text is not one.
+ */
+bool mb_duration_parse(const char *s, double *ret);
+
+/*
+ * Significant digits of every non-integer number membudget prints (JSON
+ * reals, Prometheus samples): 0.58354049000000074 prints as 0.58354049, a
+ * wall-clock time keeps 10 ms.  One place, so outputs agree.
+ */
+#define MB_REAL_DIGITS     12
+#define MB_REAL_DIGITS_STR "12"
 
 #endif

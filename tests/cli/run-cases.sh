@@ -7,11 +7,17 @@
 # fixed strings in this repository; @FIX@ expands to tests/fixtures), and
 # leading NAME=VALUE words are set in the environment of that run only;
 # STREAM is out or err; TEXT must appear in it (grep -F), or with
-# STREAM!~TEXT must not.  An empty third field checks the exit code only.
-# Lines starting with # and blank lines are skipped.  Prints PASS/FAIL lines.
+# STREAM!~TEXT must not; STREAM==NAME compares the whole stream with the
+# golden file tests/cli/golden/NAME.out (as git's test_cmp; the fixtures'
+# absolute path shows as @FIX@ in both; a difference prints a diff -u).
+# MB_GOLDEN_UPDATE=1 writes the golden files from this build instead (then
+# review them with git diff).  An empty third field checks the exit code
+# only.  Lines starting with # and blank lines are skipped.  Prints
+# PASS/FAIL lines.
 set -u
 BIN=$1 FILE=$2
 FIX=$(cd "$(dirname "$FILE")/../fixtures" && pwd)
+GOLDEN=$(cd "$(dirname "$FILE")" && pwd)/golden
 n=0
 while IFS= read -r line || [ -n "$line" ]; do
   n=$((n + 1))
@@ -31,6 +37,18 @@ while IFS= read -r line || [ -n "$line" ]; do
     IFS=$'\n' read -r -d '' -a parts < <(printf '%s' "$checks" | sed 's/ && /\n/g'; printf '\0')
     for c in "${parts[@]}"; do
       neg=0
+      if [[ $c == out==* || $c == err==* ]]; then
+        s=${c%%==*}; g=$GOLDEN/${c#*==}.out
+        f=$out; [ "$s" = err ] && f=$err
+        sed "s#$FIX#@FIX@#g" "$f" >"$f.g"
+        if [ "${MB_GOLDEN_UPDATE:-}" = 1 ]; then mkdir -p "$GOLDEN"; cp "$f.g" "$g"
+        elif [ ! -f "$g" ]; then ok=0; why="no golden file $g (MB_GOLDEN_UPDATE=1 writes it)"
+        elif ! diff -u "$g" "$f.g" >"$f.diff"; then
+          ok=0; why="$s differs from $(basename "$g"):"$'\n'"$(head -40 "$f.diff")"
+        fi
+        rm -f "$f.g" "$f.diff"
+        continue
+      fi
       if [[ $c == out!~* || $c == err!~* ]]; then neg=1; s=${c%%!~*}; t=${c#*!~}
       else s=${c%%~*}; t=${c#*~}; fi
       f=$out; [ "$s" = err ] && f=$err

@@ -219,6 +219,7 @@ static void fdinfo_clients(void **state)
 
 /* ---- NVML through the fake library ---- */
 
+static void write_conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void write_conf(const char *fmt, ...)
 {
         FILE *f = fopen(conf, "w");

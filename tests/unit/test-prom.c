@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "../../lib/diag/take.h"
+#include "../../lib/out/json.h"
 #include "../../lib/out/prom.h"
 #include "fixture-path.h"
 
@@ -56,6 +57,31 @@ static void test_format_value(void **state)
         assert_string_equal(buf, "-Inf");
         mb_prom_format_value(0.1, buf, sizeof(buf));
         assert_true(strtod(buf, NULL) == 0.1);
+}
+
+/* Issue 15 item 25: no float noise in Prometheus samples or JSON reals. */
+static void test_no_float_noise(void **state)
+{
+        static const struct {
+                double v;
+                const char *want;
+        } cases[] = {
+            {0.58354049000000074, "0.58354049"}, {0.1 + 0.2, "0.3"}, {1.0 / 3.0, "0.333333333333"},
+            {1764825726.126, "1764825726.13"},   {2.5, "2.5"},
+        };
+        char buf[64];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                json_t *j = json_real(cases[i].v);
+                char *s = json_dumps(j, JSON_ENCODE_ANY | MB_JSON_DEFAULT);
+                mb_prom_format_value(cases[i].v, buf, sizeof(buf));
+                if (strcmp(buf, cases[i].want) || strcmp(s, cases[i].want))
+                        fail_msg("case %zu: prom '%s', json '%s', want '%s'", i, buf, s,
+                                 cases[i].want);
+                free(s);
+                json_decref(j);
+        }
 }
 
 static void test_descriptor_table(void **state)
@@ -272,6 +298,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_escape_label),
+            cmocka_unit_test(test_no_float_noise),
             cmocka_unit_test(test_format_value),
             cmocka_unit_test(test_descriptor_table),
             cmocka_unit_test(test_writer_pairs_and_contiguity),

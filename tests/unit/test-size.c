@@ -1,5 +1,6 @@
 /* test-size.c: the one size parser and formatter (lib/util/size.c). */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,85 +34,108 @@ static void bad(const char *s, int want_err)
         assert_int_equal(v, 12345); /* untouched on error */
 }
 
+struct ok_case {
+        const char *s;
+        uint64_t want;
+};
+struct bad_case {
+        const char *s;
+        int err;
+};
+struct fmt_case {
+        int64_t b;
+        const char *want;
+};
+
 static void test_parse_plain_and_units(void **state)
 {
+        static const struct ok_case oks[] = {
+            {"0", 0},
+            {"1048576", 1048576},
+            {"500M", 500ull << 20},
+            {"3.5G", 3758096384ull},
+            {"3500MiB", 3500ull << 20},
+            {"1B", 1},
+            {"1b", 1},
+            {"1k", 1024},
+            {"1K", 1024},
+            {"1KB", 1024},
+            {"1kib", 1024},
+            {"1KiB", 1024},
+            {"2m", 2ull << 20},
+            {"2MB", 2ull << 20},
+            {"7g", 7ull << 30},
+            {"7GB", 7ull << 30},
+            {"7GiB", 7ull << 30},
+            {"2T", 2ull << 40},
+            {"2tb", 2ull << 40},
+            {"2TiB", 2ull << 40},
+        };
+
         (void)state;
-        ok("0", 0);
-        ok("1048576", 1048576);
-        ok("500M", 500ull << 20);
-        ok("3.5G", 3758096384ull);
-        ok("3500MiB", 3500ull << 20);
-        ok("1B", 1);
-        ok("1b", 1);
-        ok("1k", 1024);
-        ok("1K", 1024);
-        ok("1KB", 1024);
-        ok("1kib", 1024);
-        ok("1KiB", 1024);
-        ok("2m", 2ull << 20);
-        ok("2MB", 2ull << 20);
-        ok("7g", 7ull << 30);
-        ok("7GB", 7ull << 30);
-        ok("7GiB", 7ull << 30);
-        ok("2T", 2ull << 40);
-        ok("2tb", 2ull << 40);
-        ok("2TiB", 2ull << 40);
+        for (size_t i = 0; i < MB_ARRAY_SIZE(oks); i++)
+                ok(oks[i].s, oks[i].want);
 }
 
 static void test_parse_fractions_and_blanks(void **state)
 {
+        static const struct ok_case oks[] = {
+            {"1.5K", 1536},
+            {"0.5G", 512ull << 20},
+            {".5G", 512ull << 20},
+            {"5.", 5},
+            {"1.25M", 1310720},
+            {"  42", 42},          /* leading blanks */
+            {"10 G", 10ull << 30}, /* a space before the unit */
+            {"7 ", 7},             /* blanks before an empty unit */
+            /* More fraction digits than kept: truncated, no overflow. */
+            {"1.0000000000000000000001G", 1ull << 30},
+            {"0.000000000000000001T", 0},
+        };
+
         (void)state;
-        ok("1.5K", 1536);
-        ok("0.5G", 512ull << 20);
-        ok(".5G", 512ull << 20);
-        ok("5.", 5);
-        ok("1.25M", 1310720);
-        ok("  42", 42);          /* leading blanks */
-        ok("10 G", 10ull << 30); /* a space before the unit */
-        ok("7 ", 7);             /* blanks before an empty unit */
-        /* More fraction digits than kept: truncated, no overflow. */
-        ok("1.0000000000000000000001G", 1ull << 30);
-        ok("0.000000000000000001T", 0);
+        for (size_t i = 0; i < MB_ARRAY_SIZE(oks); i++)
+                ok(oks[i].s, oks[i].want);
 }
 
 static void test_parse_limits(void **state)
 {
+        static const struct ok_case oks[] = {
+            {"9223372036854775807", INT64_MAX},
+            {"8388607T", 8388607ull << 40},
+        };
+        static const struct bad_case bads[] = {
+            {"9223372036854775808", -ERANGE},
+            {"8388608T", -ERANGE}, /* exactly 2^63 */
+            {"99999999999999999999999", -ERANGE},
+            {"99999999999999999999999999999999999999999999999999G", -ERANGE},
+            {"18446744073709551616", -ERANGE},
+            {"8589934592G", -ERANGE},
+        };
+
         (void)state;
-        ok("9223372036854775807", INT64_MAX);
-        bad("9223372036854775808", -ERANGE);
-        ok("8388607T", 8388607ull << 40);
-        bad("8388608T", -ERANGE); /* exactly 2^63 */
-        bad("99999999999999999999999", -ERANGE);
-        bad("99999999999999999999999999999999999999999999999999G", -ERANGE);
-        bad("18446744073709551616", -ERANGE);
-        bad("8589934592G", -ERANGE);
+        for (size_t i = 0; i < MB_ARRAY_SIZE(oks); i++)
+                ok(oks[i].s, oks[i].want);
+        for (size_t i = 0; i < MB_ARRAY_SIZE(bads); i++)
+                bad(bads[i].s, bads[i].err);
 }
 
 static void test_parse_errors(void **state)
 {
+        static const struct bad_case bads[] = {
+            {"", -EINVAL},      {" ", -EINVAL},     {"3.5X", -EINVAL}, {"-1G", -EINVAL},
+            {"-0", -EINVAL},    {"+5", -EINVAL},    {"G", -EINVAL},    {"M5", -EINVAL},
+            {".", -EINVAL},     {"1e3", -EINVAL},   {"0x10", -EINVAL}, {"1,5G", -EINVAL},
+            {"1GiBx", -EINVAL}, {"1 G B", -EINVAL}, {"1P", -EINVAL}, /* no peta: above the
+                                                                        documented units */
+            {"1E", -EINVAL},    {"0.5", -EINVAL},                    /* a fraction of a byte */
+            {"1.5B", -EINVAL},  {"1..5G", -EINVAL}, {"1\n", -EINVAL},
+        };
         uint64_t v;
 
         (void)state;
-        bad("", -EINVAL);
-        bad(" ", -EINVAL);
-        bad("3.5X", -EINVAL);
-        bad("-1G", -EINVAL);
-        bad("-0", -EINVAL);
-        bad("+5", -EINVAL);
-        bad("G", -EINVAL);
-        bad("M5", -EINVAL);
-        bad(".", -EINVAL);
-        bad("1e3", -EINVAL);
-        bad("0x10", -EINVAL);
-        bad("1,5G", -EINVAL);
-        bad("1GiBx", -EINVAL);
-        bad("1 G B", -EINVAL);
-        bad("1P", -EINVAL); /* no peta: above the documented units */
-        bad("1E", -EINVAL);
-        bad("0.5", -EINVAL); /* a fraction of a byte */
-        bad("1.5B", -EINVAL);
-        bad("1..5G", -EINVAL);
-        bad("1\n", -EINVAL);
+        for (size_t i = 0; i < MB_ARRAY_SIZE(bads); i++)
+                bad(bads[i].s, bads[i].err);
         assert_int_equal(mb_size_parse(NULL, &v), -EINVAL);
 }
 
@@ -124,26 +148,31 @@ static void fmt(int64_t b, const char *want)
 
 static void test_format(void **state)
 {
+        static const struct fmt_case fmts[] = {
+            {0, "0 B"},
+            {1, "1 B"},
+            {512, "512 B"},
+            {1023, "1023 B"},
+            {1024, "1 KiB"},
+            {1536, "1.5 KiB"},
+            {100ll << 20, "100 MiB"},
+            {3758096384ll, "3.5 GiB"},
+            {1ll << 30, "1 GiB"},
+            {5ll << 40, "5 TiB"},
+            {3ll << 50, "3 PiB"},
+            {INT64_MAX, "8 EiB"},
+            {-1024, "-1 KiB"},
+            {-1536, "-1.5 KiB"},
+            {MB_UNKNOWN, "-"},
+            /* 4194300 KiB (a real swap partition size): 3.99998 GiB. */
+            {4194300ll * 1024, "4.0 GiB"},
+            {150ll << 20, "150 MiB"},
+            {(int64_t)(12.3 * 1048576), "12.3 MiB"},
+        };
+
         (void)state;
-        fmt(0, "0 B");
-        fmt(1, "1 B");
-        fmt(512, "512 B");
-        fmt(1023, "1023 B");
-        fmt(1024, "1 KiB");
-        fmt(1536, "1.5 KiB");
-        fmt(100ll << 20, "100 MiB");
-        fmt(3758096384ll, "3.5 GiB");
-        fmt(1ll << 30, "1 GiB");
-        fmt(5ll << 40, "5 TiB");
-        fmt(3ll << 50, "3 PiB");
-        fmt(INT64_MAX, "8 EiB");
-        fmt(-1024, "-1 KiB");
-        fmt(-1536, "-1.5 KiB");
-        fmt(MB_UNKNOWN, "-");
-        /* 4194300 KiB (a real swap partition size): 3.99998 GiB. */
-        fmt(4194300ll * 1024, "4.0 GiB");
-        fmt(150ll << 20, "150 MiB");
-        fmt((int64_t)(12.3 * 1048576), "12.3 MiB");
+        for (size_t i = 0; i < MB_ARRAY_SIZE(fmts); i++)
+                fmt(fmts[i].b, fmts[i].want);
 }
 
 static void test_format_truncates_safely(void **state)
@@ -240,6 +269,29 @@ static void test_roundtrip(void **state)
         }
 }
 
+static void test_duration(void **state)
+{
+        static const struct {
+                const char *s;
+                bool ok;
+                double want;
+        } cases[] = {
+            {"5", true, 5},      {"5s", true, 5},     {"500ms", true, 0.5}, {"1m", true, 60},
+            {"2min", true, 120}, {"1h", true, 3600},  {"0.1", true, 0.1},   {"86400", true, 86400},
+            {"0.05", false, 0},  {"86401", false, 0}, {"5x", false, 0},     {"", false, 0},
+            {"s", false, 0},     {"nan", false, 0},   {"inf", false, 0},    {"-1", false, 0},
+            {"1e999", false, 0},
+        };
+
+        (void)state;
+        for (size_t i = 0; i < MB_ARRAY_SIZE(cases); i++) {
+                double v = -1;
+                bool ok = mb_duration_parse(cases[i].s, &v);
+                if (ok != cases[i].ok || (ok && fabs(v - cases[i].want) > 1e-9))
+                        fail_msg("mb_duration_parse(\"%s\") = %d, %g", cases[i].s, ok, v);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -248,6 +300,7 @@ int main(void)
             cmocka_unit_test(test_parse_limits),
             cmocka_unit_test(test_parse_errors),
             cmocka_unit_test(test_format),
+            cmocka_unit_test(test_duration),
             cmocka_unit_test(test_format_truncates_safely),
             cmocka_unit_test(test_format_matches_printf),
             cmocka_unit_test(test_roundtrip),
