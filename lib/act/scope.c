@@ -158,6 +158,7 @@ int mb_scope_run_argv(const struct mb_scope *s, char *const cmd[], char **argv, 
         av_add(&a, "systemd-run");
         av_add(&a, "--scope");
         av_add(&a, "--quiet");
+        av_add(&a, "--collect");
         av_add(&a, "--unit=%s", s->unit);
         if (s->slice[0])
                 av_add(&a, "--slice=%s", s->slice);
@@ -196,10 +197,13 @@ int mb_scope_busctl_argv(const struct mb_scope *s, const pid_t *pids, size_t np,
         av_add(&a, "ssa(sv)a(sa(sv))");
         av_add(&a, "%s", s->unit);
         av_add(&a, "fail");
-        av_add(&a, "%zu", n + 2 + (s->slice[0] ? 1 : 0) + (s->description[0] ? 1 : 0));
+        av_add(&a, "%zu", n + 3 + (s->slice[0] ? 1 : 0) + (s->description[0] ? 1 : 0));
         av_add(&a, "MemoryAccounting");
         av_add(&a, "b");
         av_add(&a, "true");
+        av_add(&a, "CollectMode");
+        av_add(&a, "s");
+        av_add(&a, "inactive-or-failed");
         if (s->slice[0]) {
                 av_add(&a, "Slice");
                 av_add(&a, "s");
@@ -298,6 +302,7 @@ static int start_sdbus(const struct mb_scope *s, const pid_t *pids, size_t np, c
         CK(sdb.append(m, "ss", s->unit, "fail"));
         CK(sdb.open_container(m, 'a', "(sv)"));
         CK(sdb.append(m, "(sv)", "MemoryAccounting", "b", 1));
+        CK(sdb.append(m, "(sv)", "CollectMode", "s", "inactive-or-failed"));
         if (s->slice[0])
                 CK(sdb.append(m, "(sv)", "Slice", "s", s->slice));
         if (s->description[0])
@@ -409,6 +414,11 @@ pid_t mb_scope_pin_spawn(void)
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() != parent)
                         _exit(0);
+                /* hold no descriptor of the parent's: a pipe's write end
+                 * kept here would never let its reader see EOF */
+                if (close_range(3, ~0U, 0) < 0)
+                        for (int fd = 3; fd < 4096; fd++)
+                                close(fd);
                 for (;;)
                         pause();
         }

@@ -13,6 +13,9 @@
  *   MB_SCOPE_BUSCTL   the same call through `busctl` (execv, no shell);
  * and for a command not yet started, mb_scope_run_argv() builds
  *   MB_SCOPE_SYSTEMD_RUN  `systemd-run --scope ... -- CMD` (exec it).
+ * Every scope is made with CollectMode=inactive-or-failed (systemd-run
+ * --collect): one whose command the OOM killer ended (result "oom-kill",
+ * state failed) is unloaded when it stops, not left listed as failed.
  * Plan (pure): mb_scope_plan(), the argv builders.  Apply: mb_scope_start(),
  * mb_scope_wait().  A scope stops (and systemd removes its cgroup) when its
  * last process exits: to read memory.peak/memory.events after the command
@@ -93,8 +96,8 @@ int mb_scope_wait(const char *proc_root, pid_t pid, const char *unit, double tim
 /*
  * A process that only waits (pause(); SIGKILL when its parent dies) to keep
  * a scope alive after the command in it has ended, so that its memory.peak
- * and memory.events can still be read.  Its pid, or -errno.  Kill it with
- * SIGKILL and reap it when done.
+ * and memory.events can still be read.  It closes every descriptor but
+ * 0-2.  Its pid, or -errno.  Kill it with SIGKILL and reap it when done.
  */
 pid_t mb_scope_pin_spawn(void);
 

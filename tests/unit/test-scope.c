@@ -68,13 +68,14 @@ static void test_run_argv(void **state)
         char *cmd[] = {"python3", "-c", "x = 1; print(x)", NULL};
         (void)state;
         assert_int_equal(mb_scope_plan("r1", "user.slice", "membudget run", &lim64, &s), 0);
-        assert_int_equal(mb_scope_run_argv(&s, cmd, argv, 32, store, sizeof(store)), 18);
-        assert_string_equal(join(argv), "systemd-run|--scope|--quiet|--unit=membudget-r1.scope|"
-                                        "--slice=user.slice|--description=membudget run|-p|"
-                                        "MemoryAccounting=yes|-p|MemoryMax=67108864|-p|"
-                                        "MemoryHigh=50331648|-p|MemorySwapMax=0|--|python3|-c|"
-                                        "x = 1; print(x)");
-        assert_null(argv[18]);
+        assert_int_equal(mb_scope_run_argv(&s, cmd, argv, 32, store, sizeof(store)), 19);
+        assert_string_equal(join(argv),
+                            "systemd-run|--scope|--quiet|--collect|--unit=membudget-r1.scope|"
+                            "--slice=user.slice|--description=membudget run|-p|"
+                            "MemoryAccounting=yes|-p|MemoryMax=67108864|-p|"
+                            "MemoryHigh=50331648|-p|MemorySwapMax=0|--|python3|-c|"
+                            "x = 1; print(x)");
+        assert_null(argv[19]);
         /* too small: -ENOSPC, never a cut argv */
         assert_int_equal(mb_scope_run_argv(&s, cmd, argv, 5, store, sizeof(store)), -ENOSPC);
         assert_int_equal(mb_scope_run_argv(&s, cmd, argv, 32, store, 40), -ENOSPC);
@@ -92,7 +93,8 @@ static void test_busctl_argv(void **state)
         assert_string_equal(
             join(argv), "busctl|call|--quiet|org.freedesktop.systemd1|/org/freedesktop/systemd1|"
                         "org.freedesktop.systemd1.Manager|StartTransientUnit|ssa(sv)a(sa(sv))|"
-                        "membudget-m.scope|fail|4|MemoryAccounting|b|true|MemoryMax|t|104857600|"
+                        "membudget-m.scope|fail|5|MemoryAccounting|b|true|CollectMode|s|"
+                        "inactive-or-failed|MemoryMax|t|104857600|"
                         "MemorySwapMax|t|52428800|PIDs|au|2|42|4242|0");
         assert_int_equal(mb_scope_busctl_argv(&s, pids, 2, argv, 10, store, sizeof(store)),
                          -ENOSPC);
@@ -129,6 +131,7 @@ static bool live(void)
         return geteuid() == 0 && mb_systemd_booted(NULL) && getenv("MB_TEST_SCOPE_LIVE");
 }
 
+/* A cgroup file's text, newlines as spaces. */
 static void read_cg(const char *cgpath, const char *file, char *buf, size_t len)
 {
         char p[1400];
@@ -137,7 +140,9 @@ static void read_cg(const char *cgpath, const char *file, char *buf, size_t len)
         n = mb_read_small_at(AT_FDCWD, p, buf, len);
         if (n <= 0)
                 snprintf(buf, len, "?");
-        buf[strcspn(buf, "\n")] = '\0';
+        for (char *q = buf; *q; q++)
+                if (*q == '\n')
+                        *q = q[1] ? ' ' : '\0';
 }
 
 static void check_limits(const char *cgpath)
@@ -243,9 +248,6 @@ static void test_live_run(void **state)
         close(go[1]); /* go */
         assert_int_equal(waitpid(c, &st, 0), c);
         read_cg(cg, "memory.events", ev, sizeof(ev));
-        for (char *p = ev; *p; p++)
-                if (*p == '\n')
-                        *p = ' ';
         print_message("evidence: run by %s in %s: command %s %d; memory.events after it ended "
                       "(pin kept the scope): %s\n",
                       mb_scope_way_name(way), cg, WIFSIGNALED(st) ? "killed by signal" : "exit",
