@@ -266,21 +266,34 @@ else
 fi
 
 # --- 8. status on a unit with memory.events high/max/oom_kill --------------------
+# Phase 1: a 62 MiB child above MemoryHigh=48M (high events, throttled and
+# reclaimed into its 16 MiB of swap).  Then MemoryHigh is lifted (runtime) so
+# that phase 2 is not throttled for minutes: a 120 MiB child that cannot fit
+# in 64M + 16M swap (max events, the OOM killer).  OOMPolicy=continue keeps
+# the unit and its counters.
+GO=/run/mbtest-vm-events.go
+rm -f $GO
 if swap_on; then
   E=mbtest-vm-events.service
-  mkunit $E "/bin/bash -c '$HOG 120 1; exec -a mbtest-vm-events sleep 36000'" \
-    'MemoryHigh=56M\nMemoryMax=64M\nMemorySwapMax=16M\nOOMPolicy=continue\n'
+  mkunit $E "/bin/bash -c '$HOG 62 1; until [ -e $GO ]; do sleep 0.2; done; $HOG 120 1; exec -a mbtest-vm-events sleep 36000'" \
+    'MemoryHigh=48M\nMemoryMax=64M\nMemorySwapMax=16M\nOOMPolicy=continue\n'
   ec=$(show $E ControlGroup)
+  waitfor 300 test "$(ev "$ec" memory.events high)" -ge 1 2>/dev/null
+  systemctl set-property --runtime $E MemoryHigh=infinity; touch $GO
   waitfor 300 test "$(ev "$ec" memory.events oom_kill)" -ge 1 2>/dev/null
   sleep 0.5
   ke="high=$(ev "$ec" memory.events high) max=$(ev "$ec" memory.events max) oom_kill=$(ev "$ec" memory.events oom_kill)"
+  check status-events-kernel "kernel $ec/memory.events: $ke; $E $(show $E ActiveState)" \
+    test "$(ev "$ec" memory.events high)" -ge 1 -a "$(ev "$ec" memory.events max)" -ge 1 \
+    -a "$(ev "$ec" memory.events oom_kill)" -ge 1 -a "$(show $E ActiveState)" = active 2>/dev/null
   "$BIN" status --no-rates >"$T/st.txt" 2>&1
   "$BIN" --json status --no-rates >"$T/st.json" 2>&1
   said=$(grep -iE 'mbtest-vm-events|oom' "$T/st.txt" | head -3 | tr -s ' \n' ' ')
-  check status-memory-events "kernel $ec/memory.events: $ke; status says: [${said}]; --json: $(grep -c 'oom_kill' "$T/st.json") oom_kill keys [needs per-cgroup memory.events in status, issue 15 item 19]" \
-    test "$(ev "$ec" memory.events oom_kill)" -ge 1 2>/dev/null -a -n "$(grep -E 'mbtest-vm-events' "$T/st.txt")" \
+  check status-memory-events "kernel: $ke; status says: [${said}]; --json: $(grep -c 'oom_kill' "$T/st.json") oom_kill keys [needs per-cgroup memory.events in status, issue 15 item 19]" \
+    test -n "$(grep -E 'mbtest-vm-events' "$T/st.txt")" \
     -a -n "$(grep -iE 'oom' "$T/st.txt")" -a -n "$(grep -E '"oom_kill' "$T/st.json")"
   systemctl stop $E
+  rm -f $GO
 fi
 
 # --- 9. lib/act/scope: (a) a command in a new transient scope, (b) PIDs adopted ---
