@@ -16,7 +16,7 @@
 # or outdated one is built first (about 3 min, needs the Debian mirror).
 # Skipped, with the reason, only where QEMU cannot run: not root (the image
 # and the guest's 9p need root), not x86_64 Linux, no qemu-system-x86_64 (and
-# it cannot be installed), or the harness is absent.
+# it cannot be installed).  No harness (../shared/vm) fails.
 #   MB_VM_LIVE_SKIP   live scripts left out in the guest (tests/run.sh's
 #                     MB_LIVE_SKIP); default "soak watch": both assert the
 #                     pacing of 0.2-0.25 s sampling intervals, which measures
@@ -40,8 +40,11 @@ skip_all() {
 }
 [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ] || skip_all "not x86_64 Linux ($(uname -sm))"
 [ "$(id -u)" = 0 ] || skip_all "not root (the guest image and its 9p shares need root)"
-[ -x "$HARNESS/vm-run.sh" ] && [ -x "$HARNESS/build-image.sh" ] \
-  || skip_all "no VM harness at $HARNESS (set MB_VM_HARNESS)"
+# A missing harness is a broken checkout layout, not a host without QEMU: fail.
+if ! [ -x "$HARNESS/vm-run.sh" ] || ! [ -x "$HARNESS/build-image.sh" ]; then
+  echo "FAIL test-vm-harness: no VM harness at $HARNESS (../shared/vm beside the checkout, or MB_VM_HARNESS)"
+  echo "0 passed, 1 failed, 0 skipped"; exit 1
+fi
 [ -x "$BIN" ] || { echo "test-vm: no $BIN: build first (make all unit-bins helpers)"; exit 2; }
 if ! command -v qemu-system-x86_64 >/dev/null; then
   # build-image.sh installs it; when that cannot work (no apt, no mirror) we skip.
