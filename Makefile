@@ -45,7 +45,7 @@ DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps python3 jq tmux strac
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 DEB_BENCH := hyperfine atop smem smemstat time
 
-.PHONY: all deps run test test-nonroot bench-quick unit cli live asan clang install uninstall clean format check-format bench
+.PHONY: all deps run test test-nonroot test-vm bench-quick unit cli live asan clang install uninstall clean format check-format bench
 
 all: $(BIN)
 
@@ -128,6 +128,15 @@ test-nonroot: all unit-bins helpers
 	 echo "skipped: test-nonroot: already not root"; exit 0; fi; \
 	 setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp MB_TEST_ONLY="unit cli" \
 	   tests/run.sh $(BIN) $(BUILD)
+
+# The live tests and the systemd/cgroup v2 scenario suite (tests/vm/) in a
+# throwaway Debian 12 guest: systemd as PID 1, pure cgroup v2, QEMU TCG (no
+# KVM needed), harness ../shared/vm, image cached in /var/tmp/vm (built when
+# missing, ~3 min).  Root; about 15 min on 2 CPUs.  Skips only where QEMU
+# cannot run.
+test-vm: deps
+	@$(MAKE) --no-print-directory all unit-bins helpers
+	@tests/vm/run.sh $(BIN) $(BUILD)
 
 # Benchmarks against the floor programs and ps/top/atop/smem/smemstat (root;
 # spawns BENCH_N processes, default 2000).  See BENCHMARKS.md.

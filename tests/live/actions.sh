@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # actions.sh: tune / undo / limit / run against the real kernel (root, cgroup
 # v1 memory or v2, swap files).  Everything created is named mbtest-actions*
-# and removed by the trap, on every path.
+# and removed by the trap, on every path.  It detects what the host has
+# (cgroup v1 or v2 memory controller; systemd as PID 1 or not) and tests
+# that; it never assumes either.
 set -u
 BIN=${MB_BIN:?} BUILD=${MB_BUILD:?} ROOT=${MB_ROOT:?}
 HOG=$BUILD/helpers/hog
@@ -14,13 +16,24 @@ PIDS=()
 CGS=()
 export MEMBUDGET_ETC_ROOT=$T/etcroot
 ST=$T/state
+# The memory hierarchy: v2 (memory in cgroup.controllers) or v1.
+if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+  CGV=2 CGM=/sys/fs/cgroup
+elif [ -e /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+  CGV=1 CGM=/sys/fs/cgroup/memory
+else
+  CGV=0 CGM=/nonexistent
+fi
+# systemd as PID 1 (sd_booted(): /run/systemd/system is a directory)
+SYSTEMD=0; [ -d /run/systemd/system ] && SYSTEMD=1
+STUB=mbtest-actions-stub.service
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   for cg in "${CGS[@]}"; do
     if [ -d "$cg" ]; then
-      for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" >/sys/fs/cgroup/memory/cgroup.procs 2>/dev/null; done
+      for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do echo "$p" >"$CGM/cgroup.procs" 2>/dev/null; done
       rmdir "$cg" 2>/dev/null
     fi
   done
@@ -28,6 +41,11 @@ cleanup() {
     [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
   rmdir /sys/fs/cgroup/memory/membudget 2>/dev/null
+  if [ "$SYSTEMD" = 1 ]; then
+    rm -rf "/run/systemd/system/$STUB" "/run/systemd/system.control/$STUB.d" \
+      "/etc/systemd/system/$STUB.d" "/run/systemd/transient/$STUB"
+    systemctl daemon-reload 2>/dev/null
+  fi
   for s in "$SW" "$SW2"; do
     grep -q "^$s " /proc/swaps && swapoff "$s"
     rm -f "$s"
@@ -44,6 +62,7 @@ skip() { echo "SKIP $1: skipped: $2"; }
 if [ "$(id -u)" != 0 ]; then
   skip actions "not root"; exit 0
 fi
+echo "# cgroup v$CGV memory at $CGM; systemd as PID 1: $([ $SYSTEMD = 1 ] && echo yes || echo no)"
 mkdir -p "$MEMBUDGET_ETC_ROOT" "$ST"
 CONF=$MEMBUDGET_ETC_ROOT/etc/sysctl.d/60-membudget.conf
 
@@ -63,7 +82,7 @@ else
 fi
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/membudget" limit --match \
       'mbtest-actions-none' --max 64M --name mbtest-actions-nobody --apply --state-dir "$T/nobody-state" 2>&1); rc=$?
-if [ "$rc" = 3 ] && grep -q "needs root" <<<"$out" && [ ! -d /sys/fs/cgroup/memory/membudget/mbtest-actions-nobody ]; then
+if [ "$rc" = 3 ] && grep -q "needs root" <<<"$out" && [ ! -d "$CGM/membudget/mbtest-actions-nobody" ]; then
   pass nonroot-limit-refused
 else
   fail nonroot-limit-refused "rc=$rc out=$out"
@@ -118,13 +137,15 @@ fi
 
 if fallocate -l 512M "$SW2" 2>/dev/null && chmod 600 "$SW2" && mkswap "$SW2" >/dev/null 2>&1 && swapon -p 7 "$SW2"; then
   # push ~60 MiB of a holder into the swap file: a 32 MiB group, then lift the limit
-  cg=/sys/fs/cgroup/memory/mbtest-actions-push; CGS+=("$cg")
-  mkdir -p "$cg" && echo 32M >"$cg/memory.limit_in_bytes"
+  # v1 memory.limit_in_bytes, v2 memory.max (a group at the root: no systemd unit owns it)
+  LIMF=memory.limit_in_bytes NOLIM=-1; [ "$CGV" = 2 ] && LIMF=memory.max NOLIM=max
+  cg=$CGM/mbtest-actions-push; CGS+=("$cg")
+  mkdir -p "$cg" && echo 32M >"$cg/$LIMF"
   ( echo $BASHPID >"$cg/cgroup.procs"; exec "$HOG" 96 120 ) >/dev/null & hp=$!; PIDS+=("$hp")
   for i in $(seq 1 100); do
     s=$(awk '/VmSwap/ {print $2}' /proc/$hp/status 2>/dev/null); [ "${s:-0}" -gt 40000 ] && break; sleep 0.1
   done
-  echo -1 >"$cg/memory.limit_in_bytes"
+  echo "$NOLIM" >"$cg/$LIMF"
   used=$(awk -v f="$SW2" '$1==f {print $4}' /proc/swaps)
   out=$("$BIN" tune --state-dir "$ST" --swappiness "$before" --swap-cycle --apply 2>&1); rc=$?
   used2=$(awk -v f="$SW2" '$1==f {print $4}' /proc/swaps); prio2=$(awk -v f="$SW2" '$1==f {print $5}' /proc/swaps)
@@ -138,6 +159,7 @@ if fallocate -l 512M "$SW2" 2>/dev/null && chmod 600 "$SW2" && mkswap "$SW2" >/d
   kill -9 "$hp" 2>/dev/null; wait "$hp" 2>/dev/null
   "$BIN" undo --state-dir "$ST" --all >/dev/null 2>&1
   swapoff "$SW2"; rm -f "$SW2"; rmdir "$cg" 2>/dev/null
+  [ -d "$cg" ] && fail swap-cycle-cgroup-removed "$cg left behind"
 else
   fail swap-cycle-real "cannot create a swap file at $SW2"
   rm -f "$SW2"
@@ -191,6 +213,13 @@ if command -v systemd-analyze >/dev/null; then
   ud=$MEMBUDGET_ETC_ROOT/etc/systemd/system
   mkdir -p "$ud"
   printf '[Unit]\nDescription=membudget test stub\n[Service]\nExecStart=/bin/true\n' >"$ud/mbtest-actions-stub.service"
+  if [ "$SYSTEMD" = 1 ]; then
+    # systemd is PID 1: `limit --unit` also runs daemon-reload and set-property
+    # --runtime, which need a unit systemd knows: the same stub, as a runtime
+    # unit (/run/systemd/system; removed by the trap).
+    cp "$ud/$STUB" "/run/systemd/system/$STUB" && systemctl daemon-reload
+    rt0=$(systemctl show "$STUB" -p MemoryMax --value)
+  fi
   out=$("$BIN" limit --unit mbtest-actions-stub --max 3584M --swap-max 512M --state-dir "$ST" --apply 2>&1); rc=$?
   di=$ud/mbtest-actions-stub.service.d/50-membudget.conf
   v=$(SYSTEMD_UNIT_PATH=$ud: systemd-analyze verify mbtest-actions-stub.service 2>&1); vrc=$?
@@ -205,8 +234,18 @@ if command -v systemd-analyze >/dev/null; then
   else
     fail limit-unit-dropin-verifies "rc=$rc vrc=$vrc verify=[$v] control=[$v2] $out"
   fi
+  if [ "$SYSTEMD" = 1 ]; then
+    rt1=$(systemctl show "$STUB" -p MemoryMax --value)
+    [ "$rt1" = 3758096384 ] && pass limit-unit-runtime-systemd \
+      || fail limit-unit-runtime-systemd "systemctl show MemoryMax=$rt1 (want 3758096384) $out"
+  fi
   "$BIN" undo --state-dir "$ST" --last >/dev/null 2>&1
   [ ! -e "$di" ] && pass limit-unit-undo || fail limit-unit-undo "$di still there"
+  if [ "$SYSTEMD" = 1 ]; then
+    rt2=$(systemctl show "$STUB" -p MemoryMax --value)
+    [ "$rt2" = "$rt0" ] && pass limit-unit-undo-runtime-systemd \
+      || fail limit-unit-undo-runtime-systemd "after undo systemctl show MemoryMax=$rt2, was $rt0 (set-property --runtime not undone: issue 15 item 4)"
+  fi
 else
   fail limit-unit-dropin-verifies "systemd-analyze not installed (apt-get install systemd)"
 fi
@@ -233,8 +272,8 @@ if fallocate -l 512M "$SW" 2>/dev/null && chmod 600 "$SW" && mkswap "$SW" >/dev/
 else
   fail run-survives-with-swap "cannot create a swap file at $SW"
 fi
-ls -d /sys/fs/cgroup/memory/membudget/run-* 2>/dev/null | grep -q . \
-  && fail run-cgroup-removed "$(ls -d /sys/fs/cgroup/memory/membudget/run-*)" || pass run-cgroup-removed
+ls -d "$CGM"/membudget/run-* 2>/dev/null | grep -q . \
+  && fail run-cgroup-removed "$(ls -d "$CGM"/membudget/run-*)" || pass run-cgroup-removed
 
 # exit status, --check, signals
 "$BIN" run -- sh -c 'exit 7' 2>/dev/null; rc=$?
