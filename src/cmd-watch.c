@@ -21,6 +21,7 @@
 #include "../lib/store/history.h"
 #include "../lib/util/dynlib.h"
 #include "../lib/util/size.h"
+#include "../lib/util/text.h"
 #include "../lib/util/users.h"
 #include "cli-diag.h"
 #include "cli.h"
@@ -275,9 +276,7 @@ static void screen_draw(const struct watch_opts *o, const struct mb_watch_tick *
                          mb_size_format(p->swap, b, sizeof(b)),
                          mb_size_format(mb_proc_rss_swap(p), c, sizeof(c)),
                          (p->flags & MB_P_TARGET) ? "* " : "", *cl ? cl : p->name);
-                for (char *q = line; *q; q++)
-                        if ((unsigned char)*q < 0x20)
-                                *q = '?';
+                mb_text_clean_inplace(line);
                 mvaddnstr(row++, 0, line, COLS > 0 ? COLS : 80);
                 shown++;
         }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "../util/size.h"
 #include "systemd.h"
 
 void mb_journal_run_id(char *buf, size_t len)
@@ -103,7 +104,7 @@ static json_t *str_or_null(const char *s)
  * journal ends on a whole record. */
 static int write_line(struct mb_journal *j, json_t *o)
 {
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(MB_REAL_DIGITS));
         struct stat st;
         size_t len;
         ssize_t n;

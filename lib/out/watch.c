@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../util/size.h"
+#include "csv.h"
 #include "json.h"
 #include "table.h"
 
@@ -74,21 +75,6 @@ void mb_out_watch_text(FILE *f, const struct mb_watch_tick *k)
         fputc('\n', f);
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-        if (!strpbrk(s, ",\"\n\r")) {
-                fputs(s, f);
-                return;
-        }
-        fputc('"', f);
-        for (; *s; s++) {
-                if (*s == '"')
-                        fputc('"', f);
-                fputc(*s, f);
-        }
-        fputc('"', f);
-}
-
 static void csv_i64(FILE *f, int64_t v)
 {
         if (v != MB_UNKNOWN)
@@ -112,7 +98,7 @@ void mb_out_watch_csv(FILE *f, const struct mb_watch_tick *k)
         fputc(',', f);
         if (k->top) {
                 fprintf(f, "%d,", k->top->pid);
-                csv_field(f, k->top->name);
+                mb_csv_field(f, k->top->name);
                 fprintf(f, ",%lld\n", (long long)mb_proc_rss_swap(k->top));
         } else {
                 fputs(",,\n", f);
@@ -158,7 +144,7 @@ void mb_out_watch_json(FILE *f, const struct mb_watch_tick *k, const struct mb_p
         } else {
                 json_object_set_new(j, "top", json_null());
         }
-        json_dumpf(j, f, JSON_COMPACT);
+        json_dumpf(j, f, JSON_COMPACT | MB_JSON_REALS);
         fputc('\n', f);
         json_decref(j);
 }

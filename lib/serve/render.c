@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../out/json.h"
 #include "../out/prom.h"
 #include "../out/status.h"
 
@@ -47,7 +48,7 @@ int mb_serve_render(const struct mb_serve_view *v, struct mb_buf *metrics, char 
                 return -ENOMEM;
         if (v->ok) {
                 json_t *j = mb_out_status_json(d, v->config_path, (size_t)c->serve_top_n);
-                *snapshot = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+                *snapshot = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | MB_JSON_REALS) : NULL;
                 json_decref(j);
         }
         return 0;
