@@ -104,7 +104,8 @@ static json_t *str_or_null(const char *s)
  * journal ends on a whole record. */
 static int write_line(struct mb_journal *j, json_t *o)
 {
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(MB_REAL_DIGITS));
+        char *s =
+            json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(MB_REAL_DIGITS));
         struct stat st;
         size_t len;
         ssize_t n;

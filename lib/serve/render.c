@@ -48,7 +48,8 @@ int mb_serve_render(const struct mb_serve_view *v, struct mb_buf *metrics, char 
                 return -ENOMEM;
         if (v->ok) {
                 json_t *j = mb_out_status_json(d, v->config_path, (size_t)c->serve_top_n);
-                *snapshot = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | MB_JSON_REALS) : NULL;
+                *snapshot =
+                    j ? json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII | MB_JSON_REALS) : NULL;
                 json_decref(j);
         }
         return 0;

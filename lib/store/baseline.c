@@ -29,7 +29,8 @@ int mb_baseline_save(const char *state_dir, const struct mb_metrics *m)
                 json_object_set_new(metrics, m->m[i].id,
                                     m->m[i].have ? json_real(m->m[i].now) : json_null());
         json_object_set_new(j, "metrics", metrics);
-        text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(MB_REAL_DIGITS));
+        text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                 JSON_REAL_PRECISION(MB_REAL_DIGITS));
         json_decref(j);
         if (!text)
                 return -ENOMEM;
