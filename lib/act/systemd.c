@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +139,49 @@ int mb_systemd_limit_plan(const char *unit, const char *dropin_path, const char 
 
 static const char *const props_known[] = {"MemoryMax", "MemoryHigh", "MemorySwapMax"};
 
+#define CONTROL_NOTE "ControlDropIns"
+
+void mb_systemd_control_dropins(const char *unit, char *buf, size_t len)
+{
+        size_t off = strlen(buf);
+        bool first = true;
+
+        off += (size_t)snprintf(buf + off, off < len ? len - off : 0, CONTROL_NOTE "=");
+        for (size_t i = 0; i < MB_ARRAY_SIZE(props_known); i++) {
+                char path[600];
+                struct stat st;
+                snprintf(path, sizeof(path), "%s/%s.d/50-%s.conf", MB_SYSTEMD_CONTROL_DIR, unit,
+                         props_known[i]);
+                if (lstat(path, &st) < 0)
+                        continue;
+                off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+                                        first ? "" : ".", props_known[i]);
+                first = false;
+        }
+        if (off < len)
+                snprintf(buf + off, len - off, "\n");
+}
+
+/* Is prop listed in the ControlDropIns line of props? */
+static bool control_listed(const char *props, const char *prop, bool *have_note)
+{
+        const char *p = strstr(props, CONTROL_NOTE "=");
+        size_t n = strlen(prop);
+
+        *have_note = p && (p == props || p[-1] == '\n');
+        if (!*have_note)
+                return false;
+        p += strlen(CONTROL_NOTE "=");
+        for (;;) {
+                size_t l = strcspn(p, ".\n");
+                if (l == n && !strncmp(p, prop, n))
+                        return true;
+                if (p[l] != '.')
+                        return false;
+                p += l + 1;
+        }
+}
+
 bool mb_systemd_props_valid(const char *props)
 {
         for (const char *p = props; *p;) {
@@ -149,6 +193,8 @@ bool mb_systemd_props_valid(const char *props)
                 for (size_t i = 0; i < MB_ARRAY_SIZE(props_known); i++)
                         known |= (size_t)(eq - p) == strlen(props_known[i]) &&
                                  !strncmp(p, props_known[i], (size_t)(eq - p));
+                known |= (size_t)(eq - p) == strlen(CONTROL_NOTE) &&
+                         !strncmp(p, CONTROL_NOTE, strlen(CONTROL_NOTE));
                 if (!known)
                         return false;
                 for (const char *q = eq + 1; q < p + l; q++)
@@ -220,7 +266,8 @@ int mb_systemd_set_props(const char *unit, const char *props, bool restore, char
         mb_strlcpy(buf, props, sizeof(buf));
         for (char *sv, *s = strtok_r(buf, "\n", &sv); s && n + 1 < MB_ARRAY_SIZE(argv);
              s = strtok_r(NULL, "\n", &sv))
-                argv[n++] = s;
+                if (strncmp(s, CONTROL_NOTE "=", strlen(CONTROL_NOTE "=")) != 0)
+                        argv[n++] = s;
         argv[n] = NULL;
         r = mb_run_argv(argv, msg, len);
         if (r < 0 || !restore)
@@ -228,6 +275,11 @@ int mb_systemd_set_props(const char *unit, const char *props, bool restore, char
         /* the values are back on the running unit: now let the unit files
          * (no membudget drop-in any more) rule again */
         for (size_t i = 0; i < MB_ARRAY_SIZE(props_known); i++) {
+                bool noted;
+                /* a runtime drop-in there before stays (set-property above
+                 * wrote it again with the value before) */
+                if (control_listed(props, props_known[i], &noted))
+                        continue;
                 snprintf(path, sizeof(path), "%s/%s.d/50-%s.conf", MB_SYSTEMD_CONTROL_DIR, unit,
                          props_known[i]);
                 if (unlink(path) < 0 && errno != ENOENT) {

@@ -47,12 +47,24 @@ int mb_systemd_limit_plan(const char *unit, const char *dropin_path, const char 
 int mb_systemd_unit_props(const char *unit, bool current, char *buf, size_t len, char *msg,
                           size_t mlen);
 
+/*
+ * Which memory properties have a runtime drop-in now (MB_SYSTEMD_CONTROL_DIR/
+ * UNIT.d/50-PROP.conf, left by an earlier `set-property --runtime`): appends
+ * "ControlDropIns=MemoryHigh.MemorySwapMax\n" ("ControlDropIns=\n" for none)
+ * to buf, for the unit-props change's values before.  Undo then keeps those
+ * drop-ins (set-property rewrites them with the values before) and removes
+ * only the ones membudget's own set-property made (issue 15.4).
+ */
+void mb_systemd_control_dropins(const char *unit, char *buf, size_t len);
+
 /* Are these "Prop=value" lines ones membudget sets (MemoryMax,
- * MemoryHigh, MemorySwapMax; value [A-Za-z0-9.%])?  Journal check. */
+ * MemoryHigh, MemorySwapMax, and the ControlDropIns note; value
+ * [A-Za-z0-9.%])?  Journal check. */
 bool mb_systemd_props_valid(const char *props);
 
 /* systemctl set-property --runtime unit PROPS...; with `restore`, then
- * remove MB_SYSTEMD_CONTROL_DIR/UNIT.d/50-PROP.conf of each and
+ * remove MB_SYSTEMD_CONTROL_DIR/UNIT.d/50-PROP.conf of each property not
+ * named in PROPS' ControlDropIns line (all of them without that line) and
  * daemon-reload (undo).  0 or -errno with msg. */
 int mb_systemd_set_props(const char *unit, const char *props, bool restore, char *msg, size_t len);
 
