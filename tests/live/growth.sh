@@ -10,7 +10,17 @@ set -u
 BIN=${MB_BIN:?} HELP=${MB_BUILD:?}/helpers
 TMP=$(mktemp -d /tmp/mbtest-growth.XXXXXX)
 pids=()
-SWAPF=/tmp/mbtest-diag-swap.$$ CGT=/sys/fs/cgroup/memory/mbtest-diag-thrash-$$ CGI=/sys/fs/cgroup/memory/mbtest-diag-idle-$$
+SWAPF=/tmp/mbtest-diag-swap.$$
+# cgroup v2 (pure hierarchy, memory controller on at the root) or the v1
+# memory controller: the same test, with that version's files
+if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+  CGBASE=/sys/fs/cgroup LIMITF=memory.max
+  grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || CGBASE=""
+else
+  CGBASE=/sys/fs/cgroup/memory LIMITF=memory.limit_in_bytes
+  [ -d "$CGBASE" ] || CGBASE=""
+fi
+CGT=$CGBASE/mbtest-diag-thrash-$$ CGI=$CGBASE/mbtest-diag-idle-$$
 swap_on=""
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; wait 2>/dev/null
@@ -42,8 +52,8 @@ curl -s "127.0.0.1:$port/metrics" | grep -q 'membudget_problem{id="target-growth
   && echo "PASS growth-kind-metric" || echo "FAIL growth-kind-metric: not exported"
 # ---- who swaps in ----
 PY=$(command -v python3)
-if [ "$(id -u)" != 0 ] || [ ! -d /sys/fs/cgroup/memory ] || [ -z "$PY" ]; then
-  echo "SKIP who-swaps-in: skipped: needs root, the cgroup v1 memory controller and python3"; exit 0
+if [ "$(id -u)" != 0 ] || [ -z "$CGBASE" ] || [ -z "$PY" ]; then
+  echo "SKIP who-swaps-in: skipped: needs root, a memory controller (v1, or v2 enabled at the root) and python3"; exit 0
 fi
 if ! { dd if=/dev/zero of="$SWAPF" bs=1M count=384 status=none && chmod 600 "$SWAPF" &&
   mkswap "$SWAPF" >/dev/null 2>&1 && swapon "$SWAPF" 2>/dev/null; }; then
@@ -51,8 +61,8 @@ if ! { dd if=/dev/zero of="$SWAPF" bs=1M count=384 status=none && chmod 600 "$SW
 fi
 swap_on=1
 mkdir "$CGT" "$CGI" || { echo "FAIL who-swaps-in: cannot create cgroups"; exit 0; }
-echo $((48 << 20)) >"$CGT/memory.limit_in_bytes"
-echo $((24 << 20)) >"$CGI/memory.limit_in_bytes"
+echo $((48 << 20)) >"$CGT/$LIMITF"
+echo $((24 << 20)) >"$CGI/$LIMITF"
 # two idle processes: 40 MiB each, touched once, then asleep (pushed to swap)
 for i in 1 2; do
   sh -c 'echo $$ >"$1/cgroup.procs"; exec "$2" -c "import time; b = bytearray(40 << 20)
@@ -69,9 +79,9 @@ printf '{"memory": {"swap_threshold": 8}, "thresholds": {"swapin_pages_per_s": 5
   "target": {"match": "mbtest-diag-idle"}}\n' >"$TMP/t.json"
 j=$("$BIN" -c "$TMP/t.json" --state-dir "$TMP" status --sample 1 --json 2>"$TMP/st.err")
 th=$(printf '%s' "$j" | jq -c '[.findings[] | select(.id == "swap-thrashing") | {pid, action, evidence}]')
-if printf '%s' "$th" | jq -e --argjson p "$thr" --arg cg "/mbtest-diag-thrash-$$" '.[0].pid == $p and
+if printf '%s' "$th" | jq -e --argjson p "$thr" --arg cg "/mbtest-diag-thrash-$$" --arg lf "$LIMITF" '.[0].pid == $p and
     (.[0].action | test("is the one swapping in, not the target")) and
-    (.[0].evidence | contains("its memory cgroup " + $cg + ": memory.limit_in_bytes 48 MiB"))' >/dev/null; then
+    (.[0].evidence | contains("its memory cgroup " + $cg + ": " + $lf + " 48 MiB"))' >/dev/null; then
   echo "PASS who-swaps-in-named (pid $thr)"
 else echo "FAIL who-swaps-in-named: thrasher $thr: $th $(head -c 300 "$TMP/st.err")"; fi
 bad=$(printf '%s' "$j" | jq -c --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |
