@@ -101,7 +101,7 @@ if swap_on; then
   out=$("$BIN" --json run --max 64M -- sh -c "$probe" "$HOG" 200 0.5 2>"$T/r1.err"); rc=$?
   sw=$(sed -n 's/.*"peak_swap_bytes": \([0-9]*\).*/\1/p' <<<"$out"); ook=$(sed -n 's/.*"oom_kills": \([0-9]*\).*/\1/p' <<<"$out")
   k=$(grep -o 'cg=.*' <<<"$out" | head -1)
-  sc=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["scope"]["unit"], d["scope"]["way"], sep="|")' < <(grep -v '^cg=' <<<"$out") 2>&1)
+  sc=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["scope"]["unit"], d["scope"]["way"], sep="|")' < <(sed -n '/^{/,$p' <<<"$out") 2>&1)
   check run-in-scope-json "json scope: $sc; the command saw: $k" \
     test "cg=/system.slice/${sc%%|*}" = "${k%% *}" -a "${sc#*|}" = "sd-bus (libsystemd)"
   check run-max-swap-on "rc=$rc peak_swap=$sw oom_kills=$ook vmstat.oom_kill +$(($(vmstat_oom) - o0)); kernel: $k" \
