@@ -51,6 +51,11 @@ static int64_t oom_kills(struct mb_cli *cli)
 
 int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
 {
+        return act_apply_with(cli, p, rollback, NULL, NULL);
+}
+
+int act_apply_with(struct mb_cli *cli, struct mb_plan *p, bool rollback, act_apply_fn fn, void *arg)
+{
         int64_t oom0, oom1;
         struct mb_apply_ctx ctx = {0};
         struct mb_journal j;
@@ -82,7 +87,7 @@ int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
         ctx.rollback = rollback;
         ctx.progress = on_progress;
         ctx.arg = cli;
-        r = mb_plan_apply(p, &ctx);
+        r = fn ? fn(p, &ctx, arg) : mb_plan_apply(p, &ctx);
         mb_journal_close(&j);
         if (r < 0) {
                 if (rollback)
@@ -102,4 +107,19 @@ int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback)
                                         "were made (/proc/vmstat oom_kill; see dmesg)",
                                         (long long)(oom1 - oom0), oom1 - oom0 == 1 ? "" : "es");
         return MB_EXIT_OK;
+}
+
+int act_plan_apply(struct mb_cli *cli, struct mb_plan *p, bool apply, bool rollback,
+                   act_apply_fn fn, void *arg)
+{
+        int r;
+
+        if (!apply)
+                return act_plan_show(cli, p, false);
+        if (!cli->json)
+                act_plan_show(cli, p, true);
+        r = act_apply_with(cli, p, rollback, fn, arg);
+        if (cli->json && r == MB_EXIT_OK)
+                act_plan_show(cli, p, true);
+        return r;
 }

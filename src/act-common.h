@@ -24,4 +24,15 @@ int act_plan_show_hint(struct mb_cli *cli, const struct mb_plan *p, bool apply, 
  */
 int act_apply(struct mb_cli *cli, struct mb_plan *p, bool rollback);
 
+/* The same, with fn(p, ctx, arg) making the changes instead of
+ * mb_plan_apply (the journal open in ctx->journal). */
+typedef int (*act_apply_fn)(struct mb_plan *p, struct mb_apply_ctx *ctx, void *arg);
+int act_apply_with(struct mb_cli *cli, struct mb_plan *p, bool rollback, act_apply_fn fn,
+                   void *arg);
+
+/* The plan, then (with apply) the changes made by act_apply_with(fn, arg);
+ * with --json the plan after it was applied.  An exit code. */
+int act_plan_apply(struct mb_cli *cli, struct mb_plan *p, bool apply, bool rollback,
+                   act_apply_fn fn, void *arg);
+
 #endif

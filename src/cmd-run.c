@@ -1,7 +1,7 @@
-/* cmd-run.c: "membudget run": a command in a fresh cgroup, its peaks reported. */
+/* cmd-run.c: "membudget run": a command in a transient scope or a fresh
+ * cgroup (lib/act/run.h), its peaks reported. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/act/runner.h"
+#include "../lib/act/run.h"
 #include "../lib/config/config.h"
 #include "../lib/out/json.h"
 #include "../lib/out/run.h"
@@ -20,7 +20,8 @@ const char cmd_run_help[] =
     "usage: membudget run [--max SIZE] [--high SIZE] [--swap-max SIZE] [--check] [--json]\n"
     "                     -- CMD [ARGS...]\n"
     "\n"
-    "Runs CMD (no shell) in a fresh memory cgroup (v2 where available, else v1),\n"
+    "Runs CMD (no shell) in a transient systemd scope where systemd is PID 1 on\n"
+    "cgroup v2, else in a fresh memory cgroup (v2 where available, else v1),\n"
     "samples its whole process tree every 100 ms and reports peak RSS, peak swap,\n"
     "peak cgroup memory, peak VRAM (where GPU data exists), OOM kills and wall time.\n"
     "The report goes to stderr (to stdout as JSON with --json).  Signals sent to\n"
@@ -101,59 +102,24 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct run_opts *o)
         return 0;
 }
 
-/* The group (when we can make one), or a warning that limits are not
- * enforced; an exit code when an explicit limit cannot be honoured. */
+/* The group or scope (when we can make one), or a warning that limits are
+ * not enforced; an exit code when an explicit limit cannot be honoured. */
 static int setup_group(struct mb_cli *cli, struct mb_runner *rc, const struct run_opts *o)
 {
+        struct mb_run_plan p;
+        bool have_fs = mb_cgroup_detect(cli->sys_root, &rc->fs) == 0;
         char msg[4096];
         int r;
 
-        if (mb_cgroup_detect(cli->sys_root, &rc->fs) < 0) {
-                snprintf(msg, sizeof(msg), "no cgroup memory controller found");
-                r = -ENOENT;
-        } else if (geteuid() != 0) {
-                snprintf(msg, sizeof(msg), "needs root to create a cgroup under '%s'",
-                         rc->fs.mount);
-                r = -EPERM;
-        } else {
-                r = mb_runner_group(rc, &o->lim, msg, sizeof(msg));
-        }
+        mb_run_plan(have_fs ? &rc->fs : NULL, mb_systemd_booted(NULL),
+                    cli->sys_root || cli->proc_root, geteuid() == 0, &p);
+        r = mb_run_setup(rc, &p, &o->lim, o->argv, msg, sizeof(msg));
         if (r < 0) {
                 if (o->explicit)
                         return mb_runtime_error(cli, "%s; not started", msg);
                 mb_warn("%s: running without a cgroup, limits not enforced", msg);
-        } else {
-                rc->have_cg = true;
         }
         return 0;
-}
-
-static void build_report(const struct mb_runner *rc, const struct mb_run_peaks *pk,
-                         const struct run_opts *o, const struct mb_config *cfg,
-                         struct mb_run_report *r)
-{
-        int64_t swap_budget = cfg->swap_max_mb >= 0 ? cfg->swap_max_mb * 1024 * 1024 : -1;
-        int64_t vram_budget = cfg->vram_max_mb >= 0 ? cfg->vram_max_mb * 1024 * 1024 : -1;
-        bool have_vram = rc->gpu_ok && rc->gpus.n > 0;
-
-        r->command = o->argv[0];
-        r->cgroup = rc->removed ? rc->dir : NULL;
-        r->max = o->lim.max;
-        r->high = o->lim.high;
-        r->swap_max = o->lim.swap_max;
-        r->rss = pk->rss;
-        r->swap = pk->swap > pk->cg_swap ? pk->swap : pk->cg_swap;
-        r->tree = pk->tree;
-        r->cg = pk->cg;
-        r->vram = have_vram ? pk->vram : MB_UNKNOWN;
-        r->oom_kills = pk->oom_kills;
-        r->samples = pk->samples;
-        r->max_procs = pk->max_procs;
-        /* the budget of the configuration, not the limit given */
-        r->broke_ram = pk->rss > cfg->ram_max_mb * 1024 * 1024;
-        r->broke_swap = swap_budget >= 0 && (pk->swap > swap_budget || pk->cg_swap > swap_budget);
-        r->broke_vram = have_vram && vram_budget >= 0 && pk->vram > vram_budget;
-        r->broke = r->broke_ram || r->broke_swap || r->broke_vram || pk->oom_kills > 0;
 }
 
 int cmd_run(int argc, char **argv, struct mb_cli *cli)
@@ -179,12 +145,7 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
         if (o.lim.high > o.lim.max)
                 return mb_usage_error(cli, "--high must not be above --max");
 
-        memset(&rc, 0, sizeof(rc));
-        rc.root = &cli->root;
-        rc.proc_root = cli->proc_root;
-        rc.warn = warn_line;
-        rc.gpu_ok = true;
-        mb_proctab_init(&rc.tab);
+        mb_runner_init(&rc, &cli->root, cli->proc_root, warn_line);
         if ((code = setup_group(cli, &rc, &o)))
                 goto out;
         memset(&sa, 0, sizeof(sa));
@@ -217,7 +178,9 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
                 code = 128 + WTERMSIG(status);
         else
                 code = MB_EXIT_RUNTIME;
-        build_report(&rc, &pk, &o, cfg, &rep);
+        mb_out_run_fill(&rc, &pk, &o.lim, o.argv[0], cfg->ram_max_mb * 1024 * 1024,
+                        cfg->swap_max_mb >= 0 ? cfg->swap_max_mb * 1024 * 1024 : -1,
+                        cfg->vram_max_mb >= 0 ? cfg->vram_max_mb * 1024 * 1024 : -1, &rep);
         rep.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         rep.exit_status = code;
         if (cli->json)

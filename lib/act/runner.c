@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,7 +55,8 @@ static void sample(struct mb_runner *rc, struct mb_run_peaks *pk, bool gpu)
                 return;
         for (size_t i = 0; i < rc->tab.n; i++)
                 mark[i] = rc->tab.p[i].pid == rc->pid ||
-                          (rc->have_cg && in_list(rc->cgpids, rc->ncgpids, rc->tab.p[i].pid));
+                          (rc->have_cg && rc->tab.p[i].pid != rc->pin &&
+                           in_list(rc->cgpids, rc->ncgpids, rc->tab.p[i].pid));
         for (bool changed = true; changed;) {
                 changed = false;
                 for (size_t i = 0; i < rc->tab.n; i++) {
@@ -113,7 +115,62 @@ static void sample(struct mb_runner *rc, struct mb_run_peaks *pk, bool gpu)
                            v > pk->cg_swap) {
                         pk->cg_swap = v;
                 }
+                if (rc->in_scope && mb_cgroup_oom_kills(&rc->fs, rc->dir, &v) == 0 &&
+                    v > pk->oom_kills)
+                        pk->oom_kills = v; /* in case systemd stops the scope first */
         }
+}
+
+static void pin_end(struct mb_runner *rc)
+{
+        if (rc->pin <= 0)
+                return;
+        kill(rc->pin, SIGKILL);
+        while (waitpid(rc->pin, NULL, 0) < 0 && errno == EINTR)
+                ;
+        rc->pin = 0;
+}
+
+/* The command (held at the pipe) and a pin adopted by a new transient
+ * scope; 0, or -errno after a warning (nothing left behind). */
+static int scope_adopt(struct mb_runner *rc, pid_t pid)
+{
+        char name[64], msg[512] = "", cg[1024];
+        pid_t pids[2];
+        int r;
+
+        rc->pin = mb_scope_pin_spawn();
+        if (rc->pin < 0) {
+                r = rc->pin;
+                rc->pin = 0;
+                snprintf(msg, sizeof(msg), "cannot fork the pin process: %s", mb_strerror(r));
+                goto fail;
+        }
+        snprintf(name, sizeof(name), "run-%d", (int)pid);
+        r = mb_scope_plan(name, NULL, rc->description, &rc->lim, &rc->scope);
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "invalid scope name '%s'", name);
+                goto fail;
+        }
+        pids[0] = pid;
+        pids[1] = rc->pin;
+        r = mb_scope_start(&rc->scope, pids, 2, &rc->way, msg, sizeof(msg));
+        if (r < 0)
+                goto fail;
+        r = mb_scope_wait(rc->proc_root, pid, rc->scope.unit, 5, cg, sizeof(cg));
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "the command did not appear in %s within 5 s",
+                         rc->scope.unit);
+                goto fail;
+        }
+        snprintf(rc->dir, sizeof(rc->dir), "%.600s%.590s", rc->fs.mount, cg);
+        rc->in_scope = rc->have_cg = true;
+        return 0;
+fail:
+        warn(rc, "cannot start a transient scope (%s): using a raw cgroup", msg);
+        pin_end(rc);
+        rc->way = MB_SCOPE_NONE;
+        return r;
 }
 
 /* Build and perform (not journaled) the group's plan. */
@@ -202,7 +259,14 @@ int mb_runner_start(struct mb_runner *rc, char **cmd, int *child_errno)
         close(syncp[0]);
         close(errp[1]);
         rc->pid = pid;
-        if (rc->have_cg && (r = mb_cgroup_move(rc->dir, pid)) < 0)
+        if (rc->want_scope && scope_adopt(rc, pid) < 0) {
+                char msg[4096];
+                if (mb_runner_group(rc, &rc->lim, msg, sizeof(msg)) == 0)
+                        rc->have_cg = true;
+                else
+                        warn(rc, "%s: running without a cgroup, limits not enforced", msg);
+        }
+        if (rc->have_cg && !rc->in_scope && (r = mb_cgroup_move(rc->dir, pid)) < 0)
                 warn(rc, "cannot move the command into '%s': %s; limits not enforced", rc->dir,
                      mb_strerror(r));
         close(syncp[1]); /* go */
@@ -250,10 +314,25 @@ void mb_runner_finish(struct mb_runner *rc, struct mb_run_peaks *pk)
                 0 &&
             v > pk->cg)
                 pk->cg = v;
-        mb_cgroup_oom_kills(&rc->fs, rc->dir, &pk->oom_kills);
-        remove_group(rc);
+        if (mb_cgroup_oom_kills(&rc->fs, rc->dir, &v) == 0 && v > pk->oom_kills)
+                pk->oom_kills = v;
+        if (rc->in_scope)
+                pin_end(rc); /* the scope is empty now: systemd removes it */
+        else
+                remove_group(rc);
         rc->have_cg = false;
         rc->removed = true;
+}
+
+void mb_runner_init(struct mb_runner *rc, struct mb_root *root, const char *proc_root,
+                    void (*warn_fn)(const char *msg))
+{
+        memset(rc, 0, sizeof(*rc));
+        rc->root = root;
+        rc->proc_root = proc_root;
+        rc->warn = warn_fn;
+        rc->gpu_ok = true;
+        mb_proctab_init(&rc->tab);
 }
 
 void mb_runner_release(struct mb_runner *rc)

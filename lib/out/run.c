@@ -16,6 +16,34 @@ static const char *size_or(int64_t v, char *buf, size_t len, const char *none)
         return mb_size_format(v, buf, len);
 }
 
+void mb_out_run_fill(const struct mb_runner *rc, const struct mb_run_peaks *pk,
+                     const struct mb_cg_limits *lim, const char *command, int64_t ram_budget,
+                     int64_t swap_budget, int64_t vram_budget, struct mb_run_report *r)
+{
+        bool have_vram = rc->gpu_ok && rc->gpus.n > 0;
+
+        r->command = command;
+        r->cgroup = rc->removed ? rc->dir : NULL;
+        r->scope_unit = rc->removed && rc->in_scope ? rc->scope.unit : NULL;
+        r->scope_way = mb_scope_way_name(rc->way);
+        r->max = lim->max;
+        r->high = lim->high;
+        r->swap_max = lim->swap_max;
+        r->rss = pk->rss;
+        r->swap = pk->swap > pk->cg_swap ? pk->swap : pk->cg_swap;
+        r->tree = pk->tree;
+        r->cg = pk->cg;
+        r->vram = have_vram ? pk->vram : MB_UNKNOWN;
+        r->oom_kills = pk->oom_kills;
+        r->samples = pk->samples;
+        r->max_procs = pk->max_procs;
+        /* the budget of the configuration, not the limit given */
+        r->broke_ram = pk->rss > ram_budget;
+        r->broke_swap = swap_budget >= 0 && (pk->swap > swap_budget || pk->cg_swap > swap_budget);
+        r->broke_vram = have_vram && vram_budget >= 0 && pk->vram > vram_budget;
+        r->broke = r->broke_ram || r->broke_swap || r->broke_vram || pk->oom_kills > 0;
+}
+
 void mb_out_run_text(FILE *f, const struct mb_run_report *r)
 {
         char a[MB_SIZE_STRLEN], h[MB_SIZE_STRLEN], s[MB_SIZE_STRLEN];
@@ -23,8 +51,13 @@ void mb_out_run_text(FILE *f, const struct mb_run_report *r)
         fprintf(f, "\nmembudget run: ");
         mb_print_clean(f, r->command);
         fputc('\n', f);
+        if (r->scope_unit) {
+                fprintf(f, "  ran             in transient scope %s (via %s)\n", r->scope_unit,
+                        r->scope_way);
+        } else if (r->cgroup) {
+                fprintf(f, "  ran             in cgroup %s (removed)\n", r->cgroup);
+        }
         if (r->cgroup) {
-                fprintf(f, "  cgroup          %s (removed)\n", r->cgroup);
                 fprintf(f, "  limits          max %s, high %s, swap %s\n",
                         size_or(r->max, a, sizeof(a), "none"),
                         size_or(r->high, h, sizeof(h), "none"),
@@ -68,6 +101,14 @@ json_t *mb_out_run_json(const struct mb_run_report *r)
 
         json_object_set_new(j, "command", mb_json_str(r->command));
         json_object_set_new(j, "cgroup", cg ? mb_json_str(r->cgroup) : json_null());
+        if (r->scope_unit) {
+                json_t *s = json_object();
+                json_object_set_new(s, "unit", mb_json_str(r->scope_unit));
+                json_object_set_new(s, "way", mb_json_str(r->scope_way));
+                json_object_set_new(j, "scope", s);
+        } else {
+                json_object_set_new(j, "scope", json_null());
+        }
         json_object_set_new(j, "limit_max_bytes", int_or_null(cg, r->max));
         json_object_set_new(j, "limit_high_bytes", int_or_null(cg && r->high >= 0, r->high));
         json_object_set_new(j, "limit_swap_max_bytes",

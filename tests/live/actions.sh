@@ -171,19 +171,27 @@ sleep 0.3
 orig_cg=$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:|^0::' /proc/$sp/cgroup | head -1 | cut -d: -f3)
 out=$("$BIN" limit --match "mbtest-actions-sleeper-$sp" --max 64M --swap-max 0 --name mbtest-actions-l1 \
       --state-dir "$ST" --apply 2>&1); rc=$?
-dir=$(sed -n 's/^cgroup-create  *\([^ ]*\).*/\1/p' <<<"$out" | head -1)
+# the systemd way where systemd is PID 1 on cgroup v2: a transient scope
+SCOPEWAY=0; [ "$SYSTEMD" = 1 ] && [ "$CGV" = 2 ] && SCOPEWAY=1
+if [ "$SCOPEWAY" = 1 ]; then
+  want_cg=/system.slice/membudget-match-mbtest-actions-l1.scope dir=$CGM$want_cg way="the systemd way: in transient scope"
+else
+  want_cg=/membudget/mbtest-actions-l1 way="a raw cgroup: in cgroup"
+  dir=$(sed -n 's/^cgroup-create  *\([^ ]*\).*/\1/p' <<<"$out" | head -1)
+fi
 now_cg=$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:|^0::' /proc/$sp/cgroup | head -1 | cut -d: -f3)
 lim=$(cat "$dir/memory.limit_in_bytes" 2>/dev/null || cat "$dir/memory.max" 2>/dev/null)
-if [ "$rc" = 0 ] && [ "$now_cg" = "/membudget/mbtest-actions-l1" ] && [ "$lim" = 67108864 ] \
-   && grep -qx "$sp" "$dir/cgroup.procs"; then
+if [ "$rc" = 0 ] && [ "$now_cg" = "$want_cg" ] && [ "$lim" = 67108864 ] \
+   && grep -qx "$sp" "$dir/cgroup.procs" && grep -qF "$way" <<<"$out"; then
   pass limit-match-moves
 else
-  fail limit-match-moves "rc=$rc cg=$now_cg lim=$lim $out"
+  fail limit-match-moves "rc=$rc cg=$now_cg (want $want_cg) lim=$lim; want '$way' in: $out"
 fi
 out=$("$BIN" limit --show --match "mbtest-actions-sleeper-$sp" 2>&1)
 grep -q "64 MiB" <<<"$out" && pass limit-show || fail limit-show "$out"
 out=$("$BIN" limit --release mbtest-actions-l1 --state-dir "$ST" --apply 2>&1); rc=$?
 back_cg=$(grep -E '^[0-9]+:([^:]*,)?memory(,[^:]*)?:|^0::' /proc/$sp/cgroup | head -1 | cut -d: -f3)
+for _ in $(seq 1 30); do [ -d "$dir" ] || break; sleep 0.1; done # systemd removes an empty scope
 if [ "$rc" = 0 ] && [ "$back_cg" = "$orig_cg" ] && [ -n "$dir" ] && [ ! -d "$dir" ]; then
   pass limit-release
 else
@@ -262,6 +270,10 @@ if fallocate -l 512M "$SW" 2>/dev/null && chmod 600 "$SW" && mkswap "$SW" >/dev/
   fi
   "$BIN" run --max 64M -- "$HOG" 256 0.5 >/dev/null 2>"$T/run1.txt"
   grep -qE "peak swap +[0-9.]+ MiB" "$T/run1.txt" && pass run-report-text || fail run-report-text "$(cat "$T/run1.txt")"
+  # which way: a transient scope where systemd is PID 1 on cgroup v2, else a raw cgroup
+  if [ "$SYSTEMD" = 1 ] && [ "$CGV" = 2 ]; then rway="ran +in transient scope membudget-run-[0-9]+\.scope \(via "
+  else rway="ran +in cgroup $CGM/membudget/run-[0-9]+ \(removed\)"; fi
+  grep -qE "$rway" "$T/run1.txt" && pass run-says-which-way || fail run-says-which-way "want /$rway/ in: $(cat "$T/run1.txt")"
   "$BIN" run --max 64M --swap-max 0 -- "$HOG" 256 0.5 >/dev/null 2>"$T/run2.txt"; rc=$?
   if [ "$rc" = 137 ] && grep -qE "OOM kills +1" "$T/run2.txt" && grep -q "by the OOM killer" "$T/run2.txt"; then
     pass run-oom-killed-without-swap

@@ -17,10 +17,12 @@
 #include "../../lib/act/apply.h"
 #include "../../lib/act/cgroup.h"
 #include "../../lib/act/journal.h"
+#include "../../lib/act/limit.h"
 #include "../../lib/act/plan.h"
 #include "../../lib/act/swap.h"
 #include "../../lib/act/sysctl.h"
 #include "../../lib/act/systemd.h"
+#include "../../lib/out/run.h"
 
 static char *tmpdir(void)
 {
@@ -863,6 +865,168 @@ static void test_apply_rollback(void **state)
         free(d);
 }
 
+/* limit --match the systemd way: a unit-props row for the scope with its
+ * properties, a move per member into the scope's directory (journaled,
+ * so undo/--release move them back); the raw way is unchanged. */
+static void test_limit_scope_plan(void **state)
+{
+        struct mb_cgroup_fs fs = {.version = MB_CG_V2};
+        struct mb_cg_limits lim = {64 << 20, 48 << 20, 0};
+        struct mb_limit_match m;
+        struct mb_plan plan;
+        (void)state;
+
+        snprintf(fs.mount, sizeof(fs.mount), "/sys/fs/cgroup");
+        assert_true(mb_limit_scope_way(&fs, true, false));
+        assert_false(mb_limit_scope_way(&fs, false, false));
+        assert_false(mb_limit_scope_way(&fs, true, true));
+        memset(&m, 0, sizeof(m));
+        m.fs = fs;
+        m.scope_way = true;
+        assert_int_equal(mb_limit_scope_of(&fs, "web", &lim, &m.scope, m.dir, sizeof(m.dir)), 0);
+        assert_string_equal(m.scope.unit, "membudget-match-web.scope");
+        assert_string_equal(m.dir, "/sys/fs/cgroup/system.slice/membudget-match-web.scope");
+        m.ml.m = calloc(2, sizeof(*m.ml.m));
+        m.ml.n = 2;
+        for (int i = 0; i < 2; i++) {
+                m.ml.m[i].pid = 100 + i;
+                m.ml.m[i].uid = 0;
+                m.ml.m[i].starttime = 7;
+                snprintf(m.ml.m[i].comm, sizeof(m.ml.m[i].comm), "web");
+                snprintf(m.ml.m[i].from, sizeof(m.ml.m[i].from),
+                         "/sys/fs/cgroup/user.slice/session-1.scope");
+        }
+        mb_proctab_init(&m.tab);
+        mb_plan_init(&plan);
+        assert_int_equal(mb_limit_match_plan(&m, "web", "web", &lim, 0, false, false, &plan), 0);
+        assert_int_equal(plan.n, 3);
+        assert_int_equal(plan.c[0].action, MB_ACT_UNIT_PROPS);
+        assert_string_equal(plan.c[0].target, "membudget-match-web.scope");
+        assert_null(plan.c[0].current);
+        assert_non_null(strstr(plan.c[0].new_value, "MemoryMax=67108864"));
+        assert_non_null(strstr(plan.c[0].new_value, "MemoryHigh=50331648"));
+        assert_non_null(strstr(plan.c[0].new_value, "MemorySwapMax=0"));
+        for (int i = 1; i < 3; i++) {
+                assert_int_equal(plan.c[i].action, MB_ACT_CGROUP_MOVE);
+                assert_int_equal(plan.c[i].pid, 99 + i);
+                assert_string_equal(plan.c[i].new_value, m.dir);
+                assert_string_equal(plan.c[i].current, "/sys/fs/cgroup/user.slice/session-1.scope");
+                assert_false(plan.c[i].refused);
+        }
+        assert_true(mb_limit_plan_starts_scope(&plan));
+        mb_plan_release(&plan);
+
+        /* an existing scope: moves only (mb_plan_apply), no start */
+        m.exists = true;
+        mb_plan_init(&plan);
+        assert_int_equal(mb_limit_match_plan(&m, "web", "web", &lim, 0, false, false, &plan), 0);
+        assert_int_equal(plan.n, 2);
+        assert_false(mb_limit_plan_starts_scope(&plan));
+        mb_plan_release(&plan);
+
+        /* nothing matches: no scope (one cannot start empty) */
+        m.exists = false;
+        m.ml.n = 0;
+        mb_plan_init(&plan);
+        assert_int_equal(mb_limit_match_plan(&m, "web", "web", &lim, 0, false, false, &plan), 0);
+        assert_int_equal(plan.n, 0);
+        assert_true(plan.nnotes >= 1);
+        assert_non_null(strstr(plan.notes[0], "no scope is made"));
+        mb_plan_release(&plan);
+
+        /* the raw way: create + limits + moves, as before */
+        m.scope_way = false;
+        m.ml.n = 2;
+        mb_cgroup_dir(&fs, "web", m.dir, sizeof(m.dir));
+        mb_plan_init(&plan);
+        assert_int_equal(mb_limit_match_plan(&m, "web", "web", &lim, 0, false, false, &plan), 0);
+        assert_int_equal(plan.c[0].action, MB_ACT_CGROUP_CREATE);
+        assert_string_equal(plan.c[0].target, "/sys/fs/cgroup/membudget/web");
+        assert_false(mb_limit_plan_starts_scope(&plan));
+        mb_plan_release(&plan);
+        free(m.ml.m);
+}
+
+/* --release NAME finds the scope the journal moved processes into. */
+static void test_limit_release_dir(void **state)
+{
+        struct mb_cgroup_fs fs = {.version = MB_CG_V2};
+        struct mb_journal_entries e = {0};
+        struct mb_error err = {0};
+        struct mb_plan plan;
+        char dir[1200];
+        bool scope;
+        const char *j =
+            "{\"time\":1,\"run\":\"r1\",\"seq\":0,\"action\":\"cgroup-move\",\"target\":\"pid 42\","
+            "\"previous\":\"/sys/fs/cgroup/user.slice\",\"new\":\"/sys/fs/cgroup/system.slice/"
+            "membudget-match-web.scope\",\"pid\":42,\"starttime\":0}\n";
+        (void)state;
+
+        snprintf(fs.mount, sizeof(fs.mount), "/sys/fs/cgroup");
+        assert_int_equal(mb_journal_read_buffer(j, strlen(j), &e, &err), 0);
+        mb_limit_release_dir(&fs, &e, "web", dir, sizeof(dir), &scope);
+        assert_true(scope);
+        assert_string_equal(dir, "/sys/fs/cgroup/system.slice/membudget-match-web.scope");
+        /* the scope is not removed by us (systemd does it): no cgroup-remove */
+        mb_plan_init(&plan);
+        assert_int_equal(mb_release_plan(&e, dir, false, fs.mount, NULL, 0, &plan), 0);
+        assert_int_equal(plan.n, 1);
+        assert_int_equal(plan.c[0].action, MB_ACT_CGROUP_MOVE);
+        assert_string_equal(plan.c[0].new_value, "/sys/fs/cgroup/user.slice");
+        mb_plan_release(&plan);
+        mb_limit_release_dir(&fs, &e, "other", dir, sizeof(dir), &scope);
+        assert_false(scope);
+        assert_string_equal(dir, "/sys/fs/cgroup/membudget/other");
+        mb_journal_entries_release(&e);
+}
+
+/* run's report says which way: a transient scope (unit, way) or a cgroup. */
+static void test_run_report_way(void **state)
+{
+        struct mb_runner rc;
+        struct mb_run_peaks pk = {0};
+        struct mb_cg_limits lim = {64 << 20, -1, -1};
+        struct mb_run_report r = {0};
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+        json_t *j;
+        (void)state;
+
+        memset(&rc, 0, sizeof(rc));
+        rc.removed = rc.in_scope = true;
+        rc.way = MB_SCOPE_SDBUS;
+        snprintf(rc.scope.unit, sizeof(rc.scope.unit), "membudget-run-42.scope");
+        snprintf(rc.dir, sizeof(rc.dir), "/sys/fs/cgroup/system.slice/membudget-run-42.scope");
+        mb_out_run_fill(&rc, &pk, &lim, "hog", 1 << 30, -1, -1, &r);
+        f = open_memstream(&buf, &len);
+        mb_out_run_text(f, &r);
+        fclose(f);
+        assert_non_null(
+            strstr(buf, "in transient scope membudget-run-42.scope (via sd-bus (libsystemd))"));
+        free(buf);
+        j = mb_out_run_json(&r);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "scope"), "unit")),
+                            "membudget-run-42.scope");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "scope"), "way")),
+                            "sd-bus (libsystemd)");
+        json_decref(j);
+
+        rc.in_scope = false;
+        rc.way = MB_SCOPE_NONE;
+        snprintf(rc.dir, sizeof(rc.dir), "/sys/fs/cgroup/membudget/run-7");
+        mb_out_run_fill(&rc, &pk, &lim, "hog", 1 << 30, -1, -1, &r);
+        buf = NULL;
+        f = open_memstream(&buf, &len);
+        mb_out_run_text(f, &r);
+        fclose(f);
+        assert_non_null(strstr(buf, "in cgroup /sys/fs/cgroup/membudget/run-7 (removed)"));
+        free(buf);
+        j = mb_out_run_json(&r);
+        assert_true(json_is_null(json_object_get(j, "scope")));
+        json_decref(j);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -884,6 +1048,9 @@ int main(void)
             cmocka_unit_test(test_swap_cycle_cgroups),
             cmocka_unit_test(test_limit_match_policy),
             cmocka_unit_test(test_target_all_limited),
+            cmocka_unit_test(test_limit_scope_plan),
+            cmocka_unit_test(test_limit_release_dir),
+            cmocka_unit_test(test_run_report_way),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../lib/act/run.h"
 #include "../../lib/act/scope.h"
 #include "../../lib/act/systemd.h"
 #include "../../lib/util/util.h"
@@ -283,12 +284,49 @@ static void test_live_run(void **state)
         assert_non_null(strstr(out, ".scope 67108864"));
 }
 
+/* `run`'s way: a scope only with systemd on a pure v2 hierarchy and no
+ * captured tree; a raw group elsewhere; none without a controller or root. */
+static void test_run_way(void **state)
+{
+        static const struct {
+                enum mb_cg_version v;
+                const char *mount;
+                bool systemd, capture, root;
+                enum mb_run_way want;
+        } cases[] = {
+            {MB_CG_V2, "/sys/fs/cgroup", true, false, true, MB_RUN_SCOPE},
+            {MB_CG_V2, "/sys/fs/cgroup", false, false, true, MB_RUN_CGROUP},
+            {MB_CG_V2, "/sys/fs/cgroup", true, true, true, MB_RUN_CGROUP},
+            {MB_CG_V2, "/sys/fs/cgroup/unified", true, false, true, MB_RUN_CGROUP},
+            {MB_CG_V1, "/sys/fs/cgroup/memory", true, false, true, MB_RUN_CGROUP},
+            {MB_CG_V2, "/sys/fs/cgroup", true, false, false, MB_RUN_NOGROUP},
+            {MB_CG_NONE, "", true, false, true, MB_RUN_NOGROUP},
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct mb_cgroup_fs fs = {.version = cases[i].v};
+                struct mb_run_plan p;
+                snprintf(fs.mount, sizeof(fs.mount), "%s", cases[i].mount);
+                mb_run_plan(&fs, cases[i].systemd, cases[i].capture, cases[i].root, &p);
+                if (p.way != cases[i].want)
+                        fail_msg("case %zu: way %d, want %d", i, p.way, cases[i].want);
+                assert_true((p.way == MB_RUN_NOGROUP) == (p.why[0] != '\0'));
+        }
+        {
+                struct mb_run_plan p;
+                mb_run_plan(NULL, true, false, true, &p);
+                assert_int_equal(p.way, MB_RUN_NOGROUP);
+                assert_non_null(strstr(p.why, "no cgroup memory controller"));
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_plan),        cmocka_unit_test(test_run_argv),
             cmocka_unit_test(test_busctl_argv), cmocka_unit_test(test_booted),
-            cmocka_unit_test(test_live_adopt),  cmocka_unit_test(test_live_run),
+            cmocka_unit_test(test_run_way),     cmocka_unit_test(test_live_adopt),
+            cmocka_unit_test(test_live_run),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

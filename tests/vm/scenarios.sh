@@ -44,6 +44,8 @@ cleanup() {
   done
   [ -d "$ST" ] && "$BIN" undo --state-dir "$ST" --all >/dev/null 2>&1
   systemctl reset-failed 'membudget-mbtest-vm-*' 2>/dev/null
+  systemctl stop 'membudget-match-mbtest-vm-*.scope' 2>/dev/null
+  systemctl reset-failed 'membudget-match-mbtest-vm-*' 'membudget-run-*' 2>/dev/null
   for d in "$CG"/membudget/mbtest-vm*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
   grep -q "^$SW " /proc/swaps && swapoff "$SW"
   rm -f "$SW"
@@ -99,14 +101,18 @@ if swap_on; then
   out=$("$BIN" --json run --max 64M -- sh -c "$probe" "$HOG" 200 0.5 2>"$T/r1.err"); rc=$?
   sw=$(sed -n 's/.*"peak_swap_bytes": \([0-9]*\).*/\1/p' <<<"$out"); ook=$(sed -n 's/.*"oom_kills": \([0-9]*\).*/\1/p' <<<"$out")
   k=$(grep -o 'cg=.*' <<<"$out" | head -1)
+  sc=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["scope"]["unit"], d["scope"]["way"], sep="|")' < <(sed -n '/^{/,$p' <<<"$out") 2>&1)
+  check run-in-scope-json "json scope: $sc; the command saw: $k" \
+    test "cg=/system.slice/${sc%%|*}" = "${k%% *}" -a "${sc#*|}" = "sd-bus (libsystemd)"
   check run-max-swap-on "rc=$rc peak_swap=$sw oom_kills=$ook vmstat.oom_kill +$(($(vmstat_oom) - o0)); kernel: $k" \
     test "$rc" = 0 -a "${sw:-0}" -gt $((100 << 20)) -a "$ook" = 0 -a "$(vmstat_oom)" = "$o0" \
     -a "${k/*max=67108864 */ok}" = ok
   o0=$(vmstat_oom)
   "$BIN" run --max 64M --swap-max 100M -- sh -c "$probe" "$HOG" 200 0.5 >"$T/r2.out" 2>"$T/r2.err"; rc=$?
   k=$(grep -o 'cg=.*' "$T/r2.out" | head -1)
-  check run-swap-max-oom "rc=$rc vmstat.oom_kill +$(($(vmstat_oom) - o0)); kernel: $k; report: $(grep -E 'OOM kills' "$T/r2.err" | tr -s ' ')" \
-    test "$rc" = 137 -a "$(($(vmstat_oom) - o0))" -ge 1 -a "${k/*swap.max=104857600*/ok}" = ok \
+  check run-swap-max-oom "rc=$rc vmstat.oom_kill +$(($(vmstat_oom) - o0)); kernel: $k; report: $(grep -E 'OOM kills|ran ' "$T/r2.err" | tr -s ' \n' ' ')" \
+    test "$rc" = 137 -a -n "$(grep -E 'ran +in transient scope membudget-run-[0-9]+\.scope' "$T/r2.err")" \
+    -a "${k/*cg=\/system.slice\/membudget-run-*.scope */ok}" = ok -a "$(($(vmstat_oom) - o0))" -ge 1 -a "${k/*swap.max=104857600*/ok}" = ok \
     -a -n "$(grep -E 'OOM kills +[1-9]' "$T/r2.err")" -a -n "$(grep 'by the OOM killer' "$T/r2.err")"
   "$BIN" run --max 64M --swap-max 256M -- "$HOG" 200 0.5 >/dev/null 2>"$T/r3.err"; rc=$?
   check run-swap-max-fits "rc=$rc (200 MiB in 64M + 256M swap); $(grep -E 'peak swap' "$T/r3.err" | tr -s ' ')" \
@@ -114,14 +120,33 @@ if swap_on; then
   swap_off
   o0=$(vmstat_oom)
   "$BIN" run --max 64M -- "$HOG" 200 0.5 >/dev/null 2>"$T/r4.err"; rc=$?
-  check run-max-no-swap-oom "swap off: rc=$rc vmstat.oom_kill +$(($(vmstat_oom) - o0)); report: $(grep -E 'OOM kills' "$T/r4.err" | tr -s ' ')" \
-    test "$rc" = 137 -a "$(($(vmstat_oom) - o0))" -ge 1 -a -n "$(grep -E 'OOM kills +[1-9]' "$T/r4.err")"
+  check run-max-no-swap-oom "swap off: rc=$rc vmstat.oom_kill +$(($(vmstat_oom) - o0)); report: $(grep -E 'OOM kills|ran ' "$T/r4.err" | tr -s ' \n' ' ')" \
+    test "$rc" = 137 -a -n "$(grep -E 'ran +in transient scope' "$T/r4.err")" -a "$(($(vmstat_oom) - o0))" -ge 1 -a -n "$(grep -E 'OOM kills +[1-9]' "$T/r4.err")"
   left=$(find $CG -maxdepth 3 -name 'run-*' -path '*membudget*' 2>/dev/null | tr '\n' ' ')
-  check run-leaves-no-cgroup "left: [${left}]" test -z "$left"
+  sleft=$(systemctl list-units --all --no-legend --plain 'membudget-run-*' | tr -s ' \n' ' ')
+  check run-leaves-no-cgroup "raw groups left: [${left}]; scopes left: [${sleft}]" test -z "$left" -a -z "$sleft"
   swap_on
 else
   fail run-max-swap-on "cannot make a swap file at $SW"
 fi
+
+# --- 1b. run the systemd way, seen by systemd while the command runs ----------
+"$BIN" run --max 64M --swap-max 0 -- sh -c 'sleep 3; exec "$0" "$@"' "$HOG" 16 1 >/dev/null 2>"$T/rs.err" & rp=$!; PIDS+=("$rp")
+u=""
+for _ in $(seq 1 80); do
+  u=$(systemctl list-units --no-legend --plain 'membudget-run-*.scope' | awk '{print $1}' | head -1)
+  [ -n "$u" ] && break; sleep 0.1
+done
+cpid=${u#membudget-run-}; cpid=${cpid%.scope}
+mm=$([ -n "$u" ] && show "$u" MemoryMax) msm=$([ -n "$u" ] && show "$u" MemorySwapMax)
+ccg=$([ -n "$cpid" ] && cg_of "$cpid")
+kmax=$(cgf "$ccg" memory.max)
+wait "$rp"; rc=$?
+for _ in $(seq 1 30); do systemctl list-units --all --no-legend --plain "$u" | grep -q . || break; sleep 0.1; done
+gone=$(systemctl list-units --all --no-legend --plain "$u" | grep -q . && echo "still listed" || echo gone)
+check run-scope-systemd "during the run: $u MemoryMax=$mm MemorySwapMax=$msm; /proc/$cpid/cgroup $ccg (memory.max $kmax); rc=$rc; afterwards $u $gone; said: $(grep 'ran ' "$T/rs.err" | tr -s ' ')" \
+  test -n "$u" -a "$mm" = 67108864 -a "$msm" = 0 -a "$ccg" = "/system.slice/$u" -a "$kmax" = 67108864 \
+  -a "$rc" = 0 -a "$gone" = gone -a -n "$(grep -F "in transient scope $u (via " "$T/rs.err")"
 
 # --- 2. limit --unit apply / show / undo on a real service ---------------------
 # The unit starts with its own values (unit file MemoryMax/MemorySwapMax, a
@@ -164,13 +189,26 @@ out=$("$BIN" limit --match 'mbtest-vm-sleeper' --max 64M --high 48M --swap-max 0
 c1=$(cg_of $sp)
 ev1="rc=$rc; /proc/$sp/cgroup $c0 -> $c1: max=$(cgf "$c1" memory.max) high=$(cgf "$c1" memory.high) swap.max=$(cgf "$c1" memory.swap.max)"
 case $c1 in *.scope) u1=${c1##*/}; ev1="$ev1; systemctl: $(props "$u1")";; esac
-check limit-match-apply "$ev1; said: $(grep -iE 'scope|cgroup' <<<"$out" | head -2 | tr -s ' \n' ' ')" \
-  test "$rc" = 0 -a "$c1" != "$c0" -a "$(cgf "$c1" memory.max)" = 67108864 \
-  -a "$(cgf "$c1" memory.high)" = 50331648 -a "$(cgf "$c1" memory.swap.max)" = 0
+su=membudget-match-mbtest-vm-l1.scope
+check limit-match-apply "$ev1; said: $(grep -iE 'scope|cgroup' <<<"$out" | tail -2 | tr -s ' \n' ' ')" \
+  test "$rc" = 0 -a "$c1" = "/system.slice/$su" -a "$(cgf "$c1" memory.max)" = 67108864 \
+  -a "$(cgf "$c1" memory.high)" = 50331648 -a "$(cgf "$c1" memory.swap.max)" = 0 \
+  -a "$(show $su MemoryMax)" = 67108864 -a "$(show $su MemoryHigh)" = 50331648 \
+  -a "$(show $su MemorySwapMax)" = 0 -a -n "$(grep -F "the systemd way: in transient scope $su (via " <<<"$out")"
 out=$("$BIN" limit --release mbtest-vm-l1 --state-dir "$ST" --apply 2>&1); rc=$?
 c2=$(cg_of $sp)
-check limit-match-release "rc=$rc; back in $c2 (was $c0); $c1 $([ -d "$CG$c1" ] && echo still there || echo removed)" \
-  test "$rc" = 0 -a "$c2" = "$c0" -a ! -d "$CG$c1"
+waitfor 30 test ! -d "$CG$c1"
+st=$(systemctl list-units --all --no-legend --plain $su | tr -s ' \n' ' ')
+check limit-match-release "rc=$rc; back in $c2 (was $c0); $c1 $([ -d "$CG$c1" ] && echo still there || echo removed); systemctl: [${st}]; sleeper $(kill -0 $sp 2>/dev/null && echo alive || echo gone)" \
+  test "$rc" = 0 -a "$c2" = "$c0" -a ! -d "$CG$c1" -a -z "$st" -a -n "$(kill -0 $sp 2>/dev/null && echo y)"
+# the same by undo (the journal's moves reverted)
+out=$("$BIN" limit --match 'mbtest-vm-sleeper' --max 64M --name mbtest-vm-l1 --state-dir "$ST" --apply 2>&1); rc=$?
+c3=$(cg_of $sp)
+out2=$("$BIN" undo --state-dir "$ST" --last 2>&1); rc2=$?
+c4=$(cg_of $sp)
+waitfor 30 test ! -d "$CG$c3"
+check limit-match-undo "apply rc=$rc: $c0 -> $c3; undo rc=$rc2: -> $c4; $c3 $([ -d "$CG$c3" ] && echo still there || echo removed)" \
+  test "$rc" = 0 -a "$c3" = "/system.slice/$su" -a "$rc2" = 0 -a "$c4" = "$c0" -a ! -d "$CG$c3"
 kill -9 $sp; wait $sp 2>/dev/null
 
 # --- 4. tune --apply / undo ---------------------------------------------------------
