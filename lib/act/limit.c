@@ -72,6 +72,8 @@ int mb_limit_unit_read(const char *name, const char *proc_root, const char *sys_
                 ret->have_props =
                     mb_systemd_unit_props(ret->unit, true, ret->props, sizeof(ret->props), ret->msg,
                                           sizeof(ret->msg)) == 0;
+        if (ret->have_props)
+                mb_systemd_control_dropins(ret->unit, ret->control, sizeof(ret->control));
         ret->usage = unit_usage(sys_root, ret->unit, ret->have_props ? ret->props : NULL);
         return 0;
 }
@@ -89,11 +91,15 @@ int mb_limit_unit_plan(const struct mb_limit_unit *u, const struct mb_cg_limits 
         const char *nl = u->have_props && !strncmp(u->props, "MemoryCurrent=", 14)
                              ? strchr(u->props, '\n')
                              : NULL;
-        const char *before = u->have_props ? (nl ? nl + 1 : u->props) : NULL;
-        char what[300];
+        const char *props = u->have_props ? (nl ? nl + 1 : u->props) : NULL;
+        char what[300], before[sizeof(u->props) + sizeof(u->control)];
         int r;
 
-        r = mb_systemd_limit_plan(u->unit, u->path, u->dropin, lim, u->pid1, before, plan);
+        /* and which of them had a runtime drop-in: undo keeps those */
+        if (props)
+                snprintf(before, sizeof(before), "%s%s", props, u->control);
+        r = mb_systemd_limit_plan(u->unit, u->path, u->dropin, lim, u->pid1, props ? before : NULL,
+                                  plan);
         if (r < 0)
                 return r;
         snprintf(what, sizeof(what), "the unit %s", u->unit);

@@ -30,14 +30,15 @@
 /* --- --unit ---------------------------------------------------------------- */
 
 struct mb_limit_unit {
-        char unit[256];  /* NAME.service */
-        char path[1200]; /* ETC/etc/systemd/system/UNIT.d/50-membudget.conf */
-        char *dropin;    /* its text; NULL = absent */
-        bool pid1;       /* systemd is PID 1 */
-        bool have_props; /* props read from systemd */
-        char props[512]; /* "MemoryCurrent=...\nMemoryMax=...\n..." */
-        char msg[600];   /* "" or the warning: the props could not be read */
-        int64_t usage;   /* bytes now (systemd, else the cgroup); -1 unknown */
+        char unit[256];    /* NAME.service */
+        char path[1200];   /* ETC/etc/systemd/system/UNIT.d/50-membudget.conf */
+        char *dropin;      /* its text; NULL = absent */
+        bool pid1;         /* systemd is PID 1 */
+        bool have_props;   /* props read from systemd */
+        char props[512];   /* "MemoryCurrent=...\nMemoryMax=...\n..." */
+        char control[128]; /* "ControlDropIns=...\n": runtime drop-ins there before */
+        char msg[600];     /* "" or the warning: the props could not be read */
+        int64_t usage;     /* bytes now (systemd, else the cgroup); -1 unknown */
 };
 
 /* Collect what --unit needs for name (NAME or NAME.service).  0, -EINVAL

@@ -789,6 +789,23 @@ static void test_systemd(void **state)
         mb_plan_release(&p);
 }
 
+/* 15.4: the values before name the runtime drop-ins that were there, so
+ * that undo keeps them; the note passes the journal check, set-property
+ * never sees it. */
+static void test_control_dropins_note(void **state)
+{
+        char buf[256] = "MemoryMax=943718400\n";
+
+        (void)state;
+        mb_systemd_control_dropins("mbtest-no-such-unit-xyz.service", buf, sizeof(buf));
+        assert_string_equal(buf, "MemoryMax=943718400\nControlDropIns=\n");
+        assert_true(mb_systemd_props_valid(buf));
+        assert_true(mb_systemd_props_valid("MemoryHigh=891289600\nControlDropIns=MemoryHigh."
+                                           "MemorySwapMax\n"));
+        assert_false(mb_systemd_props_valid("ControlDropIns=../x\n"));
+        assert_false(mb_systemd_props_valid("ExecStart=/bin/sh\n"));
+}
+
 static void test_check_privilege(void **state)
 {
         struct mb_plan p;
@@ -1038,6 +1055,7 @@ int main(void)
             cmocka_unit_test(test_journal_roundtrip),
             cmocka_unit_test(test_cgroup_plans),
             cmocka_unit_test(test_systemd),
+            cmocka_unit_test(test_control_dropins_note),
             cmocka_unit_test(test_check_privilege),
             cmocka_unit_test(test_inverse),
             cmocka_unit_test(test_apply_rollback),

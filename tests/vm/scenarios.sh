@@ -171,7 +171,7 @@ check limit-unit-show "$(tr -s ' \n' ' ' <<<"$out" | head -c 300)" \
 out=$("$BIN" undo --state-dir "$ST" 2>&1); rc=$?
 p2=$(props $U) k2=$(kfiles $U)
 ctl_after=$(cat /run/systemd/system.control/$U.d/* 2>/dev/null | md5sum)
-check limit-unit-undo-runtime "rc=$rc; after undo: $p2/ $k2 (before: $p0/ $k0); control drop-ins $([ "$ctl_before" = "$ctl_after" ] && echo as before || echo changed) [needs act's undo fix, issue 15 item 4]" \
+check limit-unit-undo-runtime "rc=$rc; after undo: $p2/ $k2 (before: $p0/ $k0); control drop-ins $([ "$ctl_before" = "$ctl_after" ] && echo as before || echo changed)" \
   test "$rc" = 0 -a "$p2" = "$p0" -a "$k2" = "$k0" -a "$ctl_before" = "$ctl_after"
 systemctl daemon-reload; systemctl restart $U
 waitfor 50 test "$(show $U ActiveState)" = active
