@@ -234,7 +234,7 @@ static int do_unit(struct mb_cli *cli, struct limit_opts *o)
                                       "invalid unit '%s' for --unit (expected NAME or "
                                       "NAME.service)",
                                       o->unit);
-        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), unit,
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_cli_etc(cli), unit,
                  MB_DROPIN_NAME);
         cur = read_text(path);
         if (pid1) {
@@ -353,7 +353,7 @@ static int do_release(struct mb_cli *cli, struct limit_opts *o)
         else if (r < 0)
                 r = mb_runtime_error(cli, "out of memory");
         else {
-                mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
+                mb_undo_refuse_foreign(&plan, mb_cli_etc(cli), cli->proc_root, cli->sys_root);
                 r = show_and_apply(cli, &plan, o->apply, false);
         }
         mb_plan_release(&plan);
@@ -402,7 +402,7 @@ static int show_unit(struct mb_cli *cli, const char *unit, json_t *j)
 
         if (mb_unit_name(unit, u, sizeof(u)) < 0)
                 return mb_usage_error(cli, "invalid unit '%s'", unit);
-        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(), u,
+        snprintf(path, sizeof(path), "%s/etc/systemd/system/%s.d/%s", mb_cli_etc(cli), u,
                  MB_DROPIN_NAME);
         t = read_text(path);
         if (pid1) {

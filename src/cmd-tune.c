@@ -137,13 +137,13 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
         if (mb_swappiness_read(&cli->root, &cur) < 0)
                 cur = -1;
         mb_sysctl_vm_path(cli->proc_root, "swappiness", proc_sw, sizeof(proc_sw));
-        snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/%s", mb_etc_root(), MB_SYSCTL_CONF_NAME);
+        snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/%s", mb_cli_etc(cli), MB_SYSCTL_CONF_NAME);
         conf_text = read_text(conf, &e);
         if (e < 0) {
                 r = mb_runtime_error(cli, "cannot read '%s': %s", conf, mb_strerror(e));
                 goto out;
         }
-        if (mb_sysctl_scan(mb_etc_root(), "vm.swappiness", &srcs) < 0 ||
+        if (mb_sysctl_scan(mb_cli_etc(cli), "vm.swappiness", &srcs) < 0 ||
             mb_swappiness_plan(cur, want, proc_sw, conf, conf_text, &srcs, &plan) < 0) {
                 r = mb_runtime_error(cli, "out of memory");
                 goto out;

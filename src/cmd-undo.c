@@ -71,7 +71,7 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                 r = mb_runtime_error(cli, "out of memory");
                 goto out;
         }
-        mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
+        mb_undo_refuse_foreign(&plan, mb_cli_etc(cli), cli->proc_root, cli->sys_root);
         if (plan.n == 0) {
                 if (cli->json)
                         act_plan_show(cli, &plan, false);

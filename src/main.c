@@ -94,10 +94,11 @@ static bool long_opt(const char *arg, const char *name, const char **value)
 }
 
 /*
- * The collectors' environment settings, checked like options: a bad value is
- * a usage error, not silently ignored.  MB_EXIT_OK or MB_EXIT_USAGE.
+ * The environment settings (MEMBUDGET_*), read once here and checked like
+ * options: a bad value is a usage error, not silently ignored.  MB_EXIT_OK
+ * or MB_EXIT_USAGE.
  */
-static int collector_env(void)
+static int env_settings(struct mb_cli *cli)
 {
         const char *c = getenv("MEMBUDGET_COLLECTOR"), *t = getenv("MEMBUDGET_SCAN_THREADS");
 
@@ -109,6 +110,7 @@ static int collector_env(void)
                 return MB_EXIT_USAGE;
         }
         mb_collector_set_mode(mode);
+        mb_root_set_etc(&cli->root, getenv("MEMBUDGET_ETC_ROOT"));
         if (t && *t) {
                 char *end;
                 long n = strtol(t, &end, 10);
@@ -139,7 +141,7 @@ int main(int argc, char **argv)
         char **rest = calloc((size_t)argc + 1, sizeof(char *));
         const struct command *cmd = NULL;
         bool help = false, version = false, dashdash = false;
-        int nrest = 0, code;
+        int nrest = 0, code = MB_EXIT_USAGE;
 
         memset(&cli, 0, sizeof(cli));
         cli.out = stdout;
@@ -179,28 +181,19 @@ int main(int argc, char **argv)
                                 *slot = argv[++i];
                         } else {
                                 fprintf(stderr, "membudget: option '-c' needs a value\n");
-                                free(rest);
-                                return MB_EXIT_USAGE;
+                                goto out;
                         }
                         continue;
                 }
                 for (size_t k = 0; k < MB_ARRAY_SIZE(valued); k++) {
                         if (!long_opt(a, valued[k].name, &val))
                                 continue;
-                        if (!val) {
-                                if (i + 1 >= argc) {
-                                        fprintf(stderr, "membudget: option '--%s' needs a value\n",
-                                                valued[k].name);
-                                        free(rest);
-                                        return MB_EXIT_USAGE;
-                                }
+                        if (!val && i + 1 < argc)
                                 val = argv[++i];
-                        }
-                        if (!*val) {
+                        if (!val || !*val) {
                                 fprintf(stderr, "membudget: option '--%s' needs a value\n",
                                         valued[k].name);
-                                free(rest);
-                                return MB_EXIT_USAGE;
+                                goto out;
                         }
                         *(const char **)((char *)&cli + valued[k].off) = val;
                         matched = true;
@@ -217,8 +210,7 @@ int main(int argc, char **argv)
                                         "membudget: unknown command '%s'\ntry 'membudget "
                                         "--help'\n",
                                         a);
-                                free(rest);
-                                return MB_EXIT_USAGE;
+                                goto out;
                         }
                         rest[0] = argv[i];
                         continue;
@@ -229,16 +221,15 @@ int main(int argc, char **argv)
 
         if (version) {
                 printf("membudget %s\n", MB_VERSION);
-                free(rest);
-                return MB_EXIT_OK;
+                code = MB_EXIT_OK;
+                goto out;
         }
         if (!cmd && !help && nrest > 1) {
                 fprintf(
                     stderr,
                     "membudget: unknown option '%s' (before a command)\ntry 'membudget --help'\n",
                     rest[1]);
-                free(rest);
-                return MB_EXIT_USAGE;
+                goto out;
         }
         if (help || !cmd) {
                 if (cmd)
@@ -247,18 +238,16 @@ int main(int argc, char **argv)
                                "--sys-root DIR, --state-dir DIR, --debug\n");
                 else
                         print_help();
-                free(rest);
-                if (!cmd && !help) {
-                        return MB_EXIT_USAGE;
-                }
-                return MB_EXIT_OK;
+                code = !cmd && !help ? MB_EXIT_USAGE : MB_EXIT_OK;
+                goto out;
         }
-        if ((code = collector_env()) != MB_EXIT_OK) {
-                free(rest);
-                return code;
-        }
+        if ((code = env_settings(&cli)) != MB_EXIT_OK)
+                goto out;
         cli.cmd = cmd->name;
         code = cmd->fn(nrest, rest, &cli);
+        if (fflush(stdout) != 0 && code == MB_EXIT_OK)
+                code = MB_EXIT_RUNTIME;
+out:
         if (cli.root_open)
                 mb_root_close(&cli.root);
         if (cli.config) {
@@ -267,7 +256,5 @@ int main(int argc, char **argv)
         }
         mb_users_release();
         free(rest);
-        if (fflush(stdout) != 0 && code == MB_EXIT_OK)
-                code = MB_EXIT_RUNTIME;
         return code;
 }

@@ -20,13 +20,6 @@ static const char *const dir_paths[MB_SD_COUNT] = {
     [MB_SD_SYSCTL_CONF] = "/etc/sysctl.conf",
 };
 
-const char *mb_etc_root(void)
-{
-        const char *e = getenv("MEMBUDGET_ETC_ROOT");
-
-        return e && *e && strcmp(e, "/") ? e : "";
-}
-
 const char *mb_sysctl_dir_path(enum mb_sysctl_dir d)
 {
         return (unsigned)d < MB_SD_COUNT ? dir_paths[d] : "?";

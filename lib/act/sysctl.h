@@ -20,9 +20,6 @@
 
 #define MB_SYSCTL_CONF_NAME "60-membudget.conf"
 
-/* $MEMBUDGET_ETC_ROOT or "" ("/" prefix). */
-const char *mb_etc_root(void);
-
 enum mb_sysctl_dir {
         MB_SD_ETC,
         MB_SD_RUN,
