@@ -231,7 +231,6 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
                 code = MB_EXIT_RUNTIME;
                 goto out;
         }
-        slog("configuration: %s", cfg->from_file ? cfg->path : "none found, built-in defaults");
         r = mb_serve_run(sv, &ss, v6);
         if (r == -ELIBACC || r == -ELIBBAD)
                 code = mb_runtime_error(cli, "cannot load %s (Debian package libmicrohttpd12)",

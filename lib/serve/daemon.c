@@ -291,6 +291,9 @@ int mb_serve_run(struct mb_serve *sv, const struct sockaddr_storage *ss, bool v6
                 code = -(errno ? errno : EIO);
                 goto out;
         }
+        /* once listening: a serve that cannot start says only why */
+        sv->log("configuration: %s",
+                sv->config->from_file ? sv->config->path : "none found, built-in defaults");
         log_listening(sv, ss, v6, mb_http_port(http));
         next = mb_now_mono();
         while (!stop) {
