@@ -1,9 +1,8 @@
 /* check.c: see check.h. */
 #include "check.h"
 
-#include <time.h>
-
 #include <string.h>
+#include <time.h>
 
 #include "../util/size.h"
 #include "findings.h"
