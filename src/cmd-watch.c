@@ -153,8 +153,7 @@ static int watch_open(struct watch_run *w)
         if (!o->has_target && cfg->target_match[0] &&
             (r = mb_opt_regex(cli, "target.match", cfg->target_match, &o->target, &o->has_target)))
                 return r;
-        if (cfg->monitor_record)
-                o->record = true;
+        o->record |= cfg->monitor_record;
         if (o->history && !o->record)
                 return mb_usage_error(cli, "--history needs --record");
         if ((r = mb_cli_root(cli)))
@@ -163,8 +162,7 @@ static int watch_open(struct watch_run *w)
                 struct mb_error err = {0};
                 if ((r = mb_cli_history_path(cli, cfg, o->history, true, w->path, sizeof(w->path))))
                         return r;
-                r = mb_history_open(w->path, true, &w->h, &err);
-                if (r < 0)
+                if ((r = mb_history_open(w->path, true, &w->h, &err)) < 0)
                         return mb_runtime_error(cli, "%s", err.msg[0] ? err.msg : mb_strerror(r));
                 mb_history_set_retention(
                     w->h, cfg->retention_days > 0 ? cfg->retention_days * 86400.0 : 0);
