@@ -21,5 +21,6 @@ inbody && /^\}/ {
 }
 !inbody {
         if ($0 ~ /^[ \t]*$/ || $0 ~ /;[ \t]*$/ || $0 ~ /^#/) sig = ""
+        else if ($0 ~ /^[ \t]*(\/\*|\*)/) next
         else if (sig == "" || sig !~ /\(/) sig = sig " " $0
 }' | sort -rn | head -n "$n"
