@@ -73,13 +73,23 @@ void mb_debug(struct mb_cli *cli, const char *fmt, ...)
         fputc('\n', stderr);
 }
 
+const char *mb_cli_etc(const struct mb_cli *cli)
+{
+        return cli->root.etc_path;
+}
+
 int mb_cli_root(struct mb_cli *cli)
 {
+        char etc[sizeof(cli->root.etc_path)];
+        bool etc_set = cli->root.etc_set;
         int r;
 
         if (cli->root_open)
                 return 0;
+        mb_strlcpy(etc, cli->root.etc_path, sizeof(etc));
         r = mb_root_open(&cli->root, cli->proc_root, cli->sys_root);
+        /* the /etc root, set once from the environment (main.c) */
+        mb_root_set_etc(&cli->root, etc_set ? (etc[0] ? etc : "/") : NULL);
         if (r < 0) {
                 mb_root_close(&cli->root);
                 if (cli->proc_root)

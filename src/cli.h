@@ -50,6 +50,9 @@ struct mb_cli {
 /* Open the proc/sys roots; on failure print one line and return MB_EXIT_USAGE
  * (an unreadable --proc-root is a bad option value). */
 int mb_cli_root(struct mb_cli *cli);
+/* The root of /etc ("" = the real one): cli->root's, set once from
+ * $MEMBUDGET_ETC_ROOT by main. */
+const char *mb_cli_etc(const struct mb_cli *cli);
 
 /* "membudget CMD: message" on stderr, plus the try line; returns MB_EXIT_USAGE. */
 int mb_usage_error(struct mb_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "../lib/analyze/budget.h"
+#include "../lib/out/check.h"
 #include "../lib/out/json.h"
 #include "../lib/store/baseline.h"
 #include "../lib/util/size.h"
@@ -19,37 +20,6 @@ const char cmd_baseline_help[] =
     "         written atomically)\n"
     "  show   print the saved baseline\n"
     "  clear  remove it\n";
-
-static void print_metrics(struct mb_cli *cli, const struct mb_metrics *m)
-{
-        char when[64], a[MB_SIZE_STRLEN];
-        time_t t = (time_t)m->time;
-        struct tm tm;
-
-        if (cli->json) {
-                json_t *j = json_object(), *o = json_object();
-                for (int i = 0; i < MB_M_COUNT; i++)
-                        json_object_set_new(o, m->m[i].id,
-                                            m->m[i].have ? json_real(m->m[i].now) : json_null());
-                json_object_set_new(j, "time", json_real(m->time));
-                json_object_set_new(j, "metrics", o);
-                mb_json_print(j, cli->out);
-                return;
-        }
-        localtime_r(&t, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-        fprintf(cli->out, "baseline of %s\n", when);
-        for (int i = 0; i < MB_M_COUNT; i++) {
-                const struct mb_metric *x = &m->m[i];
-                if (!x->have)
-                        continue;
-                if (x->bytes)
-                        fprintf(cli->out, "  %-20s %s\n", x->label,
-                                mb_size_format((int64_t)x->now, a, sizeof(a)));
-                else
-                        fprintf(cli->out, "  %-20s %.0f\n", x->label, x->now);
-        }
-}
 
 int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
 {
@@ -105,7 +75,7 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
                                                 mb_strerror(r));
                         goto out;
                 }
-                print_metrics(cli, &m);
+                mb_out_baseline(cli->out, cli->json, &m);
                 if (!cli->json)
                         fprintf(cli->out, "saved to %s/%s\n", state, MB_BASELINE_FILE);
         } else {
@@ -122,7 +92,7 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
                                                 err.msg);
                         goto out;
                 }
-                print_metrics(cli, &m);
+                mb_out_baseline(cli->out, cli->json, &m);
         }
 out:
         mb_diag_release(&d);

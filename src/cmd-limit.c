@@ -113,7 +113,7 @@ static int do_unit(struct mb_cli *cli, struct limit_opts *o)
         struct mb_plan plan;
         int r;
 
-        if (mb_limit_unit_read(o->unit, cli->proc_root, cli->sys_root, &u) < 0)
+        if (mb_limit_unit_read(o->unit, mb_cli_etc(cli), cli->proc_root, cli->sys_root, &u) < 0)
                 return mb_usage_error(cli, "invalid unit '%s' for --unit (expected NAME or %s)",
                                       o->unit, "NAME.service");
         if (u.msg[0])
@@ -162,8 +162,8 @@ static int do_release(struct mb_cli *cli, struct limit_opts *o)
         if ((r = mb_cli_state_dir(cli, false, &state)))
                 return r;
         mb_plan_init(&plan);
-        r = mb_limit_release_read_plan(cli->sys_root, cli->proc_root, state, o->release, &plan,
-                                       &info);
+        r = mb_limit_release_read_plan(mb_cli_etc(cli), cli->sys_root, cli->proc_root, state,
+                                       o->release, &plan, &info);
         if (info.warning[0])
                 mb_warn("%s", info.warning);
         if (r < 0)
@@ -181,7 +181,8 @@ static int do_show(struct mb_cli *cli, const char *unit, const regex_t *re)
         char w[1200];
         int r = MB_EXIT_OK;
 
-        if (unit && mb_limit_unit_read(unit, cli->proc_root, cli->sys_root, &u) < 0)
+        if (unit &&
+            mb_limit_unit_read(unit, mb_cli_etc(cli), cli->proc_root, cli->sys_root, &u) < 0)
                 return mb_usage_error(cli, "invalid unit '%s'", unit);
         if (u.msg[0])
                 mb_warn("%s", u.msg);

@@ -160,6 +160,47 @@ static int write_svg(struct mb_cli *cli, const char *path, const struct mb_repor
         return 0;
 }
 
+/* The period and the --compare period from the options. */
+struct period {
+        double now, since, until, bsince, buntil;
+};
+
+static int parse_period(struct mb_cli *cli, const struct report_opts *o, struct period *w)
+{
+        int r;
+
+        w->now = mb_now_wall();
+        if (o->now && (r = opt_when(cli, "--now", o->now, mb_now_wall(), &w->now)))
+                return r;
+        if ((r = opt_when(cli, "--since", o->since ? o->since : "7d", w->now, &w->since)))
+                return r;
+        w->until = w->now;
+        if (o->until && (r = opt_when(cli, "--until", o->until, w->now, &w->until)))
+                return r;
+        if (w->until <= w->since)
+                return mb_usage_error(cli, "--until '%s' is not after --since '%s'",
+                                      o->until ? o->until : "now", o->since ? o->since : "7d");
+        if (o->compare) {
+                const char *dots = strstr(o->compare, "..");
+                char a[128];
+                size_t la = dots ? (size_t)(dots - o->compare) : 0;
+                if (!dots || la == 0 || la >= sizeof(a) || !dots[2])
+                        return mb_usage_error(cli,
+                                              "invalid value '%s' for --compare (expected "
+                                              "SINCE..UNTIL, e.g. 14d..7d)",
+                                              o->compare);
+                memcpy(a, o->compare, la);
+                a[la] = '\0';
+                if ((r = opt_when(cli, "--compare", a, w->now, &w->bsince)) ||
+                    (r = opt_when(cli, "--compare", dots + 2, w->now, &w->buntil)))
+                        return r;
+                if (w->buntil <= w->bsince)
+                        return mb_usage_error(cli, "--compare '%s': the end is not after the start",
+                                              o->compare);
+        }
+        return 0;
+}
+
 int cmd_report(int argc, char **argv, struct mb_cli *cli)
 {
         struct report_opts o = {
@@ -169,41 +210,14 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
         struct mb_report_req q = {0};
         struct mb_report_data d = {0};
         struct mb_error err = {0};
-        double now, since, until, bsince = 0, buntil = 0;
+        struct period w = {0};
         char path[1100];
         int r, code = MB_EXIT_OK;
 
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
-        now = mb_now_wall();
-        if (o.now && (r = opt_when(cli, "--now", o.now, mb_now_wall(), &now)))
+        if ((r = parse_period(cli, &o, &w)))
                 return r;
-        if ((r = opt_when(cli, "--since", o.since ? o.since : "7d", now, &since)))
-                return r;
-        until = now;
-        if (o.until && (r = opt_when(cli, "--until", o.until, now, &until)))
-                return r;
-        if (until <= since)
-                return mb_usage_error(cli, "--until '%s' is not after --since '%s'",
-                                      o.until ? o.until : "now", o.since ? o.since : "7d");
-        if (o.compare) {
-                const char *dots = strstr(o.compare, "..");
-                char a[128];
-                size_t la = dots ? (size_t)(dots - o.compare) : 0;
-                if (!dots || la == 0 || la >= sizeof(a) || !dots[2])
-                        return mb_usage_error(cli,
-                                              "invalid value '%s' for --compare (expected "
-                                              "SINCE..UNTIL, e.g. 14d..7d)",
-                                              o.compare);
-                memcpy(a, o.compare, la);
-                a[la] = '\0';
-                if ((r = opt_when(cli, "--compare", a, now, &bsince)) ||
-                    (r = opt_when(cli, "--compare", dots + 2, now, &buntil)))
-                        return r;
-                if (buntil <= bsince)
-                        return mb_usage_error(cli, "--compare '%s': the end is not after the start",
-                                              o.compare);
-        }
         if ((r = mb_cli_config(cli, &cfg)))
                 return r;
 
@@ -218,11 +232,11 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
         if (r < 0)
                 return mb_runtime_error(cli, "%s", err.msg);
 
-        q.since = since;
-        q.until = until;
+        q.since = w.since;
+        q.until = w.until;
         q.compare = o.compare != NULL;
-        q.bsince = bsince;
-        q.buntil = buntil;
+        q.bsince = w.bsince;
+        q.buntil = w.buntil;
         q.leak_window_s = o.leak_window_s;
         q.leak_rate = o.leak_rate;
         q.top = (size_t)o.top;

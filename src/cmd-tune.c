@@ -1,9 +1,7 @@
 /* cmd-tune.c: "membudget tune": swappiness, drop caches, guarded swap cycle. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../lib/act/swap.h"
 #include "../lib/act/sysctl.h"
@@ -72,31 +70,6 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct tune_opts *o)
         return 0;
 }
 
-/* Whole text of a file, or NULL when absent; *err = -errno otherwise. */
-static char *read_text(const char *path, int *err)
-{
-        struct mb_buf b = MB_BUF_INIT;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        *err = 0;
-        if (fd < 0) {
-                if (errno != ENOENT)
-                        *err = -errno;
-                return NULL;
-        }
-        n = mb_pread_all(fd, &b);
-        close(fd);
-        if (n < 0) {
-                *err = (int)n;
-                mb_buf_release(&b);
-                return NULL;
-        }
-        if (!b.data)
-                return strdup("");
-        return b.data;
-}
-
 /* A swapoff brings every swapped page back: a memory cgroup at its limit
  * with pages in swap would OOM-kill (issue 15.1).  Refuse then. */
 static void cycle_cgroups(struct mb_cli *cli, struct mb_plan *plan)
@@ -119,11 +92,10 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
 {
         const struct mb_config *cfg;
         struct tune_opts o = {0};
-        struct mb_sysctl_srcs srcs = {0};
         struct mb_plan plan;
         struct mb_error err = {0};
-        char conf[1200], proc_sw[1200], drop[1200];
-        char *conf_text = NULL;
+        char conf[1200], drop[1200];
+        bool read_err = false;
         int r, cur = -1, want, e;
 
         if ((r = parse(argc, argv, cli, &o)))
@@ -136,16 +108,10 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
         want = o.swappiness >= 0 ? (int)o.swappiness : cfg->vm_swappiness;
         if (mb_swappiness_read(&cli->root, &cur) < 0)
                 cur = -1;
-        mb_sysctl_vm_path(cli->proc_root, "swappiness", proc_sw, sizeof(proc_sw));
-        snprintf(conf, sizeof(conf), "%s/etc/sysctl.d/%s", mb_etc_root(), MB_SYSCTL_CONF_NAME);
-        conf_text = read_text(conf, &e);
-        if (e < 0) {
-                r = mb_runtime_error(cli, "cannot read '%s': %s", conf, mb_strerror(e));
-                goto out;
-        }
-        if (mb_sysctl_scan(mb_etc_root(), "vm.swappiness", &srcs) < 0 ||
-            mb_swappiness_plan(cur, want, proc_sw, conf, conf_text, &srcs, &plan) < 0) {
-                r = mb_runtime_error(cli, "out of memory");
+        if ((e = mb_swappiness_plan_host(cli->proc_root, mb_cli_etc(cli), cur, want, &plan, conf,
+                                         sizeof(conf), &read_err)) < 0) {
+                r = read_err ? mb_runtime_error(cli, "cannot read '%s': %s", conf, mb_strerror(e))
+                             : mb_runtime_error(cli, "out of memory");
                 goto out;
         }
         if (o.drop || cfg->drop_caches) {
@@ -180,8 +146,6 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
         if (cli->json && r == MB_EXIT_OK)
                 act_plan_show(cli, &plan, true);
 out:
-        free(conf_text);
-        mb_sysctl_srcs_release(&srcs);
         mb_plan_release(&plan);
         return r;
 }

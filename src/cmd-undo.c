@@ -14,7 +14,11 @@ const char cmd_undo_help[] =
     "  --all       every change not yet undone\n"
     "  --dry-run   print what would be reverted, change nothing\n";
 
-int cmd_undo(int argc, char **argv, struct mb_cli *cli)
+struct undo_opts {
+        bool all, last, dry;
+};
+
+static int parse(int argc, char **argv, struct mb_cli *cli, struct undo_opts *o)
 {
         enum { OPT_LAST = 0x100, OPT_ALL, OPT_DRY };
         static const struct option longopts[] = {
@@ -23,25 +27,19 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
             {"dry-run", no_argument, NULL, OPT_DRY},
             {NULL, 0, NULL, 0},
         };
-        struct mb_journal_entries e = {0};
-        struct mb_error err = {0};
-        struct mb_plan plan;
-        const char *state, *run = NULL;
-        char runbuf[64];
-        bool all = false, last = false, dry = false;
-        int c, r;
+        int c;
 
         mb_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_LAST:
-                        last = true;
+                        o->last = true;
                         break;
                 case OPT_ALL:
-                        all = true;
+                        o->all = true;
                         break;
                 case OPT_DRY:
-                        dry = true;
+                        o->dry = true;
                         break;
                 default:
                         return mb_bad_option(cli, argc, argv, c);
@@ -49,8 +47,23 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
         }
         if (optind < argc)
                 return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-        if (all && last)
+        if (o->all && o->last)
                 return mb_usage_error(cli, "--last and --all exclude each other");
+        return 0;
+}
+
+int cmd_undo(int argc, char **argv, struct mb_cli *cli)
+{
+        struct undo_opts o = {0};
+        struct mb_journal_entries e = {0};
+        struct mb_error err = {0};
+        struct mb_plan plan;
+        const char *state, *run = NULL;
+        char runbuf[64];
+        int r;
+
+        if ((r = parse(argc, argv, cli, &o)))
+                return r;
         if ((r = mb_cli_state_dir(cli, false, &state)))
                 return r;
         r = mb_journal_read(state, &e, &err);
@@ -60,18 +73,18 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                 mb_warn("%s/%s:%d: %zu corrupt line%s skipped (not a journal record)", state,
                         MB_JOURNAL_FILE, e.first_bad, e.skipped, e.skipped == 1 ? "" : "s");
         mb_plan_init(&plan);
-        if (!all) {
+        if (!o.all) {
                 const char *l = mb_undo_last_run(&e);
                 if (l) {
                         mb_strlcpy(runbuf, l, sizeof(runbuf));
                         run = runbuf;
                 }
         }
-        if ((all || run) && mb_undo_plan(&e, run, &plan) < 0) {
+        if ((o.all || run) && mb_undo_plan(&e, run, &plan) < 0) {
                 r = mb_runtime_error(cli, "out of memory");
                 goto out;
         }
-        mb_undo_refuse_foreign(&plan, mb_etc_root(), cli->proc_root, cli->sys_root);
+        mb_undo_refuse_foreign(&plan, mb_cli_etc(cli), cli->proc_root, cli->sys_root);
         if (plan.n == 0) {
                 if (cli->json)
                         act_plan_show(cli, &plan, false);
@@ -86,10 +99,10 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                         fprintf(cli->out, "undoing run %s:\n", run);
                 else
                         fprintf(cli->out, "undoing every recorded change:\n");
-                act_plan_show_hint(cli, &plan, !dry,
+                act_plan_show_hint(cli, &plan, !o.dry,
                                    "run membudget undo without --dry-run as root");
         }
-        if (dry) {
+        if (o.dry) {
                 if (cli->json)
                         act_plan_show(cli, &plan, false);
                 r = MB_EXIT_OK;

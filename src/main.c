@@ -94,10 +94,11 @@ static bool long_opt(const char *arg, const char *name, const char **value)
 }
 
 /*
- * The collectors' environment settings, checked like options: a bad value is
- * a usage error, not silently ignored.  MB_EXIT_OK or MB_EXIT_USAGE.
+ * The environment settings (MEMBUDGET_*), read once here and checked like
+ * options: a bad value is a usage error, not silently ignored.  MB_EXIT_OK
+ * or MB_EXIT_USAGE.
  */
-static int collector_env(void)
+static int env_settings(struct mb_cli *cli)
 {
         const char *c = getenv("MEMBUDGET_COLLECTOR"), *t = getenv("MEMBUDGET_SCAN_THREADS");
 
@@ -109,6 +110,7 @@ static int collector_env(void)
                 return MB_EXIT_USAGE;
         }
         mb_collector_set_mode(mode);
+        mb_root_set_etc(&cli->root, getenv("MEMBUDGET_ETC_ROOT"));
         if (t && *t) {
                 char *end;
                 long n = strtol(t, &end, 10);
@@ -124,7 +126,17 @@ static int collector_env(void)
         return MB_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* What main's pre-pass finds in argv. */
+struct globals {
+        char **rest; /* argv for the subcommand: its name, then what is not global */
+        int nrest;
+        const struct command *cmd;
+        bool help, version;
+};
+
+/* Take the global options out of argv (up to a "--"), find the command.
+ * MB_EXIT_OK, or MB_EXIT_USAGE after saying why. */
+static int global_options(int argc, char **argv, struct mb_cli *cli, struct globals *g)
 {
         static const struct {
                 const char *name;
@@ -135,51 +147,42 @@ int main(int argc, char **argv)
             {"sys-root", offsetof(struct mb_cli, sys_root)},
             {"state-dir", offsetof(struct mb_cli, state_dir)},
         };
-        struct mb_cli cli;
-        char **rest = calloc((size_t)argc + 1, sizeof(char *));
-        const struct command *cmd = NULL;
-        bool help = false, version = false, dashdash = false;
-        int nrest = 0, code;
+        bool dashdash = false;
 
-        memset(&cli, 0, sizeof(cli));
-        cli.out = stdout;
-        if (!rest)
-                return MB_EXIT_RUNTIME;
-        rest[nrest++] = argv[0];
+        g->rest[g->nrest++] = argv[0];
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *val = NULL;
                 bool matched = false;
 
                 if (dashdash || !strcmp(a, "--")) {
                         dashdash = true;
-                        rest[nrest++] = argv[i];
+                        g->rest[g->nrest++] = argv[i];
                         continue;
                 }
                 if (!strcmp(a, "--json")) {
-                        cli.json = true;
+                        cli->json = true;
                         continue;
                 }
                 if (!strcmp(a, "--debug")) {
-                        cli.debug = true;
+                        cli->debug = true;
                         continue;
                 }
                 if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-                        help = true;
+                        g->help = true;
                         continue;
                 }
                 if (!strcmp(a, "--version")) {
-                        version = true;
+                        g->version = true;
                         continue;
                 }
                 if (!strncmp(a, "-c", 2) && a[1] == 'c') {
-                        const char **slot = &cli.config_path;
+                        const char **slot = &cli->config_path;
                         if (a[2]) {
                                 *slot = a + 2;
                         } else if (i + 1 < argc) {
                                 *slot = argv[++i];
                         } else {
                                 fprintf(stderr, "membudget: option '-c' needs a value\n");
-                                free(rest);
                                 return MB_EXIT_USAGE;
                         }
                         continue;
@@ -187,78 +190,86 @@ int main(int argc, char **argv)
                 for (size_t k = 0; k < MB_ARRAY_SIZE(valued); k++) {
                         if (!long_opt(a, valued[k].name, &val))
                                 continue;
-                        if (!val) {
-                                if (i + 1 >= argc) {
-                                        fprintf(stderr, "membudget: option '--%s' needs a value\n",
-                                                valued[k].name);
-                                        free(rest);
-                                        return MB_EXIT_USAGE;
-                                }
+                        if (!val && i + 1 < argc)
                                 val = argv[++i];
-                        }
-                        if (!*val) {
+                        if (!val || !*val) {
                                 fprintf(stderr, "membudget: option '--%s' needs a value\n",
                                         valued[k].name);
-                                free(rest);
                                 return MB_EXIT_USAGE;
                         }
-                        *(const char **)((char *)&cli + valued[k].off) = val;
+                        *(const char **)((char *)cli + valued[k].off) = val;
                         matched = true;
                         break;
                 }
                 if (matched)
                         continue;
-                if (!cmd && a[0] != '-') {
+                if (!g->cmd && a[0] != '-') {
                         for (size_t k = 0; k < MB_ARRAY_SIZE(commands); k++)
                                 if (!strcmp(a, commands[k].name))
-                                        cmd = &commands[k];
-                        if (!cmd) {
+                                        g->cmd = &commands[k];
+                        if (!g->cmd) {
                                 fprintf(stderr,
                                         "membudget: unknown command '%s'\ntry 'membudget "
                                         "--help'\n",
                                         a);
-                                free(rest);
                                 return MB_EXIT_USAGE;
                         }
-                        rest[0] = argv[i];
+                        g->rest[0] = argv[i];
                         continue;
                 }
-                rest[nrest++] = argv[i];
+                g->rest[g->nrest++] = argv[i];
         }
-        rest[nrest] = NULL;
+        g->rest[g->nrest] = NULL;
+        return MB_EXIT_OK;
+}
 
-        if (version) {
+int main(int argc, char **argv)
+{
+        struct mb_cli cli;
+        char **rest = calloc((size_t)argc + 1, sizeof(char *));
+        struct globals g = {0};
+        const struct command *cmd;
+        int code;
+
+        memset(&cli, 0, sizeof(cli));
+        cli.out = stdout;
+        if (!rest)
+                return MB_EXIT_RUNTIME;
+        g.rest = rest;
+        if ((code = global_options(argc, argv, &cli, &g)) != MB_EXIT_OK)
+                goto out;
+        cmd = g.cmd;
+
+        if (g.version) {
                 printf("membudget %s\n", MB_VERSION);
-                free(rest);
-                return MB_EXIT_OK;
+                code = MB_EXIT_OK;
+                goto out;
         }
-        if (!cmd && !help && nrest > 1) {
+        if (!cmd && !g.help && g.nrest > 1) {
                 fprintf(
                     stderr,
                     "membudget: unknown option '%s' (before a command)\ntry 'membudget --help'\n",
                     rest[1]);
-                free(rest);
-                return MB_EXIT_USAGE;
+                code = MB_EXIT_USAGE;
+                goto out;
         }
-        if (help || !cmd) {
+        if (g.help || !cmd) {
                 if (cmd)
                         printf("%s%s", cmd->help,
                                "\nGlobal options: -c/--config FILE, --json, --proc-root DIR, "
                                "--sys-root DIR, --state-dir DIR, --debug\n");
                 else
                         print_help();
-                free(rest);
-                if (!cmd && !help) {
-                        return MB_EXIT_USAGE;
-                }
-                return MB_EXIT_OK;
+                code = !cmd && !g.help ? MB_EXIT_USAGE : MB_EXIT_OK;
+                goto out;
         }
-        if ((code = collector_env()) != MB_EXIT_OK) {
-                free(rest);
-                return code;
-        }
+        if ((code = env_settings(&cli)) != MB_EXIT_OK)
+                goto out;
         cli.cmd = cmd->name;
-        code = cmd->fn(nrest, rest, &cli);
+        code = cmd->fn(g.nrest, rest, &cli);
+        if (fflush(stdout) != 0 && code == MB_EXIT_OK)
+                code = MB_EXIT_RUNTIME;
+out:
         if (cli.root_open)
                 mb_root_close(&cli.root);
         if (cli.config) {
@@ -267,7 +278,5 @@ int main(int argc, char **argv)
         }
         mb_users_release();
         free(rest);
-        if (fflush(stdout) != 0 && code == MB_EXIT_OK)
-                code = MB_EXIT_RUNTIME;
         return code;
 }

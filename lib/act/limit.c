@@ -58,13 +58,13 @@ static int64_t unit_usage(const char *sys_root, const char *unit, const char *pr
         return v;
 }
 
-int mb_limit_unit_read(const char *name, const char *proc_root, const char *sys_root,
-                       struct mb_limit_unit *ret)
+int mb_limit_unit_read(const char *name, const char *etc, const char *proc_root,
+                       const char *sys_root, struct mb_limit_unit *ret)
 {
         memset(ret, 0, sizeof(*ret));
         if (mb_unit_name(name, ret->unit, sizeof(ret->unit)) < 0)
                 return -EINVAL;
-        snprintf(ret->path, sizeof(ret->path), "%s/etc/systemd/system/%s.d/%s", mb_etc_root(),
+        snprintf(ret->path, sizeof(ret->path), "%s/etc/systemd/system/%s.d/%s", etc ? etc : "",
                  ret->unit, MB_DROPIN_NAME);
         ret->dropin = read_text(ret->path);
         ret->pid1 = mb_systemd_is_pid1(proc_root);
@@ -355,8 +355,8 @@ void mb_limit_release_dir(const struct mb_cgroup_fs *fs, const struct mb_journal
         mb_cgroup_dir(fs, name, dir, len);
 }
 
-int mb_limit_release_read_plan(const char *sys_root, const char *proc_root, const char *state_dir,
-                               const char *name, struct mb_plan *plan,
+int mb_limit_release_read_plan(const char *etc, const char *sys_root, const char *proc_root,
+                               const char *state_dir, const char *name, struct mb_plan *plan,
                                struct mb_limit_release *info)
 {
         struct mb_journal_entries all = {0};
@@ -399,7 +399,7 @@ int mb_limit_release_read_plan(const char *sys_root, const char *proc_root, cons
                 r = -ENOMEM;
         }
         if (r == 0)
-                mb_undo_refuse_foreign(plan, mb_etc_root(), proc_root, sys_root);
+                mb_undo_refuse_foreign(plan, etc ? etc : "", proc_root, sys_root);
         mb_journal_entries_release(&all);
         return r;
 }

@@ -41,10 +41,10 @@ struct mb_limit_unit {
         int64_t usage;     /* bytes now (systemd, else the cgroup); -1 unknown */
 };
 
-/* Collect what --unit needs for name (NAME or NAME.service).  0, -EINVAL
- * for a bad name. */
-int mb_limit_unit_read(const char *name, const char *proc_root, const char *sys_root,
-                       struct mb_limit_unit *ret);
+/* Collect what --unit needs for name (NAME or NAME.service); etc: the
+ * root the drop-in lives under ("" = /).  0, -EINVAL for a bad name. */
+int mb_limit_unit_read(const char *name, const char *etc, const char *proc_root,
+                       const char *sys_root, struct mb_limit_unit *ret);
 void mb_limit_unit_release(struct mb_limit_unit *u);
 /* Plan (pure): the drop-in and runtime properties, the usage note. */
 int mb_limit_unit_plan(const struct mb_limit_unit *u, const struct mb_cg_limits *lim,
@@ -132,10 +132,10 @@ struct mb_limit_release {
  * (mb_limit_release_dir), the PIDs in it now, and plan (mb_release_plan;
  * a raw group is removed, a scope left to systemd; records naming paths
  * membudget never writes refused).  0, or -errno (-ENOENT: no such
- * group) with info->err.msg saying why in one line.
+ * group) with info->err.msg saying why in one line.  etc: as above.
  */
-int mb_limit_release_read_plan(const char *sys_root, const char *proc_root, const char *state_dir,
-                               const char *name, struct mb_plan *plan,
+int mb_limit_release_read_plan(const char *etc, const char *sys_root, const char *proc_root,
+                               const char *state_dir, const char *name, struct mb_plan *plan,
                                struct mb_limit_release *info);
 
 /* --- --show ------------------------------------------------------------------ */

@@ -20,13 +20,6 @@ static const char *const dir_paths[MB_SD_COUNT] = {
     [MB_SD_SYSCTL_CONF] = "/etc/sysctl.conf",
 };
 
-const char *mb_etc_root(void)
-{
-        const char *e = getenv("MEMBUDGET_ETC_ROOT");
-
-        return e && *e && strcmp(e, "/") ? e : "";
-}
-
 const char *mb_sysctl_dir_path(enum mb_sysctl_dir d)
 {
         return (unsigned)d < MB_SD_COUNT ? dir_paths[d] : "?";
@@ -291,4 +284,31 @@ int mb_sysctl_write(const char *path, const char *value)
 void mb_sysctl_vm_path(const char *proc_root, const char *name, char *buf, size_t len)
 {
         snprintf(buf, len, "%s/sys/vm/%s", proc_root ? proc_root : "/proc", name);
+}
+
+int mb_swappiness_plan_host(const char *proc_root, const char *etc_root, int current, int want,
+                            struct mb_plan *plan, char *conf, size_t conflen, bool *read_err)
+{
+        struct mb_sysctl_srcs srcs = {0};
+        struct mb_buf b = MB_BUF_INIT;
+        char proc_sw[1200];
+        int r;
+
+        *read_err = false;
+        mb_sysctl_vm_path(proc_root, "swappiness", proc_sw, sizeof(proc_sw));
+        snprintf(conf, conflen, "%s/etc/sysctl.d/%s", etc_root, MB_SYSCTL_CONF_NAME);
+        r = read_text(conf, &b);
+        if (r < 0 && r != -ENOENT) {
+                *read_err = true;
+                mb_buf_release(&b);
+                return r;
+        }
+        /* the conf's text: NULL when absent */
+        const char *text = r == 0 ? (b.data ? b.data : "") : NULL;
+        r = mb_sysctl_scan(etc_root, "vm.swappiness", &srcs);
+        if (r >= 0)
+                r = mb_swappiness_plan(current, want, proc_sw, conf, text, &srcs, plan);
+        mb_buf_release(&b);
+        mb_sysctl_srcs_release(&srcs);
+        return r < 0 ? -ENOMEM : 0;
 }

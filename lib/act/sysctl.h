@@ -20,9 +20,6 @@
 
 #define MB_SYSCTL_CONF_NAME "60-membudget.conf"
 
-/* $MEMBUDGET_ETC_ROOT or "" ("/" prefix). */
-const char *mb_etc_root(void);
-
 enum mb_sysctl_dir {
         MB_SD_ETC,
         MB_SD_RUN,
@@ -78,6 +75,15 @@ void mb_swappiness_conf_text(int want, char *buf, size_t len);
  */
 int mb_swappiness_plan(int current, int want, const char *proc_path, const char *conf_path,
                        const char *conf_current, struct mb_sysctl_srcs *srcs, struct mb_plan *plan);
+
+/*
+ * The swappiness plan on a host: the runtime file under proc_root (NULL =
+ * /proc), the persisted one ETC/etc/sysctl.d/60-membudget.conf (its path
+ * into conf) and the other sysctl files under etc_root ("" = /).  0, -ENOMEM,
+ * or -errno with *read_err set when conf exists but cannot be read.
+ */
+int mb_swappiness_plan_host(const char *proc_root, const char *etc_root, int current, int want,
+                            struct mb_plan *plan, char *conf, size_t conflen, bool *read_err);
 
 /* PROC/sys/vm/NAME (proc_root NULL = /proc) into buf. */
 void mb_sysctl_vm_path(const char *proc_root, const char *name, char *buf, size_t len);

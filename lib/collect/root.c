@@ -31,17 +31,19 @@ int mb_root_open(struct mb_root *root, const char *proc_path, const char *sys_pa
         mb_strlcpy(root->proc_path, proc_path ? proc_path : "/proc", sizeof(root->proc_path));
         mb_strlcpy(root->sys_path, sys_path ? sys_path : "/sys", sizeof(root->sys_path));
         root->live = strcmp(root->proc_path, "/proc") == 0;
-        const char *etc = getenv("MEMBUDGET_ETC_ROOT");
-        if (etc && *etc) {
-                if (strcmp(etc, "/") != 0)
-                        mb_strlcpy(root->etc_path, etc, sizeof(root->etc_path));
-                root->etc_set = true;
-        }
         root->proc_fd = open(root->proc_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root->proc_fd < 0)
                 return -errno;
         root->sys_fd = open(root->sys_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return 0;
+}
+
+void mb_root_set_etc(struct mb_root *root, const char *etc)
+{
+        root->etc_path[0] = '\0';
+        root->etc_set = etc && *etc;
+        if (root->etc_set && strcmp(etc, "/") != 0)
+                mb_strlcpy(root->etc_path, etc, sizeof(root->etc_path));
 }
 
 void mb_root_close(struct mb_root *root)

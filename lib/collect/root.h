@@ -27,7 +27,7 @@ struct mb_root {
         int sysfd[MB_F_COUNT]; /* cached fds of system-wide files, -1 = not open */
         struct mb_buf scratch; /* reused read buffer for system files */
         /* The root of /etc (sysctl files, unit drop-ins): "" = the real one;
-         * $MEMBUDGET_ETC_ROOT, read once by mb_root_open (tests, images). */
+         * another tree with mb_root_set_etc (the CLI: $MEMBUDGET_ETC_ROOT). */
         char etc_path[1024];
         bool etc_set; /* etc_path names another tree: read it for a captured root */
 };
@@ -39,6 +39,9 @@ struct mb_root {
  */
 int mb_root_open(struct mb_root *root, const char *proc_path, const char *sys_path);
 void mb_root_close(struct mb_root *root);
+/* Read /etc under etc (NULL or "": the real /etc, etc_set false; "/": the
+ * real one, etc_set true).  mb_root_open resets it: set it after. */
+void mb_root_set_etc(struct mb_root *root, const char *etc);
 
 /* Read a system-wide file through its cached fd (opened on first use).
  * Returns the length read into root->scratch, or -errno. */

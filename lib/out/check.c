@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "../util/size.h"
 #include "findings.h"
@@ -119,4 +120,35 @@ void mb_out_check(FILE *f, const struct mb_out_check *c)
                 fputc('\n', f);
         }
         fprintf(f, "\n%s\n", c->passed ? "every target met" : "some targets missed");
+}
+
+void mb_out_baseline(FILE *f, bool json, const struct mb_metrics *m)
+{
+        char when[64], a[MB_SIZE_STRLEN];
+        time_t t = (time_t)m->time;
+        struct tm tm;
+
+        if (json) {
+                json_t *j = json_object(), *o = json_object();
+                for (int i = 0; i < MB_M_COUNT; i++)
+                        json_object_set_new(o, m->m[i].id,
+                                            m->m[i].have ? json_real(m->m[i].now) : json_null());
+                json_object_set_new(j, "time", json_real(m->time));
+                json_object_set_new(j, "metrics", o);
+                mb_json_print(j, f);
+                return;
+        }
+        localtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+        fprintf(f, "baseline of %s\n", when);
+        for (int i = 0; i < MB_M_COUNT; i++) {
+                const struct mb_metric *x = &m->m[i];
+                if (!x->have)
+                        continue;
+                if (x->bytes)
+                        fprintf(f, "  %-20s %s\n", x->label,
+                                mb_size_format((int64_t)x->now, a, sizeof(a)));
+                else
+                        fprintf(f, "  %-20s %.0f\n", x->label, x->now);
+        }
 }

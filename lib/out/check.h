@@ -22,4 +22,7 @@ void mb_out_check(FILE *f, const struct mb_out_check *c);
 /* Caller owns the result. */
 json_t *mb_out_check_json(const struct mb_out_check *c);
 
+/* `baseline show` (and save): the saved metrics, text or JSON. */
+void mb_out_baseline(FILE *f, bool json, const struct mb_metrics *m);
+
 #endif

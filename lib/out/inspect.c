@@ -518,3 +518,99 @@ int mb_out_inspect_doc(FILE *f, bool json, const struct mb_out_inspect *p, size_
         mb_inspect_summary_release(&sum);
         return r;
 }
+
+const struct mb_out_inspect *mb_out_itarget(const struct mb_itarget *t, struct mb_out_inspect *v)
+{
+        *v = (struct mb_out_inspect){.s = &t->s,
+                                     .in = &t->in,
+                                     .first = &t->first,
+                                     .seconds = t->t_now - t->t_first,
+                                     .vram = t->vram};
+        return v;
+}
+
+int mb_out_inspect_targets(FILE *f, bool json, const struct mb_itargets *ts, const char *re)
+{
+        struct mb_out_inspect *views = calloc(ts->n ? ts->n : 1, sizeof(*views));
+        int r;
+
+        if (!views)
+                return -ENOMEM;
+        for (size_t i = 0; i < ts->n; i++)
+                mb_out_itarget(&ts->t[i], &views[i]);
+        r = mb_out_inspect_doc(f, json, views, ts->n, ts->top, re);
+        free(views);
+        return r;
+}
+
+/* One --watch --json line (JSON Lines: one compact object per sample). */
+static void emit_sample(FILE *f, long sample, double start, json_t *procs)
+{
+        json_t *js = json_object();
+
+        json_object_set_new(js, "sample", json_integer(sample));
+        json_object_set_new(js, "time", json_real(mb_now_wall()));
+        json_object_set_new(js, "elapsed_s", json_real(mb_now_mono() - start));
+        json_object_set_new(js, "processes", procs);
+        json_dumpf(js, f, JSON_COMPACT | MB_JSON_DEFAULT);
+        fputc('\n', f);
+        json_decref(js);
+}
+
+void mb_out_inspect_watch_first(FILE *f, bool json, const struct mb_itargets *ts, double interval_s,
+                                bool until_interrupted)
+{
+        struct mb_out_inspect v;
+        json_t *arr;
+
+        if (!json) {
+                mb_out_inspect_watch_head(f, ts->n, interval_s, until_interrupted);
+                for (size_t i = 0; i < ts->n; i++)
+                        mb_out_inspect_watch_line(f, 0.0, ts->t[i].pid,
+                                                  mb_memsum_charge(&ts->t[i].in.total), NULL);
+                return;
+        }
+        arr = json_array();
+        for (size_t i = 0; i < ts->n; i++)
+                json_array_append_new(
+                    arr, mb_out_inspect_watch_json(mb_out_itarget(&ts->t[i], &v), NULL));
+        emit_sample(f, 1, ts->start, arr);
+}
+
+void mb_out_inspect_watch_step(FILE *f, bool json, const struct mb_itargets *ts)
+{
+        struct mb_out_inspect v;
+        json_t *arr = json ? json_array() : NULL;
+
+        for (size_t i = 0; i < ts->n; i++) {
+                const struct mb_itarget *x = &ts->t[i];
+
+                if (x->exited && !json) {
+                        mb_out_inspect_watch_exited(f, x->t_prev - ts->start, x->pid);
+                } else if (x->exited) {
+                        json_t *e = json_object();
+                        json_object_set_new(e, "pid", json_integer(x->pid));
+                        json_object_set_new(e, "exited", json_true());
+                        json_array_append_new(arr, e);
+                } else if (x->grew && !json) {
+                        mb_out_inspect_watch_line(f, x->t_now - ts->start, x->pid,
+                                                  mb_memsum_charge(&x->in.total), &x->g);
+                } else if (x->grew) {
+                        json_array_append_new(
+                            arr, mb_out_inspect_watch_json(mb_out_itarget(x, &v), &x->g));
+                }
+        }
+        if (json)
+                emit_sample(f, ts->samples, ts->start, arr);
+}
+
+void mb_out_inspect_watch_end(FILE *f, bool json, const struct mb_itargets *ts)
+{
+        struct mb_out_inspect v;
+
+        if (json)
+                return;
+        for (size_t i = 0; i < ts->n; i++)
+                if (ts->t[i].t_now > ts->t[i].t_first)
+                        mb_out_inspect_growth_text(f, mb_out_itarget(&ts->t[i], &v));
+}

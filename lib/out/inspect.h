@@ -11,6 +11,7 @@
 
 #include "../analyze/inspect.h"
 #include "../collect/smaps.h"
+#include "../diag/inspect.h"
 
 /* One inspected process as the renderers see it. */
 struct mb_out_inspect {
@@ -46,6 +47,17 @@ void mb_out_inspect_watch_exited(FILE *f, double elapsed, int pid);
 void mb_out_inspect_growth_text(FILE *f, const struct mb_out_inspect *t);
 /* One process of a --watch --json sample; g NULL for the first sample. */
 json_t *mb_out_inspect_watch_json(const struct mb_out_inspect *t, const struct mb_kind_growth *g);
+/* The processes of ts (lib/diag/inspect.h) as the renderers see them. */
+const struct mb_out_inspect *mb_out_itarget(const struct mb_itarget *t, struct mb_out_inspect *v);
+/* mb_out_inspect_doc of ts.  0, or -ENOMEM. */
+int mb_out_inspect_targets(FILE *f, bool json, const struct mb_itargets *ts, const char *re);
+/* --watch of ts: the first sample (heading and a line each, or the first JSON
+ * line), each later step (mb_itargets_step), the growth since the first. */
+void mb_out_inspect_watch_first(FILE *f, bool json, const struct mb_itargets *ts, double interval_s,
+                                bool until_interrupted);
+void mb_out_inspect_watch_step(FILE *f, bool json, const struct mb_itargets *ts);
+void mb_out_inspect_watch_end(FILE *f, bool json, const struct mb_itargets *ts);
+
 /* "anon +10.0 MiB, heap -1.0 MiB" (largest change first, at most 3), or "steady". */
 void mb_out_inspect_grew(char *buf, size_t len, const struct mb_kind_growth *g, double min_step);
 

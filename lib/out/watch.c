@@ -156,3 +156,14 @@ void mb_out_watch_csv_header(FILE *f)
               "top_pid,top_name,top_rss_swap_bytes\n",
               f);
 }
+
+void mb_out_watch_line(FILE *f, enum mb_watch_fmt fmt, const struct mb_watch_tick *k,
+                       const struct mb_proctab *t)
+{
+        if (fmt == MB_WATCH_TEXT)
+                mb_out_watch_text(f, k);
+        else if (fmt == MB_WATCH_CSV)
+                mb_out_watch_csv(f, k);
+        else if (fmt == MB_WATCH_JSON)
+                mb_out_watch_json(f, k, t);
+}

@@ -26,4 +26,9 @@ void mb_out_watch_csv_header(FILE *f);
 void mb_out_watch_csv(FILE *f, const struct mb_watch_tick *k);
 void mb_out_watch_json(FILE *f, const struct mb_watch_tick *k, const struct mb_proctab *t);
 
+enum mb_watch_fmt { MB_WATCH_TEXT, MB_WATCH_CSV, MB_WATCH_JSON, MB_WATCH_SCREEN };
+/* One tick's line in fmt (nothing for MB_WATCH_SCREEN: screen.h draws it). */
+void mb_out_watch_line(FILE *f, enum mb_watch_fmt fmt, const struct mb_watch_tick *k,
+                       const struct mb_proctab *t);
+
 #endif

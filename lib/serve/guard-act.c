@@ -243,6 +243,82 @@ static void fmt_value(enum mb_guard_cond c, double v, char *buf, size_t len)
                 snprintf(buf, len, "%.0f MiB", v / (1024.0 * 1024.0));
 }
 
+/* The signal step of a decision: SIGTERM to the victim (or why not). */
+static void run_signal(const struct mb_guard_runner *g, const struct mb_config *c,
+                       const struct mb_guard_decision *dec, const struct mb_proc *victim,
+                       double now)
+{
+        char what[256];
+
+        if (!victim)
+                snprintf(what, sizeof(what),
+                         "no process of an allowed user (guard.kill_user) matches "
+                         "guard.kill_match");
+        else
+                snprintf(what, sizeof(what), "pid %d (%s, RSS+swap %lld MiB)", victim->pid,
+                         victim->name, (long long)(mb_proc_rss_swap(victim) >> 20));
+        if (dec->dry_run && !victim) {
+                g->log("guard (dry run): %s: nothing would be signalled", what);
+        } else if (dec->dry_run) {
+                g->log("guard (dry run): would send SIGTERM to %s", what);
+        } else if (victim && g->kill->active) {
+                g->log("guard: still waiting for pid %d to exit; not signalling %s", g->kill->pid,
+                       what);
+        } else if (victim) {
+                int r = mb_guard_kill_start(g->kill, g->proc_fd, victim->pid, victim->starttime,
+                                            c->guard_grace_s, now);
+                if (r == 0)
+                        g->log("guard: sent SIGTERM to %s; SIGKILL in %.0f s if still alive", what,
+                               c->guard_grace_s);
+                else if (r == -ESTALE)
+                        g->log("guard: pid %d changed identity since the sample: not "
+                               "signalled",
+                               victim->pid);
+                else
+                        g->log("guard: cannot signal %s: %s", what, mb_strerror(r));
+        } else {
+                g->log("guard: %s: nothing signalled", what);
+        }
+}
+
+/* The hook step of a decision: start guard.hook with MEMBUDGET_* variables. */
+static void run_hook(const struct mb_guard_runner *g, const struct mb_config *c,
+                     const struct mb_guard_decision *dec, const struct mb_proc *victim, double now)
+{
+        if (dec->dry_run) {
+                g->log("guard (dry run): would run hook %s", c->guard_hook[0]);
+        } else {
+                const struct mb_guard_event *e = &dec->ev[0];
+                char ev[64], cond[64], v[64], t[64], held[64], vp[64], vn[96], all[256];
+                size_t off = 0;
+                all[0] = '\0';
+                for (unsigned i = 0; i < dec->nev && off < sizeof(all); i++)
+                        off += (size_t)snprintf(all + off, sizeof(all) - off, "%s%s", i ? "," : "",
+                                                mb_guard_cond_names[dec->ev[i].cond]);
+                snprintf(ev, sizeof(ev), "MEMBUDGET_EVENT=guard");
+                snprintf(cond, sizeof(cond), "MEMBUDGET_CONDITION=%s",
+                         mb_guard_cond_names[e->cond]);
+                snprintf(v, sizeof(v), "MEMBUDGET_VALUE=%.0f", e->value);
+                snprintf(t, sizeof(t), "MEMBUDGET_THRESHOLD=%.0f", e->threshold);
+                snprintf(held, sizeof(held), "MEMBUDGET_HELD_S=%.0f", e->held_s);
+                snprintf(vp, sizeof(vp), "MEMBUDGET_VICTIM_PID=%d",
+                         victim && dec->signal ? victim->pid : 0);
+                snprintf(vn, sizeof(vn), "MEMBUDGET_VICTIM_NAME=%s",
+                         victim && dec->signal ? victim->name : "");
+                char *allv = NULL;
+                if (asprintf(&allv, "MEMBUDGET_CONDITIONS=%s", all) < 0)
+                        allv = NULL;
+                char *env[] = {ev, cond, v, t, held, vp, vn, allv, NULL};
+                pid_t p = mb_hook_spawn(g->hooks, c->guard_hook, env, now);
+                if (p < 0)
+                        g->log("guard: cannot run hook %s: %s", c->guard_hook[0],
+                               mb_strerror((int)p));
+                else
+                        g->log("guard: started hook %s (pid %d)", c->guard_hook[0], (int)p);
+                free(allv);
+        }
+}
+
 void mb_guard_run(const struct mb_guard_runner *g, const struct mb_config *c,
                   const struct mb_snapshot *s, const struct mb_target *tg, double now)
 {
@@ -250,7 +326,7 @@ void mb_guard_run(const struct mb_guard_runner *g, const struct mb_config *c,
         struct mb_guard_obs obs;
         struct mb_guard_decision dec;
         const struct mb_proc *victim = NULL;
-        char val[64], thr[64], what[256];
+        char val[64], thr[64];
         int vi;
 
         if (!c->guard_enabled)
@@ -277,71 +353,8 @@ void mb_guard_run(const struct mb_guard_runner *g, const struct mb_config *c,
                        dec.dry_run ? " (dry run)" : "", mb_guard_cond_names[e->cond], e->held_s,
                        val, thr);
         }
-        if (dec.signal) {
-                if (!victim)
-                        snprintf(what, sizeof(what),
-                                 "no process of an allowed user (guard.kill_user) matches "
-                                 "guard.kill_match");
-                else
-                        snprintf(what, sizeof(what), "pid %d (%s, RSS+swap %lld MiB)", victim->pid,
-                                 victim->name, (long long)(mb_proc_rss_swap(victim) >> 20));
-                if (dec.dry_run && !victim) {
-                        g->log("guard (dry run): %s: nothing would be signalled", what);
-                } else if (dec.dry_run) {
-                        g->log("guard (dry run): would send SIGTERM to %s", what);
-                } else if (victim && g->kill->active) {
-                        g->log("guard: still waiting for pid %d to exit; not signalling %s",
-                               g->kill->pid, what);
-                } else if (victim) {
-                        int r = mb_guard_kill_start(g->kill, g->proc_fd, victim->pid,
-                                                    victim->starttime, c->guard_grace_s, now);
-                        if (r == 0)
-                                g->log(
-                                    "guard: sent SIGTERM to %s; SIGKILL in %.0f s if still alive",
-                                    what, c->guard_grace_s);
-                        else if (r == -ESTALE)
-                                g->log("guard: pid %d changed identity since the sample: not "
-                                       "signalled",
-                                       victim->pid);
-                        else
-                                g->log("guard: cannot signal %s: %s", what, mb_strerror(r));
-                } else {
-                        g->log("guard: %s: nothing signalled", what);
-                }
-        }
-        if (dec.hook) {
-                if (dec.dry_run) {
-                        g->log("guard (dry run): would run hook %s", c->guard_hook[0]);
-                } else {
-                        const struct mb_guard_event *e = &dec.ev[0];
-                        char ev[64], cond[64], v[64], t[64], held[64], vp[64], vn[96], all[256];
-                        size_t off = 0;
-                        all[0] = '\0';
-                        for (unsigned i = 0; i < dec.nev && off < sizeof(all); i++)
-                                off += (size_t)snprintf(all + off, sizeof(all) - off, "%s%s",
-                                                        i ? "," : "",
-                                                        mb_guard_cond_names[dec.ev[i].cond]);
-                        snprintf(ev, sizeof(ev), "MEMBUDGET_EVENT=guard");
-                        snprintf(cond, sizeof(cond), "MEMBUDGET_CONDITION=%s",
-                                 mb_guard_cond_names[e->cond]);
-                        snprintf(v, sizeof(v), "MEMBUDGET_VALUE=%.0f", e->value);
-                        snprintf(t, sizeof(t), "MEMBUDGET_THRESHOLD=%.0f", e->threshold);
-                        snprintf(held, sizeof(held), "MEMBUDGET_HELD_S=%.0f", e->held_s);
-                        snprintf(vp, sizeof(vp), "MEMBUDGET_VICTIM_PID=%d",
-                                 victim && dec.signal ? victim->pid : 0);
-                        snprintf(vn, sizeof(vn), "MEMBUDGET_VICTIM_NAME=%s",
-                                 victim && dec.signal ? victim->name : "");
-                        char *allv = NULL;
-                        if (asprintf(&allv, "MEMBUDGET_CONDITIONS=%s", all) < 0)
-                                allv = NULL;
-                        char *env[] = {ev, cond, v, t, held, vp, vn, allv, NULL};
-                        pid_t p = mb_hook_spawn(g->hooks, c->guard_hook, env, now);
-                        if (p < 0)
-                                g->log("guard: cannot run hook %s: %s", c->guard_hook[0],
-                                       mb_strerror((int)p));
-                        else
-                                g->log("guard: started hook %s (pid %d)", c->guard_hook[0], (int)p);
-                        free(allv);
-                }
-        }
+        if (dec.signal)
+                run_signal(g, c, &dec, victim, now);
+        if (dec.hook)
+                run_hook(g, c, &dec, victim, now);
 }

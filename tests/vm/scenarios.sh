@@ -235,7 +235,7 @@ if swap_on; then
   e0="$F: memory.current=$(cgf "$fc" memory.current) max=$(cgf "$fc" memory.max) swap.current=$(cgf "$fc" memory.swap.current)"
   out=$("$BIN" tune --swap-cycle --state-dir "$ST" --apply 2>&1); rc=$?
   inswap=$(grep -c "^$SW " /proc/swaps)
-  check swap-cycle-refused-memcg-at-limit "$e0; rc=$rc; $SW $([ "$inswap" = 1 ] && echo still on || echo swapped off); vmstat.oom_kill +$(($(vmstat_oom) - o0)); $F $(show $F ActiveState) (pid $fpid $(kill -0 "$fpid" 2>/dev/null && echo alive || echo gone)); said: $(grep -iE 'refus|done|swapoff' <<<"$out" | head -2 | tr -s ' \n' ' ') [needs act's swap-cycle fix, issue 15 item 1]" \
+  check swap-cycle-refused-memcg-at-limit "$e0; rc=$rc; $SW $([ "$inswap" = 1 ] && echo still on || echo swapped off); vmstat.oom_kill +$(($(vmstat_oom) - o0)); $F $(show $F ActiveState) (pid $fpid $(kill -0 "$fpid" 2>/dev/null && echo alive || echo gone)); said: $(grep -iE 'refus|done|swapoff' <<<"$out" | head -2 | tr -s ' \n' ' ')" \
     test "$rc" != 0 -a "$inswap" = 1 -a "$(vmstat_oom)" = "$o0" -a -n "$(grep -i refus <<<"$out")" \
     -a "$(show $F ActiveState)" = active
   systemctl stop $F
