@@ -62,8 +62,11 @@ enum mb_finding_kind {
         MB_FK_OTHER_CONSUMERS,
         MB_FK_LARGE_VSZ,
         MB_FK_TARGET_GROWTH_KIND,
-        MB_FK_MEMORY_LEAK,   /* from the history (store/history-leaks.h) */
-        MB_FK_TARGET_GROWTH, /* idem: the target's total or process count */
+        MB_FK_CGROUP_OOM_KILL, /* memory.events oom_kill of the target's / container's cgroup */
+        MB_FK_CGROUP_AT_LIMIT, /* memory.events max: the cgroup reached its limit */
+        MB_FK_CONTAINER_LIMIT, /* in a container, its limit is nearly used */
+        MB_FK_MEMORY_LEAK,     /* from the history (store/history-leaks.h) */
+        MB_FK_TARGET_GROWTH,   /* idem: the target's total or process count */
         MB_FK_COUNT
 };
 

@@ -1,0 +1,64 @@
+/*
+ * cgroup-mem.h: what a memory cgroup says about itself: its limits, its
+ * usage, its events (how often it hit memory.high / memory.max, OOM kills),
+ * its pressure (PSI, v2) and its swap-ins and refaults (memory.stat).
+ *
+ * v2: memory.max, memory.high, memory.swap.max, memory.current,
+ *     memory.events (low, high, max, oom, oom_kill), memory.pressure,
+ *     memory.stat (pswpin, workingset_refault_anon/_file).
+ * v1: memory.limit_in_bytes, memory.usage_in_bytes, memory.failcnt (as
+ *     "max" events), memory.oom_control (oom_kill, under_oom),
+ *     memory.stat (workingset_refault where the kernel has it).
+ */
+#ifndef MB_COLLECT_CGROUP_MEM_H
+#define MB_COLLECT_CGROUP_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mb_cgmem {
+        char path[512]; /* the cgroup's path in its hierarchy ("/system.slice/x.service") */
+        int version;    /* 2 or 1 */
+        int nprocs;     /* processes of the target in it or below (filled by the caller) */
+        /* bytes; -1 = no limit ("max"), MB_CG_UNKNOWN = unreadable */
+        int64_t max, high, swap_max, current;
+        /* event counters; MB_CG_UNKNOWN = unreadable */
+        int64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+        bool under_oom; /* v1 memory.oom_control under_oom 1 */
+        bool have_psi;  /* v2 memory.pressure */
+        double psi_some10, psi_full10;
+        int64_t pswpin, refault; /* memory.stat; MB_CG_UNKNOWN = absent */
+};
+
+#define MB_CG_UNKNOWN INT64_MIN
+
+/* The target's cgroups followed at most. */
+#define MB_CGMEM_MAX 8
+
+/* Parse memory.events (v2) into ret's ev_* fields (absent keys stay as they
+ * are).  Pure. */
+void mb_cgmem_parse_events(const char *text, struct mb_cgmem *ret);
+/* Parse memory.stat (pswpin, workingset_refault*).  Pure. */
+void mb_cgmem_parse_stat(const char *text, struct mb_cgmem *ret);
+/* Parse v1 memory.oom_control (oom_kill, under_oom).  Pure. */
+void mb_cgmem_parse_oom_control(const char *text, struct mb_cgmem *ret);
+
+/*
+ * Read the memory files of the cgroup directory `dir` (an absolute path of
+ * the mounted hierarchy, e.g. "/sys/fs/cgroup/system.slice/x.service").
+ * `path` is stored as the name.  Every file is optional.  0, or -ENOENT
+ * when dir holds no memory file at all.
+ */
+int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgmem *ret);
+
+/*
+ * The memory cgroup that holds the limit of the cgroup `path`: from path up
+ * to the hierarchy's root (mount, e.g. "/sys/fs/cgroup" or
+ * "/sys/fs/cgroup/memory"), the first whose memory.max / memory.high
+ * (v1: memory.limit_in_bytes) is set, read into ret; the cgroup itself when
+ * none is.  0, or -ENOENT.
+ */
+int mb_cgmem_read_limited(const char *mount, int version, const char *path, struct mb_cgmem *ret);
+
+#endif
