@@ -784,7 +784,7 @@ static void rule_cgroups(const struct mb_problem_input *in, struct mb_findings *
         if (s->have_container_cg) {
                 bool dup = false;
                 for (size_t i = 0; i < s->ntarget_cg; i++)
-                        dup = dup || !strcmp(s->target_cg[i].path, s->container_cg.path);
+                        dup = dup || !strcmp(s->target_cg[i].dir, s->container_cg.dir);
                 if (!dup)
                         cg_events(&s->container_cg, "the container's", false, fs);
         }

@@ -102,6 +102,7 @@ int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgme
 
         memset(ret, 0, sizeof(*ret));
         mb_strlcpy(ret->path, path, sizeof(ret->path));
+        mb_strlcpy(ret->dir, dir, sizeof(ret->dir));
         ret->version = version;
         ret->max = ret->high = ret->swap_max = ret->current = MB_CG_UNKNOWN;
         ret->ev_low = ret->ev_high = ret->ev_max = ret->ev_oom = ret->ev_oom_kill = MB_CG_UNKNOWN;
@@ -137,17 +138,22 @@ int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgme
 int mb_cgmem_read_limited(const char *mount, int version, const char *path, struct mb_cgmem *ret)
 {
         char dir[1600], rel[600];
+        int r;
 
         mb_strlcpy(rel, path, sizeof(rel));
+        snprintf(dir, sizeof(dir), "%s%s", mount, strcmp(rel, "/") ? rel : "");
+        if (access(dir, F_OK) != 0)
+                rel[0] = '\0'; /* seen from a namespace: the mount's root */
         for (;;) {
                 bool root = !rel[0] || !strcmp(rel, "/");
                 snprintf(dir, sizeof(dir), "%s%s", mount, root ? "" : rel);
-                if (access(dir, F_OK) == 0 && !root) {
-                        int64_t m =
-                            read_limit(dir, version == 2 ? "memory.max" : "memory.limit_in_bytes");
-                        int64_t h = version == 2 ? read_limit(dir, "memory.high") : -1;
-                        if ((m != MB_CG_UNKNOWN && m >= 0) || (h != MB_CG_UNKNOWN && h >= 0))
-                                return mb_cgmem_read(dir, version, rel, ret);
+                int64_t m = read_limit(dir, version == 2 ? "memory.max" : "memory.limit_in_bytes");
+                int64_t h = version == 2 ? read_limit(dir, "memory.high") : MB_CG_UNKNOWN;
+                if ((m != MB_CG_UNKNOWN && m >= 0) || (h != MB_CG_UNKNOWN && h >= 0)) {
+                        r = mb_cgmem_read(dir, version, root ? path : rel, ret);
+                        if (root)
+                                mb_strlcpy(ret->path, path, sizeof(ret->path));
+                        return r;
                 }
                 if (root)
                         break;
@@ -156,7 +162,9 @@ int mb_cgmem_read_limited(const char *mount, int version, const char *path, stru
                         break;
                 *slash = '\0';
         }
-        /* none is limited: the cgroup itself */
+        /* none is limited: the cgroup itself (or the root it resolves to) */
         snprintf(dir, sizeof(dir), "%s%s", mount, strcmp(path, "/") ? path : "");
+        if (access(dir, F_OK) != 0)
+                snprintf(dir, sizeof(dir), "%s", mount);
         return mb_cgmem_read(dir, version, path, ret);
 }

@@ -19,6 +19,7 @@
 
 struct mb_cgmem {
         char path[512]; /* the cgroup's path in its hierarchy ("/system.slice/x.service") */
+        char dir[1100]; /* the directory read (under the root's /sys) */
         int version;    /* 2 or 1 */
         int nprocs;     /* processes of the target in it or below (filled by the caller) */
         /* bytes; -1 = no limit ("max"), MB_CG_UNKNOWN = unreadable */
@@ -57,7 +58,10 @@ int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgme
  * to the hierarchy's root (mount, e.g. "/sys/fs/cgroup" or
  * "/sys/fs/cgroup/memory"), the first whose memory.max / memory.high
  * (v1: memory.limit_in_bytes) is set, read into ret; the cgroup itself when
- * none is.  0, or -ENOENT.
+ * none is.  A path that does not resolve under mount (a v1 container sees
+ * its own cgroup as the root of the mount, /proc/PID/cgroup still names
+ * the host's path) is read at mount's root, under its own name.  0, or
+ * -ENOENT.
  */
 int mb_cgmem_read_limited(const char *mount, int version, const char *path, struct mb_cgmem *ret);
 

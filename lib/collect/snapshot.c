@@ -55,8 +55,9 @@ static void snapshot_container(struct mb_root *root, struct mb_snapshot *s)
         ml = strlen(mount);
         const char *rel = !strncmp(s->container.limit_dir, mount, ml) ? s->container.limit_dir + ml
                                                                       : s->container.limit_dir;
-        s->have_container_cg = mb_cgmem_read(s->container.limit_dir, s->cg_version,
-                                             *rel ? rel : "/", &s->container_cg) == 0;
+        s->have_container_cg =
+            mb_cgmem_read(s->container.limit_dir, s->cg_version, *rel ? rel : s->container.cgroup,
+                          &s->container_cg) == 0;
 }
 
 int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,

@@ -286,8 +286,12 @@ static void print_container(FILE *f, const struct mb_snapshot *s)
         } else {
                 fputs(": no memory limit found; the host's RAM applies\n", f);
         }
-        if (s->have_container_cg && c->limit > 0)
+        if (s->have_container_cg && c->limit > 0) {
+                for (size_t i = 0; i < s->ntarget_cg; i++)
+                        if (!strcmp(s->target_cg[i].dir, s->container_cg.dir))
+                                return; /* shown above */
                 print_cgmem(f, "container cgroup", &s->container_cg);
+        }
 }
 
 void mb_out_status(FILE *f, const struct mb_diag *d, const struct mb_out_status_opts *o)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../lib/act/systemd.h"
+#include "../../lib/collect/cgroup-mem.h"
 #include "../../lib/collect/container.h"
 
 #define ID64 "3f2a9c1e4b5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
@@ -334,6 +335,41 @@ static void test_live(void **state)
         assert_true(c.current > 0);
 }
 
+/* memory.events, memory.stat, memory.oom_control (issue 14.2, 15.19) */
+static void test_cgmem_parse(void **state)
+{
+        struct mb_cgmem m;
+        (void)state;
+
+        memset(&m, 0, sizeof(m));
+        m.ev_low = m.ev_high = m.ev_max = m.ev_oom = m.ev_oom_kill = MB_CG_UNKNOWN;
+        m.pswpin = m.refault = MB_CG_UNKNOWN;
+        mb_cgmem_parse_events("low 1\nhigh 12\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n", &m);
+        assert_int_equal(m.ev_low, 1);
+        assert_int_equal(m.ev_high, 12);
+        assert_int_equal(m.ev_max, 3);
+        assert_int_equal(m.ev_oom, 2);
+        assert_int_equal(m.ev_oom_kill, 1);
+        /* "oom" does not match "oom_kill" nor "oom_group_kill" */
+        mb_cgmem_parse_events("oom_group_kill 9\n", &m);
+        assert_int_equal(m.ev_oom, 2);
+        mb_cgmem_parse_stat(
+            "anon 5\npswpin 40\nworkingset_refault_anon 3\nworkingset_refault_file 4\n", &m);
+        assert_int_equal(m.pswpin, 40);
+        assert_int_equal(m.refault, 7);
+        m.refault = MB_CG_UNKNOWN;
+        mb_cgmem_parse_stat("cache 1\nworkingset_refault 11\n", &m);
+        assert_int_equal(m.refault, 11);
+        m.ev_oom_kill = MB_CG_UNKNOWN;
+        mb_cgmem_parse_oom_control("oom_kill_disable 0\nunder_oom 1\noom_kill 4\n", &m);
+        assert_int_equal(m.ev_oom_kill, 4);
+        assert_true(m.under_oom);
+        /* garbage leaves the fields as they were */
+        m.ev_max = MB_CG_UNKNOWN;
+        mb_cgmem_parse_events("max x\nmax\n", &m);
+        assert_true(m.ev_max == MB_CG_UNKNOWN);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -346,6 +382,7 @@ int main(void)
             cmocka_unit_test(test_detect_v1),
             cmocka_unit_test(test_detect_errors),
             cmocka_unit_test(test_live),
+            cmocka_unit_test(test_cgmem_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
