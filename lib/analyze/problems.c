@@ -747,9 +747,13 @@ static void cg_events(const struct mb_cgmem *m, const char *whose, bool target,
                             (long long)m->ev_oom_kill, m->ev_oom_kill == 1 ? "" : "es",
                             m->ev_oom_kill == 1 ? "was" : "were", m->path);
                 else
-                        SET(f, cause, "%lld process%s OOM-killed in %s cgroup %.150s",
+                        SET(f, cause,
+                            "%lld process%s OOM-killed in %s cgroup %.150s (its own "
+                            "memory.events.local)",
                             (long long)m->ev_oom_kill, m->ev_oom_kill == 1 ? " was" : "es were",
                             whose, m->path);
+                if (!target)
+                        f->severity = MB_SEV_MEDIUM;
                 SET(f, evidence, "%.150s: %s oom_kill %lld, %s %s, usage %s%s", m->path,
                     m->version == 2 ? "memory.events" : "memory.oom_control",
                     (long long)m->ev_oom_kill, file, m->max >= 0 ? sz(m->max, l) : "none",
@@ -778,7 +782,8 @@ static void rule_cgroups(const struct mb_problem_input *in, struct mb_findings *
         struct mb_finding *f;
 
         for (size_t i = 0; i < s->ntarget_cg; i++)
-                cg_events(&s->target_cg[i], "the target's", true, fs);
+                cg_events(&s->target_cg[i], s->target_cg[i].target ? "the target's" : "the",
+                          s->target_cg[i].target, fs);
         if (!s->have_container || !s->container.in_container)
                 return;
         if (s->have_container_cg) {

@@ -1,6 +1,7 @@
 /* cgroup-mem.c: see cgroup-mem.h. */
 #include "cgroup-mem.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -167,4 +168,60 @@ int mb_cgmem_read_limited(const char *mount, int version, const char *path, stru
         if (access(dir, F_OK) != 0)
                 snprintf(dir, sizeof(dir), "%s", mount);
         return mb_cgmem_read(dir, version, path, ret);
+}
+
+struct walk {
+        const char *mount;
+        struct mb_cgmem *ret;
+        size_t n, max, seen;
+};
+
+static void walk_dir(struct walk *w, char *dir, size_t len, int depth)
+{
+        char buf[1024];
+        DIR *d;
+        struct dirent *e;
+
+        if (w->seen++ >= 4096 || depth > 16 || w->n >= w->max)
+                return;
+        if (depth > 0 && read_text(dir, "memory.events.local", buf, sizeof(buf))) {
+                struct mb_cgmem m;
+                int64_t lim = read_limit(dir, "memory.max");
+                memset(&m, 0, sizeof(m));
+                m.ev_max = m.ev_oom_kill = MB_CG_UNKNOWN;
+                mb_cgmem_parse_events(buf, &m);
+                if ((m.ev_oom_kill != MB_CG_UNKNOWN && m.ev_oom_kill > 0) ||
+                    (m.ev_max != MB_CG_UNKNOWN && m.ev_max > 0 && lim != MB_CG_UNKNOWN &&
+                     lim >= 0)) {
+                        bool dup = false;
+                        for (size_t i = 0; i < w->n; i++)
+                                dup = dup || !strcmp(w->ret[i].dir, dir);
+                        if (!dup &&
+                            mb_cgmem_read(dir, 2, dir + strlen(w->mount), &w->ret[w->n]) == 0)
+                                w->n++;
+                }
+        }
+        d = opendir(dir);
+        if (!d)
+                return;
+        while ((e = readdir(d)) && w->n < w->max) {
+                size_t l = strlen(e->d_name);
+                if (e->d_type != DT_DIR || e->d_name[0] == '.' || len + 1 + l >= 1500)
+                        continue;
+                dir[len] = '/';
+                memcpy(dir + len + 1, e->d_name, l + 1);
+                walk_dir(w, dir, len + 1 + l, depth + 1);
+                dir[len] = '\0';
+        }
+        closedir(d);
+}
+
+size_t mb_cgmem_find_events(const char *mount, struct mb_cgmem *ret, size_t n, size_t max)
+{
+        struct walk w = {.mount = mount, .ret = ret, .n = n, .max = max};
+        char dir[1600];
+
+        mb_strlcpy(dir, mount, sizeof(dir));
+        walk_dir(&w, dir, strlen(dir), 0);
+        return w.n;
 }

@@ -22,6 +22,7 @@ struct mb_cgmem {
         char dir[1100]; /* the directory read (under the root's /sys) */
         int version;    /* 2 or 1 */
         int nprocs;     /* processes of the target in it or below (filled by the caller) */
+        bool target;    /* a cgroup of the target's processes (else found by its events) */
         /* bytes; -1 = no limit ("max"), MB_CG_UNKNOWN = unreadable */
         int64_t max, high, swap_max, current;
         /* event counters; MB_CG_UNKNOWN = unreadable */
@@ -34,8 +35,8 @@ struct mb_cgmem {
 
 #define MB_CG_UNKNOWN INT64_MIN
 
-/* The target's cgroups followed at most. */
-#define MB_CGMEM_MAX 8
+/* The cgroups followed at most (the target's, then those with events). */
+#define MB_CGMEM_MAX 12
 
 /* Parse memory.events (v2) into ret's ev_* fields (absent keys stay as they
  * are).  Pure. */
@@ -64,5 +65,13 @@ int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgme
  * -ENOENT.
  */
 int mb_cgmem_read_limited(const char *mount, int version, const char *path, struct mb_cgmem *ret);
+
+/*
+ * v2: walk the hierarchy under mount (at most 4096 directories, 16 deep)
+ * for cgroups whose own events (memory.events.local) show OOM kills, or
+ * reaching a memory.max that is set; read each into ret[] (at most max,
+ * skipping directories already in ret[0..n)).  Returns the new count.
+ */
+size_t mb_cgmem_find_events(const char *mount, struct mb_cgmem *ret, size_t n, size_t max);
 
 #endif

@@ -50,8 +50,20 @@ static void target_cgroups(struct mb_root *root, struct mb_snapshot *s)
                 if (mb_cgmem_read_limited(mount, s->cg_version, cg, m) < 0)
                         continue;
                 m->nprocs = 1;
+                m->target = true;
                 s->ntarget_cg++;
         }
+}
+
+/* Other cgroups whose own events show OOM kills or a reached limit (v2). */
+static void event_cgroups(struct mb_root *root, struct mb_snapshot *s)
+{
+        char mount[1100];
+
+        if (s->cg_version != 2)
+                return;
+        snprintf(mount, sizeof(mount), "%s/fs/cgroup", root->sys_path);
+        s->ntarget_cg = mb_cgmem_find_events(mount, s->target_cg, s->ntarget_cg, MB_CGMEM_MAX);
 }
 
 int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_snapshot *s,
@@ -85,10 +97,10 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
                                 mb_proc_read_rollup(root, &s->procs, &s->procs.p[i]);
         }
         mb_target_sum(&s->procs, configured, tg);
+        s->ntarget_cg = 0;
         if (configured)
                 target_cgroups(root, s);
-        else
-                s->ntarget_cg = 0;
+        event_cgroups(root, s);
         mb_procs_sort_consumers(&s->procs);
         if (!(scan & MB_SCAN_CMDLINE)) {
                 /* the largest consumers at once, then any other in swap */

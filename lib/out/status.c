@@ -400,7 +400,8 @@ json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, siz
         if (tg->configured) {
                 json_t *cgs = json_array();
                 for (size_t i = 0; i < s->ntarget_cg; i++)
-                        json_array_append_new(cgs, cgmem_json(&s->target_cg[i]));
+                        if (s->target_cg[i].target)
+                                json_array_append_new(cgs, cgmem_json(&s->target_cg[i]));
                 json_object_set_new(target, "cgroups", cgs);
         }
         if (tg->configured) /* how the RAM was counted: "PSS", "RSS" or "PSS+RSS" */
@@ -418,6 +419,17 @@ json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, siz
         json_object_set_new(j, "gpus", mb_json_gpus(&s->gpus));
         json_object_set_new(j, "target", target);
         json_object_set_new(j, "container", container_json(s));
+        {
+                /* the target's memory cgroups, then others whose events show
+                 * OOM kills or a reached limit */
+                json_t *cgs = json_array();
+                for (size_t i = 0; i < s->ntarget_cg; i++) {
+                        json_t *c = cgmem_json(&s->target_cg[i]);
+                        json_object_set_new(c, "target", json_boolean(s->target_cg[i].target));
+                        json_array_append_new(cgs, c);
+                }
+                json_object_set_new(j, "cgroups", cgs);
+        }
         for (size_t i = 0; i < s->procs.n && i < top_n; i++)
                 json_array_append_new(top, mb_json_proc(&s->procs, &s->procs.p[i]));
         json_object_set_new(j, "top", top);
