@@ -78,11 +78,12 @@ hex64() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # --- 1. inside a cgroup namespace in a limited scope: the limit that matters ---
 # A transient scope with MemoryMax=200M runs a new cgroup namespace (and a
 # mount namespace with cgroup2 mounted at its own root, as container runtimes
-# do); a 100 MiB hog runs beside status.  status --json must give the scope's
+# do: the host's mount is lazily unmounted in that private mount namespace
+# first); a 100 MiB hog runs beside status.  status --json must give the scope's
 # limit and (within 10 %) its memory.current as the host sees it.
 NS=mbtest-ctr-ns-$$.scope
 UNITS+=("$NS")
-inner="mount -t cgroup2 none $CG || exit 3
+inner="umount -l $CG && mount -t cgroup2 cgroup2 $CG || exit 3
 $HOG 100 60 & h=\$!
 sleep 1.5
 '$BIN' --json status --no-rates >'$T/ns.json' 2>'$T/ns.err'
@@ -130,12 +131,13 @@ if [ $ok = 1 ]; then
   sleep 0.5
   "$BIN" procs --group cgroup --all >"$T/pg.txt" 2>&1
   "$BIN" --json procs --group cgroup --all >"$T/pg.json" 2>&1
-  dl=$(grep -F "docker-$ID1" "$T/pg.txt" | tr -s ' ')
-  kl=$(grep -F "cri-containerd-$ID2" "$T/pg.txt" | tr -s ' ')
+  # the CGROUP column is cut at 80 characters: the CONTAINER column names them
+  dl=$(grep -F "docker ${ID1:0:12}" "$T/pg.txt" | tr -s ' ')
+  kl=$(grep -F "containerd pod $POD container ${ID2:0:12}" "$T/pg.txt" | tr -s ' ')
   check ctr-procs-docker "pid $h1 in $(sed -n 's/^0:://p' /proc/$h1/cgroup); procs: [$dl]" \
-    test -n "$(grep -F "docker ${ID1:0:12}" <<<"$dl")"
+    test -n "$(grep -F "/system.slice/docker-${ID1:0:12}" <<<"$dl")"
   check ctr-procs-kubepods "pid $h2 in $(sed -n 's/^0:://p' /proc/$h2/cgroup); procs: [$kl]" \
-    test -n "$(grep -F "containerd pod $POD container ${ID2:0:12}" <<<"$kl")"
+    test -n "$(grep -F "/kubepods.slice/kubepods-burstable.slice/" <<<"$kl")"
   check ctr-procs-json "--json: id $ID1 $(grep -c "\"id\": \"$ID1\"" "$T/pg.json")x, pod $POD $(grep -c "\"pod\": \"$POD\"" "$T/pg.json")x, qos burstable $(grep -c '"qos": "burstable"' "$T/pg.json")x" \
     test "$(grep -c "\"id\": \"$ID1\"" "$T/pg.json")" -ge 1 -a "$(grep -c "\"pod\": \"$POD\"" "$T/pg.json")" -ge 1 \
     -a "$(grep -c '"runtime": "containerd"' "$T/pg.json")" -ge 1
