@@ -261,6 +261,15 @@ static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *
                          cg->limit > 0 && cg->usage >= cg->limit * 95 / 100
                              ? " (full: it swaps against its own limit)"
                              : "");
+                n = strlen(f->evidence);
+                if (cg->have_psi)
+                        snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                                 "; its memory.pressure some %.2f full %.2f (avg10)",
+                                 cg->psi_some10, cg->psi_full10);
+                n = strlen(f->evidence);
+                if (cg->pswpin > 0)
+                        snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                                 "; its memory.stat pswpin %lld", (long long)cg->pswpin);
         }
         f->pid = p->pid;
         if (p->flags & MB_P_TARGET)

@@ -95,6 +95,11 @@ struct mb_swapper_cgroup {
         bool v2;
         int64_t limit, usage;
         int64_t events_max; /* v2 memory.events "max", v1 memory.failcnt; -1 unknown */
+        /* v2 memory.pressure of that cgroup (PSI per cgroup), memory.stat pswpin
+         * (-1 unknown): who swaps in, by the cgroup's own counters */
+        bool have_psi;
+        double psi_some10, psi_full10;
+        int64_t pswpin;
 };
 
 /* Processes over swap_threshold that the findings name one by one (the rest
