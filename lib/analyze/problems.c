@@ -770,7 +770,9 @@ static void cg_events(const struct mb_cgmem *m, const char *whose, bool target,
         }
         if (m->ev_max != MB_CG_UNKNOWN && m->ev_max > 0 && m->max >= 0 &&
             (f = mb_findings_add(fs, MB_FK_CGROUP_AT_LIMIT))) {
-                bool full = m->current >= 0 && m->current >= m->max * 95 / 100;
+                /* page cache fills a cgroup to its limit: count the working set */
+                int64_t ws = mb_cgmem_working_set(m);
+                bool full = ws >= 0 && ws >= m->max * 95 / 100;
                 SET(f, value, "%lld time%s at %s", (long long)m->ev_max, m->ev_max == 1 ? "" : "s",
                     sz(m->max, l));
                 SET(f, cause, "%s cgroup %.150s reached its limit %lld time%s%s", whose, m->path,
@@ -787,7 +789,7 @@ static void cg_events(const struct mb_cgmem *m, const char *whose, bool target,
 static void rule_cgroups(const struct mb_problem_input *in, struct mb_findings *fs)
 {
         const struct mb_snapshot *s = in->snap;
-        char l[MB_SIZE_STRLEN], u[MB_SIZE_STRLEN], t[MB_SIZE_STRLEN];
+        char l[MB_SIZE_STRLEN], u[MB_SIZE_STRLEN], t[MB_SIZE_STRLEN], a[MB_SIZE_STRLEN];
         struct mb_finding *f;
 
         for (size_t i = 0; i < s->ntarget_cg; i++)
@@ -802,20 +804,24 @@ static void rule_cgroups(const struct mb_problem_input *in, struct mb_findings *
                 if (!dup)
                         cg_events(&s->container_cg, "the container's", false, fs);
         }
-        if (s->container.limit > 0 && s->container.current >= 0 &&
-            s->container.current >= s->container.limit * 90 / 100 &&
+        /* the working set (usage less inactive file cache), as docker stats */
+        int64_t ws =
+            s->have_container_cg ? mb_cgmem_working_set(&s->container_cg) : s->container.current;
+        if (ws < 0)
+                ws = s->container.current;
+        if (s->container.limit > 0 && ws >= 0 && ws >= s->container.limit * 90 / 100 &&
             (f = mb_findings_add(fs, MB_FK_CONTAINER_LIMIT))) {
-                SET(f, value, "%.0f%% of %s",
-                    100.0 * (double)s->container.current / (double)s->container.limit,
+                SET(f, value, "%.0f%% of %s", 100.0 * (double)ws / (double)s->container.limit,
                     sz(s->container.limit, l));
                 SET(f, cause,
                     "this runs in a container (%.100s) whose memory limit is %s; "
-                    "it uses %s",
-                    s->container.how, sz(s->container.limit, l), sz(s->container.current, u));
+                    "its working set is %s",
+                    s->container.how, sz(s->container.limit, l), sz(ws, u));
                 SET(f, evidence,
-                    "%.200s: limit %s, usage %s; the host's MemTotal %s does not apply",
-                    s->container.limit_dir, sz(s->container.limit, l), sz(s->container.current, u),
-                    sz((int64_t)s->mem.total, t));
+                    "%.200s: limit %s, usage %s, working set %s (usage less inactive file "
+                    "cache); the host's MemTotal %s does not apply",
+                    s->container.limit_dir, sz(s->container.limit, l), sz(s->container.current, a),
+                    sz(ws, u), sz((int64_t)s->mem.total, t));
         }
 }
 

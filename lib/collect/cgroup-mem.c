@@ -29,6 +29,15 @@ static int64_t key_value(const char *text, const char *key)
         return MB_CG_UNKNOWN;
 }
 
+int64_t mb_cgmem_working_set(const struct mb_cgmem *m)
+{
+        if (m->current == MB_CG_UNKNOWN || m->current < 0)
+                return -1;
+        if (m->inactive_file == MB_CG_UNKNOWN || m->inactive_file > m->current)
+                return m->current;
+        return m->current - m->inactive_file;
+}
+
 static void set_if(int64_t *field, int64_t v)
 {
         if (v != MB_CG_UNKNOWN)
@@ -50,7 +59,10 @@ void mb_cgmem_parse_stat(const char *text, struct mb_cgmem *ret)
         int64_t f = key_value(text, "workingset_refault_file");
         int64_t w = key_value(text, "workingset_refault");
 
+        int64_t i = key_value(text, "total_inactive_file");
+
         set_if(&ret->pswpin, key_value(text, "pswpin"));
+        set_if(&ret->inactive_file, i != MB_CG_UNKNOWN ? i : key_value(text, "inactive_file"));
         if (a != MB_CG_UNKNOWN || f != MB_CG_UNKNOWN)
                 ret->refault = (a != MB_CG_UNKNOWN ? a : 0) + (f != MB_CG_UNKNOWN ? f : 0);
         else
@@ -107,7 +119,7 @@ int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgme
         ret->version = version;
         ret->max = ret->high = ret->swap_max = ret->current = MB_CG_UNKNOWN;
         ret->ev_low = ret->ev_high = ret->ev_max = ret->ev_oom = ret->ev_oom_kill = MB_CG_UNKNOWN;
-        ret->pswpin = ret->refault = MB_CG_UNKNOWN;
+        ret->pswpin = ret->refault = ret->inactive_file = MB_CG_UNKNOWN;
         if (version == 2) {
                 ret->max = read_limit(dir, "memory.max");
                 ret->high = read_limit(dir, "memory.high");

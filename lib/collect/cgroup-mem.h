@@ -31,9 +31,15 @@ struct mb_cgmem {
         bool have_psi;  /* v2 memory.pressure */
         double psi_some10, psi_full10;
         int64_t pswpin, refault; /* memory.stat; MB_CG_UNKNOWN = absent */
+        int64_t inactive_file;   /* memory.stat inactive_file (v1 total_inactive_file):
+                                    reclaimable cache in the usage; MB_CG_UNKNOWN */
 };
 
 #define MB_CG_UNKNOWN INT64_MIN
+
+/* The usage less its inactive file cache (what docker stats and the kubelet
+ * call the working set); the usage when that is unknown; -1 unknown. */
+int64_t mb_cgmem_working_set(const struct mb_cgmem *m);
 
 /* The cgroups followed at most (the target's, then those with events). */
 #define MB_CGMEM_MAX 12

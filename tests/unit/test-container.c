@@ -360,8 +360,17 @@ static void test_cgmem_parse(void **state)
         assert_int_equal(m.pswpin, 40);
         assert_int_equal(m.refault, 7);
         m.refault = MB_CG_UNKNOWN;
-        mb_cgmem_parse_stat("cache 1\nworkingset_refault 11\n", &m);
+        m.inactive_file = MB_CG_UNKNOWN;
+        mb_cgmem_parse_stat(
+            "cache 1\nworkingset_refault 11\ninactive_file 7\ntotal_inactive_file 9\n", &m);
         assert_int_equal(m.refault, 11);
+        assert_int_equal(m.inactive_file, 9); /* v1: the hierarchy's total */
+        m.current = 100;
+        assert_int_equal(mb_cgmem_working_set(&m), 91);
+        m.inactive_file = MB_CG_UNKNOWN;
+        assert_int_equal(mb_cgmem_working_set(&m), 100);
+        m.current = MB_CG_UNKNOWN;
+        assert_int_equal(mb_cgmem_working_set(&m), -1);
         m.ev_oom_kill = MB_CG_UNKNOWN;
         mb_cgmem_parse_oom_control("oom_kill_disable 0\nunder_oom 1\noom_kill 4\n", &m);
         assert_int_equal(m.ev_oom_kill, 4);
@@ -425,6 +434,7 @@ static void test_cgroup_findings(void **state)
         s.target_cg[0].ev_oom = 1;
         s.target_cg[0].ev_oom_kill = 1;
         s.target_cg[0].pswpin = s.target_cg[0].refault = MB_CG_UNKNOWN;
+        s.target_cg[0].inactive_file = MB_CG_UNKNOWN;
         s.ntarget_cg = 1;
         in.snap = &s;
         in.cfg = &c;
