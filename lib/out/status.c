@@ -282,6 +282,10 @@ static void print_container(FILE *f, const struct mb_snapshot *s)
                         c->current >= 0 ? mb_size_format(c->current, b, sizeof(b)) : "unknown");
                 if (c->current >= 0)
                         fprintf(f, " (%.0f%%)", 100.0 * (double)c->current / (double)c->limit);
+                if (s->have_container_cg && s->container_cg.inactive_file != MB_CG_UNKNOWN)
+                        fprintf(
+                            f, ", working set %s",
+                            mb_size_format(mb_cgmem_working_set(&s->container_cg), b, sizeof(b)));
                 fputs(": the limit that matters here, not the host's RAM\n", f);
         } else {
                 fputs(": no memory limit found; the host's RAM applies\n", f);
@@ -371,6 +375,10 @@ static json_t *container_json(const struct mb_snapshot *s)
         json_object_set_new(j, "limit_bytes", c->limit >= 0 ? json_integer(c->limit) : json_null());
         json_object_set_new(j, "usage_bytes",
                             c->current >= 0 ? json_integer(c->current) : json_null());
+        json_object_set_new(j, "working_set_bytes",
+                            s->have_container_cg
+                                ? cg_json_num(mb_cgmem_working_set(&s->container_cg))
+                                : json_null());
         json_object_set_new(j, "high_bytes", c->high >= 0 ? json_integer(c->high) : json_null());
         json_object_set_new(j, "swap_max_bytes",
                             c->swap_max >= 0 ? json_integer(c->swap_max) : json_null());
