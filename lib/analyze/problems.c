@@ -78,6 +78,18 @@ const struct mb_finding_def mb_finding_defs[MB_FK_COUNT] = {
                          "limit')"},
     [MB_FK_TARGET_GROWTH_KIND] = {"target-growth-kind", MB_SEV_MEDIUM,
                                   "one kind of memory dominates the target's growth", NULL},
+    [MB_FK_CGROUP_OOM_KILL] = {"cgroup-oom-kill", MB_SEV_HIGH, "OOM kills in a limited cgroup",
+                               "raise the cgroup's limit (MemoryMax, 'membudget limit') or "
+                               "reduce the memory of what runs in it"},
+    [MB_FK_CGROUP_AT_LIMIT] = {"cgroup-at-limit", MB_SEV_MEDIUM,
+                               "a cgroup reached its memory limit",
+                               "the kernel reclaims (and swaps) inside it at its limit: raise "
+                               "memory.max or reduce the memory of what runs in it"},
+    [MB_FK_CONTAINER_LIMIT] = {"container-limit", MB_SEV_HIGH,
+                               "the container's memory limit is nearly used",
+                               "the container's limit, not the host's RAM, is what the OOM "
+                               "killer uses: raise it (docker --memory, resources.limits) or "
+                               "reduce the memory used in it"},
     [MB_FK_MEMORY_LEAK] = {"memory-leak", MB_SEV_MEDIUM, "memory keeps growing",
                            "bound the cache or restart the process on a schedule; 'membudget "
                            "report --since 24h' shows the trend"},
@@ -249,6 +261,15 @@ static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *
                          cg->limit > 0 && cg->usage >= cg->limit * 95 / 100
                              ? " (full: it swaps against its own limit)"
                              : "");
+                n = strlen(f->evidence);
+                if (cg->have_psi)
+                        snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                                 "; its memory.pressure some %.2f full %.2f (avg10)",
+                                 cg->psi_some10, cg->psi_full10);
+                n = strlen(f->evidence);
+                if (cg->pswpin > 0)
+                        snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                                 "; its memory.stat pswpin %lld", (long long)cg->pswpin);
         }
         f->pid = p->pid;
         if (p->flags & MB_P_TARGET)
@@ -697,6 +718,113 @@ static void rule_growth_kind(const struct mb_problem_input *in, struct mb_findin
             in->growth_pid);
 }
 
+/* What a cgroup's memory.stat / memory.pressure add to the evidence. */
+static size_t cg_extra(const struct mb_cgmem *m, char *buf, size_t len)
+{
+        size_t n = 0;
+
+        buf[0] = '\0';
+        if (m->pswpin != MB_CG_UNKNOWN && n < len)
+                n += (size_t)snprintf(buf + n, len - n,
+                                      "; swapped in %lld pages (memory.stat pswpin)",
+                                      (long long)m->pswpin);
+        if (m->refault != MB_CG_UNKNOWN && n < len)
+                n += (size_t)snprintf(buf + n, len - n, "; %lld refaults", (long long)m->refault);
+        if (m->have_psi && n < len)
+                n += (size_t)snprintf(buf + n, len - n, "; pressure some %.2f full %.2f (avg10)",
+                                      m->psi_some10, m->psi_full10);
+        return n;
+}
+
+/* One cgroup's events: OOM kills, and reaching its limit.  `whose`: "the
+ * target's" or "the container's". */
+static void cg_events(const struct mb_cgmem *m, const char *whose, bool target,
+                      struct mb_findings *fs)
+{
+        char l[MB_SIZE_STRLEN], u[MB_SIZE_STRLEN], extra[200];
+        const char *file = m->version == 2 ? "memory.max" : "memory.limit_in_bytes";
+        struct mb_finding *f;
+
+        cg_extra(m, extra, sizeof(extra));
+        if (m->ev_oom_kill != MB_CG_UNKNOWN && m->ev_oom_kill > 0 &&
+            (f = mb_findings_add(fs, MB_FK_CGROUP_OOM_KILL))) {
+                SET(f, value, "%lld OOM kill%s", (long long)m->ev_oom_kill,
+                    m->ev_oom_kill == 1 ? "" : "s");
+                if (target)
+                        SET(f, cause,
+                            "%lld process%s of the target %s OOM-killed in its cgroup %.150s",
+                            (long long)m->ev_oom_kill, m->ev_oom_kill == 1 ? "" : "es",
+                            m->ev_oom_kill == 1 ? "was" : "were", m->path);
+                else
+                        SET(f, cause,
+                            "%lld process%s OOM-killed in %s cgroup %.150s (its own "
+                            "memory.events.local)",
+                            (long long)m->ev_oom_kill, m->ev_oom_kill == 1 ? " was" : "es were",
+                            whose, m->path);
+                if (!target)
+                        f->severity = MB_SEV_MEDIUM;
+                SET(f, evidence, "%.150s: %s oom_kill %lld, %s %s, usage %s%s", m->path,
+                    m->version == 2 ? "memory.events" : "memory.oom_control",
+                    (long long)m->ev_oom_kill, file, m->max >= 0 ? sz(m->max, l) : "none",
+                    m->current >= 0 ? sz(m->current, u) : "unknown", extra);
+        }
+        if (m->ev_max != MB_CG_UNKNOWN && m->ev_max > 0 && m->max >= 0 &&
+            (f = mb_findings_add(fs, MB_FK_CGROUP_AT_LIMIT))) {
+                /* page cache fills a cgroup to its limit: count the working set */
+                int64_t ws = mb_cgmem_working_set(m);
+                bool full = ws >= 0 && ws >= m->max * 95 / 100;
+                SET(f, value, "%lld time%s at %s", (long long)m->ev_max, m->ev_max == 1 ? "" : "s",
+                    sz(m->max, l));
+                SET(f, cause, "%s cgroup %.150s reached its limit %lld time%s%s", whose, m->path,
+                    (long long)m->ev_max, m->ev_max == 1 ? "" : "s",
+                    full ? " and is at it now" : "");
+                SET(f, evidence, "%.150s: %s max %lld, %s %s, usage %s%s", m->path,
+                    m->version == 2 ? "memory.events" : "memory.failcnt", (long long)m->ev_max,
+                    file, sz(m->max, l), m->current >= 0 ? sz(m->current, u) : "unknown", extra);
+                if (full)
+                        f->severity = MB_SEV_HIGH;
+        }
+}
+
+static void rule_cgroups(const struct mb_problem_input *in, struct mb_findings *fs)
+{
+        const struct mb_snapshot *s = in->snap;
+        char l[MB_SIZE_STRLEN], u[MB_SIZE_STRLEN], t[MB_SIZE_STRLEN], a[MB_SIZE_STRLEN];
+        struct mb_finding *f;
+
+        for (size_t i = 0; i < s->ntarget_cg; i++)
+                cg_events(&s->target_cg[i], s->target_cg[i].target ? "the target's" : "the",
+                          s->target_cg[i].target, fs);
+        if (!s->have_container || !s->container.in_container)
+                return;
+        if (s->have_container_cg) {
+                bool dup = false;
+                for (size_t i = 0; i < s->ntarget_cg; i++)
+                        dup = dup || !strcmp(s->target_cg[i].dir, s->container_cg.dir);
+                if (!dup)
+                        cg_events(&s->container_cg, "the container's", false, fs);
+        }
+        /* the working set (usage less inactive file cache), as docker stats */
+        int64_t ws =
+            s->have_container_cg ? mb_cgmem_working_set(&s->container_cg) : s->container.current;
+        if (ws < 0)
+                ws = s->container.current;
+        if (s->container.limit > 0 && ws >= 0 && ws >= s->container.limit * 90 / 100 &&
+            (f = mb_findings_add(fs, MB_FK_CONTAINER_LIMIT))) {
+                SET(f, value, "%.0f%% of %s", 100.0 * (double)ws / (double)s->container.limit,
+                    sz(s->container.limit, l));
+                SET(f, cause,
+                    "this runs in a container (%.100s) whose memory limit is %s; "
+                    "its working set is %s",
+                    s->container.how, sz(s->container.limit, l), sz(ws, u));
+                SET(f, evidence,
+                    "%.200s: limit %s, usage %s, working set %s (usage less inactive file "
+                    "cache); the host's MemTotal %s does not apply",
+                    s->container.limit_dir, sz(s->container.limit, l), sz(s->container.current, a),
+                    sz(ws, u), sz((int64_t)s->mem.total, t));
+        }
+}
+
 int mb_problems_run(const struct mb_problem_input *in, struct mb_findings *ret)
 {
         enum mb_swap_activity act = mb_swap_activity(in->snap, in->cfg);
@@ -712,6 +840,7 @@ int mb_problems_run(const struct mb_problem_input *in, struct mb_findings *ret)
         rule_other_consumers(in, act, ret);
         rule_vsz(in, ret);
         rule_growth_kind(in, ret);
+        rule_cgroups(in, ret);
         for (size_t i = 0; i < in->nextra; i++) {
                 struct mb_finding *f = mb_findings_add(ret, MB_FK_MEMORY_LEAK);
                 if (f)

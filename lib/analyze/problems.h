@@ -62,8 +62,11 @@ enum mb_finding_kind {
         MB_FK_OTHER_CONSUMERS,
         MB_FK_LARGE_VSZ,
         MB_FK_TARGET_GROWTH_KIND,
-        MB_FK_MEMORY_LEAK,   /* from the history (store/history-leaks.h) */
-        MB_FK_TARGET_GROWTH, /* idem: the target's total or process count */
+        MB_FK_CGROUP_OOM_KILL, /* memory.events oom_kill of the target's / container's cgroup */
+        MB_FK_CGROUP_AT_LIMIT, /* memory.events max: the cgroup reached its limit */
+        MB_FK_CONTAINER_LIMIT, /* in a container, its limit is nearly used */
+        MB_FK_MEMORY_LEAK,     /* from the history (store/history-leaks.h) */
+        MB_FK_TARGET_GROWTH,   /* idem: the target's total or process count */
         MB_FK_COUNT
 };
 
@@ -92,6 +95,11 @@ struct mb_swapper_cgroup {
         bool v2;
         int64_t limit, usage;
         int64_t events_max; /* v2 memory.events "max", v1 memory.failcnt; -1 unknown */
+        /* v2 memory.pressure of that cgroup (PSI per cgroup), memory.stat pswpin
+         * (-1 unknown): who swaps in, by the cgroup's own counters */
+        bool have_psi;
+        double psi_some10, psi_full10;
+        int64_t pswpin;
 };
 
 /* Processes over swap_threshold that the findings name one by one (the rest

@@ -4,6 +4,7 @@
 #include "collector.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,6 +26,40 @@ void mb_snapshot_release(struct mb_snapshot *s)
         mb_gpus_release(&s->gpus);
 }
 
+/* The container facts.  A captured tree's markers (/.dockerenv...) are
+ * looked for beside its proc root, never on the host. */
+static void snapshot_container(struct mb_root *root, struct mb_snapshot *s)
+{
+        char marker[1100], mount[1100];
+        const char *mroot = NULL;
+        size_t ml;
+
+        if (!root->live) {
+                char *slash;
+                mb_strlcpy(marker, root->proc_path, sizeof(marker));
+                slash = strrchr(marker, '/');
+                if (slash && slash != marker)
+                        *slash = '\0';
+                else
+                        mb_strlcpy(marker, ".", sizeof(marker));
+                mroot = marker;
+        }
+        s->have_container =
+            mb_container_detect(root->proc_path, root->sys_path, mroot, &s->container) == 0;
+        s->cg_version = s->container.version;
+        s->have_container_cg = false;
+        if (!s->have_container || !s->container.in_container || !s->container.limit_dir[0])
+                return;
+        snprintf(mount, sizeof(mount), "%s/fs/cgroup%s", root->sys_path,
+                 s->cg_version == 1 ? "/memory" : "");
+        ml = strlen(mount);
+        const char *rel = !strncmp(s->container.limit_dir, mount, ml) ? s->container.limit_dir + ml
+                                                                      : s->container.limit_dir;
+        s->have_container_cg =
+            mb_cgmem_read(s->container.limit_dir, s->cg_version, *rel ? rel : s->container.cgroup,
+                          &s->container_cg) == 0;
+}
+
 int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
                      const struct mb_scan_filter *filter, struct mb_snapshot *s,
                      struct mb_error *err)
@@ -43,6 +78,7 @@ int mb_snapshot_take(struct mb_root *root, unsigned what, unsigned scan_flags,
                 s->have_vm = mb_vmstat_read(root, &s->vm, NULL) == 0 && s->vm.have_pswp;
                 s->have_psi = mb_psi_read(root, &s->psi, NULL) == 0;
                 s->have_swappiness = mb_swappiness_read(root, &s->swappiness) == 0;
+                snapshot_container(root, s);
         }
         if (what & (MB_SNAP_PROCS | MB_SNAP_GPU)) {
                 if (what & MB_SNAP_PROCS) {

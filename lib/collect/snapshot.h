@@ -5,6 +5,8 @@
 #ifndef MB_SNAPSHOT_H
 #define MB_SNAPSHOT_H
 
+#include "cgroup-mem.h"
+#include "container.h"
 #include "gpu.h"
 #include "proc.h"
 #include "system.h"
@@ -39,6 +41,17 @@ struct mb_snapshot {
         struct mb_gpus gpus;
         bool have_gpus;
         struct mb_rates rates;
+        /* Containers (container.h), with the system files: whether this
+         * process runs in one and the limit that matters there, and the
+         * events of the cgroup that holds it. */
+        int cg_version; /* memory hierarchy: 2, 1, 0 = none */
+        struct mb_container container;
+        bool have_container;
+        struct mb_cgmem container_cg;
+        bool have_container_cg;
+        /* The memory cgroups of the target's processes (diag/take.c). */
+        struct mb_cgmem target_cg[MB_CGMEM_MAX];
+        size_t ntarget_cg;
         const char *collector;     /* "proc" or "bpf" (collector.h) */
         const char *collector_why; /* why not the preferred one ("" when it was) */
 };

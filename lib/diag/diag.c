@@ -400,6 +400,18 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
                 cg->limit = read_cg_num(root, "fs/cgroup", cg->path, "memory.max", NULL);
                 cg->usage = read_cg_num(root, "fs/cgroup", cg->path, "memory.current", NULL);
                 cg->events_max = read_cg_num(root, "fs/cgroup", cg->path, "memory.events", "max");
+                {
+                        char dir[1400];
+                        struct mb_cgmem m;
+                        snprintf(dir, sizeof(dir), "%s/fs/cgroup%s", root->sys_path, cg->path);
+                        cg->pswpin = -1;
+                        if (mb_cgmem_read(dir, 2, cg->path, &m) == 0) {
+                                cg->have_psi = m.have_psi;
+                                cg->psi_some10 = m.psi_some10;
+                                cg->psi_full10 = m.psi_full10;
+                                cg->pswpin = m.pswpin == MB_CG_UNKNOWN ? -1 : m.pswpin;
+                        }
+                }
         } else {
                 cg->limit =
                     read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.limit_in_bytes", NULL);
@@ -409,6 +421,7 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
                     read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.usage_in_bytes", NULL);
                 cg->events_max =
                     read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.failcnt", NULL);
+                cg->pswpin = -1;
         }
         d->have_swapper_cg = cg->usage >= 0;
 }

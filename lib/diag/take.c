@@ -2,10 +2,69 @@
 #include "take.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../analyze/problems.h"
 #include "../analyze/procsel.h"
+
+/* The memory cgroups of the target's processes: from /proc/PID/cgroup, the
+ * cgroup holding the limit (cgroup-mem.h), at most MB_CGMEM_MAX of them. */
+static void target_cgroups(struct mb_root *root, struct mb_snapshot *s)
+{
+        char mount[1100], path[32], text[4096], cg[600];
+        unsigned read = 0;
+
+        s->ntarget_cg = 0;
+        if (!s->cg_version)
+                return;
+        snprintf(mount, sizeof(mount), "%s/fs/cgroup%s", root->sys_path,
+                 s->cg_version == 1 ? "/memory" : "");
+        for (size_t i = 0; i < s->procs.n && read < 256; i++) {
+                const struct mb_proc *p = &s->procs.p[i];
+                struct mb_cgmem *m;
+                size_t j;
+
+                if (!(p->flags & MB_P_TARGET))
+                        continue;
+                snprintf(path, sizeof(path), "%d/cgroup", p->pid);
+                read++;
+                if (mb_read_small_at(root->proc_fd, path, text, sizeof(text)) <= 0 ||
+                    mb_ctr_cgroup_path(text, s->cg_version == 2, cg, sizeof(cg)) < 0)
+                        continue;
+                for (j = 0; j < s->ntarget_cg; j++) {
+                        size_t l = strlen(s->target_cg[j].path);
+                        /* the process is in that cgroup or below it */
+                        if (!strncmp(cg, s->target_cg[j].path, l) &&
+                            (cg[l] == '\0' || cg[l] == '/' || !strcmp(s->target_cg[j].path, "/")))
+                                break;
+                }
+                if (j < s->ntarget_cg) {
+                        s->target_cg[j].nprocs++;
+                        continue;
+                }
+                if (s->ntarget_cg >= MB_CGMEM_MAX)
+                        continue;
+                m = &s->target_cg[s->ntarget_cg];
+                if (mb_cgmem_read_limited(mount, s->cg_version, cg, m) < 0)
+                        continue;
+                m->nprocs = 1;
+                m->target = true;
+                s->ntarget_cg++;
+        }
+}
+
+/* Other cgroups whose own events show OOM kills or a reached limit (v2). */
+static void event_cgroups(struct mb_root *root, struct mb_snapshot *s)
+{
+        char mount[1100];
+
+        if (s->cg_version != 2)
+                return;
+        snprintf(mount, sizeof(mount), "%s/fs/cgroup", root->sys_path);
+        s->ntarget_cg = mb_cgmem_find_events(mount, s->target_cg, s->ntarget_cg, MB_CGMEM_MAX);
+}
 
 int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_snapshot *s,
                  struct mb_target *tg, struct mb_error *err)
@@ -38,6 +97,10 @@ int mb_diag_take(struct mb_root *root, const struct mb_diag_opts *o, struct mb_s
                                 mb_proc_read_rollup(root, &s->procs, &s->procs.p[i]);
         }
         mb_target_sum(&s->procs, configured, tg);
+        s->ntarget_cg = 0;
+        if (configured)
+                target_cgroups(root, s);
+        event_cgroups(root, s);
         mb_procs_sort_consumers(&s->procs);
         if (!(scan & MB_SCAN_CMDLINE)) {
                 /* the largest consumers at once, then any other in swap */

@@ -1,6 +1,8 @@
 /* procs.c: see procs.h. */
 #include "procs.h"
 
+#include "../collect/container.h"
+
 #include <string.h>
 
 #include "../util/users.h"
@@ -118,18 +120,39 @@ int mb_out_procs(FILE *f, const struct mb_out_procs *o, const struct mb_proctab 
         return r;
 }
 
+/* A cgroup group named by container runtime, id and pod (container.h). */
+static json_t *ctr_json(const struct mb_ctr_name *n)
+{
+        if (n->runtime == MB_CTR_NONE)
+                return json_null();
+        return json_pack("{s:s,s:o,s:o,s:o}", "runtime", mb_ctr_runtime_name(n->runtime), "id",
+                         n->id[0] ? mb_json_str(n->id) : json_null(), "pod",
+                         n->pod[0] ? mb_json_str(n->pod) : json_null(), "qos",
+                         n->qos[0] ? json_string(n->qos) : json_null());
+}
+
 int mb_out_groups(FILE *f, const struct mb_out_procs *o, enum mb_group_by by,
                   const struct mb_groups *g, size_t n)
 {
         const char *keyname = by == MB_GROUP_NAME ? "name" : "cgroup";
         struct mb_table tab;
+        struct mb_ctr_name cn;
+        char cbuf[256];
+        bool any_ctr = false;
         int r;
+
+        for (size_t i = 0; by == MB_GROUP_CGROUP && i < n; i++)
+                any_ctr = any_ctr || mb_ctr_name_of(g->g[i].key, &cn);
 
         if (o->fmt == MB_OUT_JSON) {
                 json_t *j = json_object(), *arr = json_array();
                 for (size_t i = 0; i < n; i++) {
                         json_t *go = json_object();
                         json_object_set_new(go, keyname, mb_json_str(g->g[i].key));
+                        if (by == MB_GROUP_CGROUP) {
+                                mb_ctr_name_of(g->g[i].key, &cn);
+                                json_object_set_new(go, "container", ctr_json(&cn));
+                        }
                         json_object_set_new(go, "count", json_integer(g->g[i].count));
                         for (int c = 0; c < MB_COL_COUNT; c++)
                                 if (mb_cols[c].size)
@@ -141,13 +164,19 @@ int mb_out_groups(FILE *f, const struct mb_out_procs *o, enum mb_group_by by,
                 return mb_json_print(j, f);
         }
         if (o->fmt == MB_OUT_CSV) {
-                fprintf(f, "%s,count", keyname);
+                fprintf(f, "%s,%scount", keyname, any_ctr ? "container," : "");
                 for (int c = 0; c < o->ncols; c++)
                         if (mb_cols[o->cols[c]].size)
                                 fprintf(f, ",%s", mb_cols[o->cols[c]].name);
                 fputc('\n', f);
                 for (size_t i = 0; i < n; i++) {
                         mb_csv_field(f, g->g[i].key);
+                        if (any_ctr) {
+                                mb_ctr_name_of(g->g[i].key, &cn);
+                                mb_ctr_name_format(&cn, cbuf, sizeof(cbuf));
+                                fputc(',', f);
+                                mb_csv_field(f, cbuf);
+                        }
                         fprintf(f, ",%u", g->g[i].count);
                         for (int c = 0; c < o->ncols; c++)
                                 if (mb_cols[o->cols[c]].size)
@@ -158,12 +187,19 @@ int mb_out_groups(FILE *f, const struct mb_out_procs *o, enum mb_group_by by,
         }
         mb_table_init(&tab);
         mb_table_col(&tab, by == MB_GROUP_NAME ? "NAME" : "CGROUP", false, 80);
+        if (any_ctr)
+                mb_table_col(&tab, "CONTAINER", false, 80);
         mb_table_col(&tab, "PROCS", true, 0);
         for (int c = 0; c < o->ncols; c++)
                 if (mb_cols[o->cols[c]].size)
                         mb_table_col(&tab, mb_cols[o->cols[c]].header, true, 0);
         for (size_t i = 0; i < n; i++) {
                 mb_table_cell(&tab, g->g[i].key);
+                if (any_ctr) {
+                        mb_ctr_name_of(g->g[i].key, &cn);
+                        mb_ctr_name_format(&cn, cbuf, sizeof(cbuf));
+                        mb_table_cell(&tab, cbuf[0] ? cbuf : "-");
+                }
                 mb_table_cellf(&tab, "%u", g->g[i].count);
                 for (int c = 0; c < o->ncols; c++)
                         if (mb_cols[o->cols[c]].size)

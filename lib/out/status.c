@@ -214,6 +214,90 @@ static void print_target(FILE *f, const struct mb_diag *d)
                 (long long)c->vram_max_mb);
 }
 
+/* A limit for the text: "256 MiB", "none" (max), "?" (unreadable). */
+static const char *cg_size(int64_t v, char *buf)
+{
+        if (v == MB_CG_UNKNOWN)
+                return "?";
+        if (v < 0)
+                return "none";
+        return mb_size_format(v, buf, MB_SIZE_STRLEN);
+}
+
+static void print_cgmem(FILE *f, const char *label, const struct mb_cgmem *m)
+{
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], c[MB_SIZE_STRLEN];
+        const char *sep = "; events ";
+
+        fprintf(f, "%s ", label);
+        mb_print_clean(f, m->path);
+        fprintf(f, ": max %s", cg_size(m->max, a));
+        if (m->version == 2)
+                fprintf(f, ", high %s", cg_size(m->high, b));
+        fprintf(f, ", usage %s", cg_size(m->current, c));
+        if (m->version == 2 && m->ev_max != MB_CG_UNKNOWN) {
+                fprintf(f, "; events high %lld, max %lld, oom %lld, oom_kill %lld",
+                        (long long)m->ev_high, (long long)m->ev_max,
+                        (long long)(m->ev_oom == MB_CG_UNKNOWN ? 0 : m->ev_oom),
+                        (long long)(m->ev_oom_kill == MB_CG_UNKNOWN ? 0 : m->ev_oom_kill));
+                sep = ", ";
+        } else if (m->version == 1) {
+                if (m->ev_max != MB_CG_UNKNOWN) {
+                        fprintf(f, "%sfailcnt %lld", sep, (long long)m->ev_max);
+                        sep = ", ";
+                }
+                if (m->ev_oom_kill != MB_CG_UNKNOWN) {
+                        fprintf(f, "%soom_kill %lld", sep, (long long)m->ev_oom_kill);
+                        sep = ", ";
+                }
+        }
+        if (m->pswpin != MB_CG_UNKNOWN)
+                fprintf(f, "; pswpin %lld", (long long)m->pswpin);
+        if (m->refault != MB_CG_UNKNOWN)
+                fprintf(f, "; refaults %lld", (long long)m->refault);
+        if (m->have_psi)
+                fprintf(f, "; pressure some %.2f full %.2f", m->psi_some10, m->psi_full10);
+        fputc('\n', f);
+}
+
+static void print_container(FILE *f, const struct mb_snapshot *s)
+{
+        const struct mb_container *c = &s->container;
+        char a[MB_SIZE_STRLEN], b[MB_SIZE_STRLEN], n[256];
+
+        if (!s->have_container || !c->in_container)
+                return;
+        fputs("container: ", f);
+        if (c->name.runtime != MB_CTR_NONE) {
+                mb_ctr_name_format(&c->name, n, sizeof(n));
+                mb_print_clean(f, n);
+                fputs(" ", f);
+        }
+        fputs("(", f);
+        mb_print_clean(f, c->how);
+        fputs(")", f);
+        if (c->limit > 0) {
+                fprintf(f, ": limit %s (%s), usage %s", mb_size_format(c->limit, a, sizeof(a)),
+                        c->version == 2 ? "memory.max" : "memory.limit_in_bytes",
+                        c->current >= 0 ? mb_size_format(c->current, b, sizeof(b)) : "unknown");
+                if (c->current >= 0)
+                        fprintf(f, " (%.0f%%)", 100.0 * (double)c->current / (double)c->limit);
+                if (s->have_container_cg && s->container_cg.inactive_file != MB_CG_UNKNOWN)
+                        fprintf(
+                            f, ", working set %s",
+                            mb_size_format(mb_cgmem_working_set(&s->container_cg), b, sizeof(b)));
+                fputs(": the limit that matters here, not the host's RAM\n", f);
+        } else {
+                fputs(": no memory limit found; the host's RAM applies\n", f);
+        }
+        if (s->have_container_cg && c->limit > 0) {
+                for (size_t i = 0; i < s->ntarget_cg; i++)
+                        if (!strcmp(s->target_cg[i].dir, s->container_cg.dir))
+                                return; /* shown above */
+                print_cgmem(f, "container cgroup", &s->container_cg);
+        }
+}
+
 void mb_out_status(FILE *f, const struct mb_diag *d, const struct mb_out_status_opts *o)
 {
         struct mb_breakdown_row rows[MB_BREAKDOWN_MAX];
@@ -229,10 +313,80 @@ void mb_out_status(FILE *f, const struct mb_diag *d, const struct mb_out_status_
                 fputc('\n', f);
         }
         print_target(f, d);
+        for (size_t i = 0; i < d->snap.ntarget_cg; i++)
+                print_cgmem(f, "cgroup", &d->snap.target_cg[i]);
+        print_container(f, &d->snap);
         fputc('\n', f);
         print_host(f, &d->snap, o, rows, nrows);
         fputc('\n', f);
         mb_out_findings(f, &d->findings);
+}
+
+static json_t *cg_json_num(int64_t v)
+{
+        return v == MB_CG_UNKNOWN || v < 0 ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *cgmem_json(const struct mb_cgmem *m)
+{
+        json_t *j = json_object(), *ev = json_object();
+
+        json_object_set_new(j, "path", mb_json_str(m->path));
+        json_object_set_new(j, "version", json_integer(m->version));
+        json_object_set_new(j, "processes", json_integer(m->nprocs));
+        json_object_set_new(j, "max_bytes", cg_json_num(m->max));
+        json_object_set_new(j, "high_bytes", cg_json_num(m->high));
+        json_object_set_new(j, "swap_max_bytes", cg_json_num(m->swap_max));
+        json_object_set_new(j, "usage_bytes", cg_json_num(m->current));
+        json_object_set_new(ev, "low", cg_json_num(m->ev_low));
+        json_object_set_new(ev, "high", cg_json_num(m->ev_high));
+        json_object_set_new(ev, "max", cg_json_num(m->ev_max));
+        json_object_set_new(ev, "oom", cg_json_num(m->ev_oom));
+        json_object_set_new(ev, "oom_kill", cg_json_num(m->ev_oom_kill));
+        json_object_set_new(j, "events", ev);
+        json_object_set_new(j, "under_oom", json_boolean(m->under_oom));
+        json_object_set_new(j, "pressure",
+                            m->have_psi ? json_pack("{s:f,s:f}", "some_avg10", m->psi_some10,
+                                                    "full_avg10", m->psi_full10)
+                                        : json_null());
+        json_object_set_new(j, "pswpin", cg_json_num(m->pswpin));
+        json_object_set_new(j, "workingset_refault", cg_json_num(m->refault));
+        return j;
+}
+
+static json_t *container_json(const struct mb_snapshot *s)
+{
+        const struct mb_container *c = &s->container;
+        json_t *j;
+
+        if (!s->have_container || !c->in_container)
+                return json_null();
+        j = json_object();
+        json_object_set_new(j, "runtime",
+                            c->name.runtime != MB_CTR_NONE
+                                ? json_string(mb_ctr_runtime_name(c->name.runtime))
+                                : json_null());
+        json_object_set_new(j, "id", c->name.id[0] ? mb_json_str(c->name.id) : json_null());
+        json_object_set_new(j, "pod", c->name.pod[0] ? mb_json_str(c->name.pod) : json_null());
+        json_object_set_new(j, "how", mb_json_str(c->how));
+        json_object_set_new(j, "cgroup_namespace", json_boolean(c->cgroupns));
+        json_object_set_new(j, "cgroup_version", json_integer(c->version));
+        json_object_set_new(j, "cgroup", mb_json_str(c->cgroup));
+        json_object_set_new(j, "limit_bytes", c->limit >= 0 ? json_integer(c->limit) : json_null());
+        json_object_set_new(j, "usage_bytes",
+                            c->current >= 0 ? json_integer(c->current) : json_null());
+        json_object_set_new(j, "working_set_bytes",
+                            s->have_container_cg
+                                ? cg_json_num(mb_cgmem_working_set(&s->container_cg))
+                                : json_null());
+        json_object_set_new(j, "high_bytes", c->high >= 0 ? json_integer(c->high) : json_null());
+        json_object_set_new(j, "swap_max_bytes",
+                            c->swap_max >= 0 ? json_integer(c->swap_max) : json_null());
+        json_object_set_new(j, "limit_dir",
+                            c->limit_dir[0] ? mb_json_str(c->limit_dir) : json_null());
+        json_object_set_new(j, "limit_cgroup",
+                            s->have_container_cg ? cgmem_json(&s->container_cg) : json_null());
+        return j;
 }
 
 json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, size_t top_n)
@@ -251,6 +405,13 @@ json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, siz
                     "processes", tg->nprocs, "ram_bytes", (json_int_t)tg->ram, "swap_bytes",
                     (json_int_t)tg->swap, "vram_bytes", mb_json_size(tg->vram),
                     "ram_is_rss_fallback", tg->rss_fallback > 0);
+        if (tg->configured) {
+                json_t *cgs = json_array();
+                for (size_t i = 0; i < s->ntarget_cg; i++)
+                        if (s->target_cg[i].target)
+                                json_array_append_new(cgs, cgmem_json(&s->target_cg[i]));
+                json_object_set_new(target, "cgroups", cgs);
+        }
         if (tg->configured) /* how the RAM was counted: "PSS", "RSS" or "PSS+RSS" */
                 json_object_set_new(target, "ram_measure", json_string(mb_target_ram_kind(tg)));
         json_object_set_new(j, "version", json_integer(1));
@@ -265,6 +426,18 @@ json_t *mb_out_status_json(const struct mb_diag *d, const char *config_path, siz
         json_object_set_new(j, "breakdown", mb_json_breakdown(rows, nrows));
         json_object_set_new(j, "gpus", mb_json_gpus(&s->gpus));
         json_object_set_new(j, "target", target);
+        json_object_set_new(j, "container", container_json(s));
+        {
+                /* the target's memory cgroups, then others whose events show
+                 * OOM kills or a reached limit */
+                json_t *cgs = json_array();
+                for (size_t i = 0; i < s->ntarget_cg; i++) {
+                        json_t *c = cgmem_json(&s->target_cg[i]);
+                        json_object_set_new(c, "target", json_boolean(s->target_cg[i].target));
+                        json_array_append_new(cgs, c);
+                }
+                json_object_set_new(j, "cgroups", cgs);
+        }
         for (size_t i = 0; i < s->procs.n && i < top_n; i++)
                 json_array_append_new(top, mb_json_proc(&s->procs, &s->procs.p[i]));
         json_object_set_new(j, "top", top);

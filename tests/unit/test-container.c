@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "../../lib/act/systemd.h"
+#include "../../lib/analyze/problems.h"
+#include "../../lib/collect/cgroup-mem.h"
+#include "../../lib/config/config.h"
 #include "../../lib/collect/container.h"
 
 #define ID64 "3f2a9c1e4b5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7"
@@ -334,6 +337,153 @@ static void test_live(void **state)
         assert_true(c.current > 0);
 }
 
+/* memory.events, memory.stat, memory.oom_control (issue 14.2, 15.19) */
+static void test_cgmem_parse(void **state)
+{
+        struct mb_cgmem m;
+        (void)state;
+
+        memset(&m, 0, sizeof(m));
+        m.ev_low = m.ev_high = m.ev_max = m.ev_oom = m.ev_oom_kill = MB_CG_UNKNOWN;
+        m.pswpin = m.refault = MB_CG_UNKNOWN;
+        mb_cgmem_parse_events("low 1\nhigh 12\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n", &m);
+        assert_int_equal(m.ev_low, 1);
+        assert_int_equal(m.ev_high, 12);
+        assert_int_equal(m.ev_max, 3);
+        assert_int_equal(m.ev_oom, 2);
+        assert_int_equal(m.ev_oom_kill, 1);
+        /* "oom" does not match "oom_kill" nor "oom_group_kill" */
+        mb_cgmem_parse_events("oom_group_kill 9\n", &m);
+        assert_int_equal(m.ev_oom, 2);
+        mb_cgmem_parse_stat(
+            "anon 5\npswpin 40\nworkingset_refault_anon 3\nworkingset_refault_file 4\n", &m);
+        assert_int_equal(m.pswpin, 40);
+        assert_int_equal(m.refault, 7);
+        m.refault = MB_CG_UNKNOWN;
+        m.inactive_file = MB_CG_UNKNOWN;
+        mb_cgmem_parse_stat(
+            "cache 1\nworkingset_refault 11\ninactive_file 7\ntotal_inactive_file 9\n", &m);
+        assert_int_equal(m.refault, 11);
+        assert_int_equal(m.inactive_file, 9); /* v1: the hierarchy's total */
+        m.current = 100;
+        assert_int_equal(mb_cgmem_working_set(&m), 91);
+        m.inactive_file = MB_CG_UNKNOWN;
+        assert_int_equal(mb_cgmem_working_set(&m), 100);
+        m.current = MB_CG_UNKNOWN;
+        assert_int_equal(mb_cgmem_working_set(&m), -1);
+        m.ev_oom_kill = MB_CG_UNKNOWN;
+        mb_cgmem_parse_oom_control("oom_kill_disable 0\nunder_oom 1\noom_kill 4\n", &m);
+        assert_int_equal(m.ev_oom_kill, 4);
+        assert_true(m.under_oom);
+        /* garbage leaves the fields as they were */
+        m.ev_max = MB_CG_UNKNOWN;
+        mb_cgmem_parse_events("max x\nmax\n", &m);
+        assert_true(m.ev_max == MB_CG_UNKNOWN);
+}
+
+/* Issue 15.19: who swaps in, by the cgroup's own counters: the thrashing
+ * finding names the swapper's cgroup with its PSI and pswpin; the cgroup
+ * findings come from memory.events (target vs other cgroups). */
+static void test_cgroup_findings(void **state)
+{
+        struct mb_snapshot s;
+        struct mb_config c;
+        struct mb_findings fs = {0};
+        struct mb_problem_input in = {0};
+        struct mb_swap_delta d = {.pid = 300, .delta = 0, .majflt = 50000};
+        struct mb_swapper_cgroup cg = {.pid = 300,
+                                       .path = "/app",
+                                       .v2 = true,
+                                       .limit = 200 << 20,
+                                       .usage = 199 << 20,
+                                       .events_max = 9,
+                                       .have_psi = true,
+                                       .psi_some10 = 41.5,
+                                       .psi_full10 = 30.25,
+                                       .pswpin = 123456};
+        const struct mb_finding *thr = NULL, *oom = NULL, *lim = NULL;
+        struct mb_proc *p;
+        (void)state;
+
+        mb_config_defaults(&c);
+        mb_snapshot_init(&s);
+        s.mem.total = 23ull << 30;
+        s.mem.available = 19ull << 30;
+        s.mem.swap_total = 8ull << 30;
+        s.mem.swap_used = 3ull << 30;
+        s.have_psi = true;
+        s.rates.valid = true;
+        s.rates.interval_s = 0.5;
+        s.rates.swapin_pages_per_s = 32000;
+        s.procs.cap = 4;
+        s.procs.p = calloc(4, sizeof(*s.procs.p));
+        p = &s.procs.p[s.procs.n++];
+        p->pid = 300;
+        snprintf(p->name, sizeof(p->name), "hog");
+        p->rss = 190 << 20;
+        p->swap = 500 << 20;
+        p->pss = p->uss = p->swappss = p->gpu = MB_UNKNOWN;
+        /* a v2 cgroup found by its events (not the target's) */
+        mb_strlcpy(s.target_cg[0].path, "/system.slice/x.service", sizeof(s.target_cg[0].path));
+        s.target_cg[0].version = 2;
+        s.target_cg[0].max = 256 << 20;
+        s.target_cg[0].current = 250 << 20;
+        s.target_cg[0].high = -1;
+        s.target_cg[0].ev_high = 12;
+        s.target_cg[0].ev_max = 3;
+        s.target_cg[0].ev_oom = 1;
+        s.target_cg[0].ev_oom_kill = 1;
+        s.target_cg[0].pswpin = s.target_cg[0].refault = MB_CG_UNKNOWN;
+        s.target_cg[0].inactive_file = MB_CG_UNKNOWN;
+        s.ntarget_cg = 1;
+        in.snap = &s;
+        in.cfg = &c;
+        in.swap_deltas_known = true;
+        in.swap_deltas = &d;
+        in.nswap_deltas = 1;
+        in.swap_delta_s = 0.5;
+        in.swapper_cg = &cg;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        for (size_t i = 0; i < fs.n; i++) {
+                if (!strcmp(fs.f[i].id, "swap-thrashing"))
+                        thr = &fs.f[i];
+                if (!strcmp(fs.f[i].id, "cgroup-oom-kill"))
+                        oom = &fs.f[i];
+                if (!strcmp(fs.f[i].id, "cgroup-at-limit"))
+                        lim = &fs.f[i];
+        }
+        assert_non_null(thr);
+        const char *ev = thr ? thr->evidence : "";
+        assert_non_null(strstr(ev, "its memory cgroup /app"));
+        assert_non_null(strstr(ev, "its memory.pressure some 41.50 full 30.25"));
+        assert_non_null(strstr(ev, "its memory.stat pswpin 123456"));
+        assert_non_null(oom);
+        assert_int_equal(oom->severity, MB_SEV_MEDIUM); /* not the target's */
+        assert_non_null(strstr(oom->cause, "1 process was OOM-killed in the cgroup "
+                                           "/system.slice/x.service"));
+        assert_non_null(lim);
+        assert_int_equal(lim->severity, MB_SEV_HIGH); /* 250 of 256 MiB: at it now */
+        assert_non_null(strstr(lim->value, "3 times at 256 MiB"));
+        /* the target's: high, and worded so */
+        s.target_cg[0].target = true;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        oom = NULL;
+        for (size_t i = 0; i < fs.n; i++)
+                if (!strcmp(fs.f[i].id, "cgroup-oom-kill"))
+                        oom = &fs.f[i];
+        assert_non_null(oom);
+        assert_int_equal(oom->severity, MB_SEV_HIGH);
+        assert_non_null(strstr(oom->cause, "1 process of the target was OOM-killed in its cgroup"));
+        /* no events: nothing */
+        s.target_cg[0].ev_oom_kill = 0;
+        s.target_cg[0].ev_max = 0;
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        for (size_t i = 0; i < fs.n; i++)
+                assert_null(strstr(fs.f[i].id, "cgroup-"));
+        mb_findings_release(&fs);
+        mb_snapshot_release(&s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -346,6 +496,8 @@ int main(void)
             cmocka_unit_test(test_detect_v1),
             cmocka_unit_test(test_detect_errors),
             cmocka_unit_test(test_live),
+            cmocka_unit_test(test_cgmem_parse),
+            cmocka_unit_test(test_cgroup_findings),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,8 @@
 # 9p cannot hold the FIFOs the live tests make) and runs there:
 #   - the live tests (tests/run.sh with MB_TEST_ONLY=live), and
 #   - the systemd/v2 scenario suite (tests/vm/scenarios.sh), with a
-#     `make install DESTDIR=` tree of this checkout for the contrib unit.
+#     `make install DESTDIR=` tree of this checkout for the contrib unit, and
+#   - the container / memory.events suite (tests/vm/scenarios-ctr.sh).
 # The guest's output streams back on stdout (also kept in $MB_VM_LOG, default
 # BUILD/test-vm.log); the last line adds up both suites:
 # "N passed, N failed, N skipped".  The inner summaries are prefixed
@@ -74,24 +75,26 @@ fi
 
 GCMD="cd '$ROOT' && echo \"guest: \$(uname -r), \$(stat -fc %T /sys/fs/cgroup), PID 1 \$(cat /proc/1/comm), \$(systemctl is-system-running)\";
 MB_TEST_ONLY=live MB_LIVE_SKIP='${MB_VM_LIVE_SKIP-soak watch}' tests/run.sh '$BIN' '$BUILD' 2>&1 | sed -E 's/^([0-9]+ passed, [0-9]+ failed)/guest live: \\1/';
-MB_DESTDIR='$T/destdir' bash tests/vm/scenarios.sh '$BIN' '$BUILD' 2>&1 | sed -E 's/^([0-9]+ passed, [0-9]+ failed)/guest scenarios: \\1/'"
-echo "test-vm: booting the guest (live tests + tests/vm/scenarios.sh); log: $LOG"
+MB_DESTDIR='$T/destdir' bash tests/vm/scenarios.sh '$BIN' '$BUILD' 2>&1 | sed -E 's/^([0-9]+ passed, [0-9]+ failed)/guest scenarios: \\1/';
+bash tests/vm/scenarios-ctr.sh '$BIN' '$BUILD' 2>&1 | sed -E 's/^([0-9]+ passed, [0-9]+ failed)/guest ctr: \\1/'"
+echo "test-vm: booting the guest (live tests + tests/vm/scenarios.sh + tests/vm/scenarios-ctr.sh); log: $LOG"
 VM_TIMINGS=1 "$HARNESS/vm-run.sh" --timeout "$TIMEOUT" --copy "$ROOT" --copy "$T" --cwd "$ROOT" "$GCMD" 2>&1 \
   | tee "$LOG"
 rc=${PIPESTATUS[0]}
 t2=$(date +%s)
 
 sum() { grep -E "^guest $1: [0-9]+ passed" "$LOG" | tail -1 | sed -E 's/^guest [a-z]+: //'; }
-live=$(sum live) scen=$(sum scenarios)
+live=$(sum live) scen=$(sum scenarios) ctr=$(sum ctr)
 p=0 f=0 s=0
-for line in "$live" "$scen"; do
+for line in "$live" "$scen" "$ctr"; do
   [ -n "$line" ] || { f=$((f + 1)); continue; }  # a suite that did not finish
   read -r a _ b _ c _ <<<"${line//,/}"
   p=$((p + a)); f=$((f + b)); s=$((s + ${c:-0}))
 done
 [ -n "$live" ] || echo "FAIL test-vm-live: the live suite did not report (vm-run exit $rc)"
 [ -n "$scen" ] || echo "FAIL test-vm-scenarios: the scenario suite did not report (vm-run exit $rc)"
-if [ "$rc" != 0 ] && [ -n "$live" ] && [ -n "$scen" ]; then
+[ -n "$ctr" ] || echo "FAIL test-vm-scenarios-ctr: the container suite did not report (vm-run exit $rc)"
+if [ "$rc" != 0 ] && [ -n "$live" ] && [ -n "$scen" ] && [ -n "$ctr" ]; then
   echo "FAIL test-vm-run: vm-run.sh exit $rc"; f=$((f + 1))
 fi
 echo "test-vm: wall $((t2 - t0)) s (image $((t1 - t0)) s, VM run $((t2 - t1)) s)"
