@@ -45,7 +45,7 @@ DEB_TEST  := libcmocka-dev libxml2-utils util-linux procps python3 jq tmux strac
 DEB_ALL   := $(DEB_BUILD) $(DEB_TEST)
 DEB_BENCH := hyperfine atop smem smemstat time
 
-.PHONY: all deps run test test-nonroot test-vm bench-quick unit cli live asan clang install uninstall clean format check-format bench
+.PHONY: all deps run test test-nonroot test-vm bench-quick unit cli live asan clang install uninstall clean format check-format check-layers bench
 
 all: $(BIN)
 
@@ -175,6 +175,10 @@ uninstall:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The lib/ include graph: no cycle, every include goes down (issue 16).
+check-layers:
+	@tools/check-layers.sh
 
 check-format:
 	@bad=$$(for f in $$(git ls-files '*.c' '*.h'); do \

@@ -27,7 +27,7 @@ static void vmsg(const char *cmd, const char *fmt, va_list ap)
                 fprintf(stderr, "membudget: %s\n", buf);
 }
 
-int mb_usage_error(struct mb_cli *cli, const char *fmt, ...)
+int cli_usage_error(struct cli *cli, const char *fmt, ...)
 {
         va_list ap;
 
@@ -36,20 +36,20 @@ int mb_usage_error(struct mb_cli *cli, const char *fmt, ...)
         va_end(ap);
         fprintf(stderr, "try 'membudget %s%s--help'\n", cli->cmd ? cli->cmd : "",
                 cli->cmd ? " " : "");
-        return MB_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
 }
 
-int mb_runtime_error(struct mb_cli *cli, const char *fmt, ...)
+int cli_runtime_error(struct cli *cli, const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
         vmsg(cli->cmd, fmt, ap);
         va_end(ap);
-        return MB_EXIT_RUNTIME;
+        return CLI_EXIT_RUNTIME;
 }
 
-void mb_warn(const char *fmt, ...)
+void cli_warn(const char *fmt, ...)
 {
         char buf[1024];
         va_list ap;
@@ -60,7 +60,7 @@ void mb_warn(const char *fmt, ...)
         fprintf(stderr, "membudget: warning: %s\n", buf);
 }
 
-void mb_debug(struct mb_cli *cli, const char *fmt, ...)
+void cli_debug(struct cli *cli, const char *fmt, ...)
 {
         va_list ap;
 
@@ -73,12 +73,12 @@ void mb_debug(struct mb_cli *cli, const char *fmt, ...)
         fputc('\n', stderr);
 }
 
-const char *mb_cli_etc(const struct mb_cli *cli)
+const char *cli_etc(const struct cli *cli)
 {
         return cli->root.etc_path;
 }
 
-int mb_cli_root(struct mb_cli *cli)
+int cli_root(struct cli *cli)
 {
         char etc[sizeof(cli->root.etc_path)];
         bool etc_set = cli->root.etc_set;
@@ -93,53 +93,53 @@ int mb_cli_root(struct mb_cli *cli)
         if (r < 0) {
                 mb_root_close(&cli->root);
                 if (cli->proc_root)
-                        return mb_usage_error(cli, "cannot open --proc-root '%s': %s",
-                                              cli->proc_root, mb_strerror(r));
-                return mb_runtime_error(cli, "cannot open '/proc': %s", mb_strerror(r));
+                        return cli_usage_error(cli, "cannot open --proc-root '%s': %s",
+                                               cli->proc_root, mb_strerror(r));
+                return cli_runtime_error(cli, "cannot open '/proc': %s", mb_strerror(r));
         }
         if (cli->sys_root && cli->root.sys_fd < 0) {
                 mb_root_close(&cli->root);
-                return mb_usage_error(cli, "cannot open --sys-root '%s': %s", cli->sys_root,
-                                      strerror(ENOENT));
+                return cli_usage_error(cli, "cannot open --sys-root '%s': %s", cli->sys_root,
+                                       strerror(ENOENT));
         }
         cli->root_open = true;
         return 0;
 }
 
-void mb_getopt_reset(void)
+void cli_getopt_reset(void)
 {
         optind = 0; /* glibc: 0 re-initialises, and stops at the first non-option */
         opterr = 0;
 }
 
-int mb_bad_option(struct mb_cli *cli, int argc, char **argv, int c)
+int cli_bad_option(struct cli *cli, int argc, char **argv, int c)
 {
         const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 
         if (c == ':')
-                return mb_usage_error(cli, "option '%s' needs a value", arg);
+                return cli_usage_error(cli, "option '%s' needs a value", arg);
         if (optopt && optopt != '?')
-                return mb_usage_error(cli, "unknown option '-%c'", optopt);
-        return mb_usage_error(cli, "unknown option '%s'", arg);
+                return cli_usage_error(cli, "unknown option '-%c'", optopt);
+        return cli_usage_error(cli, "unknown option '%s'", arg);
 }
 
-int mb_opt_size(struct mb_cli *cli, const char *opt, const char *val, int64_t *ret)
+int cli_opt_size(struct cli *cli, const char *opt, const char *val, int64_t *ret)
 {
         uint64_t v;
         int r = mb_size_parse(val, &v);
 
         if (r == -ERANGE)
-                return mb_usage_error(cli, "size '%s' for %s is too large", val, opt);
+                return cli_usage_error(cli, "size '%s' for %s is too large", val, opt);
         if (r < 0)
-                return mb_usage_error(cli,
-                                      "invalid size '%s' for %s (expected e.g. 500M, 3.5G, "
-                                      "3500MiB or a number of bytes)",
-                                      val, opt);
+                return cli_usage_error(cli,
+                                       "invalid size '%s' for %s (expected e.g. 500M, 3.5G, "
+                                       "3500MiB or a number of bytes)",
+                                       val, opt);
         *ret = (int64_t)v;
         return 0;
 }
 
-int mb_opt_uint(struct mb_cli *cli, const char *opt, const char *val, long max, long *ret)
+int cli_opt_uint(struct cli *cli, const char *opt, const char *val, long max, long *ret)
 {
         char *e;
         long v;
@@ -147,14 +147,14 @@ int mb_opt_uint(struct mb_cli *cli, const char *opt, const char *val, long max, 
         errno = 0;
         v = strtol(val, &e, 10);
         if (!*val || *e || errno || v < 0 || v > max)
-                return mb_usage_error(cli, "invalid value '%s' for %s (expected 0-%ld)", val, opt,
-                                      max);
+                return cli_usage_error(cli, "invalid value '%s' for %s (expected 0-%ld)", val, opt,
+                                       max);
         *ret = v;
         return 0;
 }
 
-int mb_opt_double(struct mb_cli *cli, const char *opt, const char *val, double min, double max,
-                  double *ret)
+int cli_opt_double(struct cli *cli, const char *opt, const char *val, double min, double max,
+                   double *ret)
 {
         char *e;
         double v;
@@ -162,13 +162,13 @@ int mb_opt_double(struct mb_cli *cli, const char *opt, const char *val, double m
         errno = 0;
         v = strtod(val, &e);
         if (!*val || *e || errno || !isfinite(v) || v < min || v > max)
-                return mb_usage_error(cli, "invalid value '%s' for %s (expected %g-%g)", val, opt,
-                                      min, max);
+                return cli_usage_error(cli, "invalid value '%s' for %s (expected %g-%g)", val, opt,
+                                       min, max);
         *ret = v;
         return 0;
 }
 
-int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *re, bool *has)
+int cli_opt_regex(struct cli *cli, const char *opt, const char *val, regex_t *re, bool *has)
 {
         int r;
 
@@ -179,13 +179,13 @@ int mb_opt_regex(struct mb_cli *cli, const char *opt, const char *val, regex_t *
         if (r) {
                 char msg[256];
                 regerror(r, re, msg, sizeof(msg));
-                return mb_usage_error(cli, "invalid regex '%s' for %s: %s", val, opt, msg);
+                return cli_usage_error(cli, "invalid regex '%s' for %s: %s", val, opt, msg);
         }
         *has = true;
         return 0;
 }
 
-int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret)
+int cli_config(struct cli *cli, const struct mb_config **ret)
 {
         struct mb_config_warnings warns = {0};
         struct mb_error err = {0};
@@ -198,7 +198,7 @@ int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret)
         }
         cli->config = calloc(1, sizeof(*cli->config));
         if (!cli->config)
-                return mb_runtime_error(cli, "out of memory");
+                return cli_runtime_error(cli, "out of memory");
         if (mb_config_find(cli->config_path, path, sizeof(path)) < 0) {
                 mb_config_defaults(cli->config);
                 cli->config_defaults = true;
@@ -214,16 +214,16 @@ int mb_cli_config(struct mb_cli *cli, const struct mb_config **ret)
                         fprintf(stderr, "membudget: %s: %s\n", err.where[0] ? err.where : path,
                                 err.msg);
                 mb_config_warnings_release(&warns);
-                return MB_EXIT_USAGE;
+                return CLI_EXIT_USAGE;
         }
         for (size_t i = 0; i < warns.n; i++)
-                mb_warn("%s:%d:%d: %s", path, warns.w[i].line, warns.w[i].col, warns.w[i].msg);
+                cli_warn("%s:%d:%d: %s", path, warns.w[i].line, warns.w[i].col, warns.w[i].msg);
         mb_config_warnings_release(&warns);
         *ret = cli->config;
         return 0;
 }
 
-int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret)
+int cli_state_dir(struct cli *cli, bool create, const char **ret)
 {
         const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
         char why[256];
@@ -240,33 +240,34 @@ int mb_cli_state_dir(struct mb_cli *cli, bool create, const char **ret)
                         snprintf(cli->state_path, sizeof(cli->state_path),
                                  "%s/.local/state/membudget", home);
                 else
-                        return mb_runtime_error(cli, "no state directory: set --state-dir or HOME");
+                        return cli_runtime_error(cli,
+                                                 "no state directory: set --state-dir or HOME");
         }
         if (create) {
                 r = mb_mkdir_p(cli->state_path, 0700);
                 if (r < 0)
-                        return mb_runtime_error(cli, "cannot create state directory '%s': %s",
-                                                cli->state_path, mb_strerror(r));
+                        return cli_runtime_error(cli, "cannot create state directory '%s': %s",
+                                                 cli->state_path, mb_strerror(r));
         }
         /* someone else's directory could hold a journal that makes undo
          * write anywhere: owner and mode as sudo checks them */
         r = mb_dir_trusted(cli->state_path, why, sizeof(why));
         if (r < 0 && r != -ENOENT)
-                return mb_runtime_error(cli, "state directory '%s': %s; refusing to use it",
-                                        cli->state_path, why);
+                return cli_runtime_error(cli, "state directory '%s': %s; refusing to use it",
+                                         cli->state_path, why);
         *ret = cli->state_path;
         return 0;
 }
 
-void mb_warn_pss_denied(unsigned n, const char *what)
+void cli_warn_pss_denied(unsigned n, const char *what)
 {
         if (!n)
                 return;
         if (geteuid() == 0)
-                mb_warn("%s unavailable for %u process%s: smaps_rollup not readable (ptrace "
-                        "access denied)",
-                        what, n, n == 1 ? "" : "es");
+                cli_warn("%s unavailable for %u process%s: smaps_rollup not readable (ptrace "
+                         "access denied)",
+                         what, n, n == 1 ? "" : "es");
         else
-                mb_warn("%s unavailable for %u process%s owned by other users: run as root", what,
-                        n, n == 1 ? "" : "es");
+                cli_warn("%s unavailable for %u process%s owned by other users: run as root", what,
+                         n, n == 1 ? "" : "es");
 }

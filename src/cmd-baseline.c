@@ -21,58 +21,58 @@ const char cmd_baseline_help[] =
     "  show   print the saved baseline\n"
     "  clear  remove it\n";
 
-int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
+int cmd_baseline(int argc, char **argv, struct cli *cli)
 {
         enum { OPT_NO_RATES = 0x100 };
         static const struct option longopts[] = {
             {"no-rates", no_argument, NULL, OPT_NO_RATES},
             {NULL, 0, NULL, 0},
         };
-        struct mb_diag_req req = {.rates = false, .sample_s = 0.5};
+        struct cli_diag_req req = {.rates = false, .sample_s = 0.5};
         struct mb_error err = {0};
         struct mb_metrics m;
         struct mb_diag d;
         const char *verb, *state;
         int c, r, code;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 if (c == OPT_NO_RATES)
                         req.rates = false;
                 else
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
         }
         if (optind >= argc)
-                return mb_usage_error(cli, "missing verb: save, show or clear");
+                return cli_usage_error(cli, "missing verb: save, show or clear");
         verb = argv[optind];
         if (optind + 1 < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind + 1]);
         if (strcmp(verb, "save") && strcmp(verb, "show") && strcmp(verb, "clear"))
-                return mb_usage_error(cli, "unknown verb '%s' (save, show or clear)", verb);
+                return cli_usage_error(cli, "unknown verb '%s' (save, show or clear)", verb);
 
-        if ((code = mb_cli_state_dir(cli, !strcmp(verb, "save"), &state)))
+        if ((code = cli_state_dir(cli, !strcmp(verb, "save"), &state)))
                 return code;
         if (!strcmp(verb, "clear")) {
                 r = mb_baseline_clear(state);
                 if (r < 0 && r != -ENOENT)
-                        return mb_runtime_error(cli, "cannot remove the baseline in '%s': %s",
-                                                state, mb_strerror(r));
+                        return cli_runtime_error(cli, "cannot remove the baseline in '%s': %s",
+                                                 state, mb_strerror(r));
                 if (!cli->json)
                         fprintf(cli->out, "%s\n",
                                 r == -ENOENT ? "no baseline" : "baseline removed");
-                return MB_EXIT_OK;
+                return CLI_EXIT_OK;
         }
 
         mb_diag_init(&d);
-        code = mb_cli_diagnose(cli, &req, &d);
+        code = cli_diagnose(cli, &req, &d);
         if (code)
                 goto out;
         mb_metrics_compute(&d.snap, &d.target, d.cfg, &m);
         if (!strcmp(verb, "save")) {
                 r = mb_baseline_save(state, &m);
                 if (r < 0) {
-                        code = mb_runtime_error(cli, "cannot write the baseline in '%s': %s", state,
-                                                mb_strerror(r));
+                        code = cli_runtime_error(cli, "cannot write the baseline in '%s': %s",
+                                                 state, mb_strerror(r));
                         goto out;
                 }
                 mb_out_baseline(cli->out, cli->json, &m);
@@ -81,15 +81,15 @@ int cmd_baseline(int argc, char **argv, struct mb_cli *cli)
         } else {
                 r = mb_baseline_load(state, &m, &err);
                 if (r == -ENOENT) {
-                        code = mb_runtime_error(cli,
-                                                "no baseline in '%s': run 'membudget "
-                                                "baseline save'",
-                                                state);
+                        code = cli_runtime_error(cli,
+                                                 "no baseline in '%s': run 'membudget "
+                                                 "baseline save'",
+                                                 state);
                         goto out;
                 }
                 if (r < 0) {
-                        code = mb_runtime_error(cli, "%s:%d:%d: %s", err.where, err.line, err.col,
-                                                err.msg);
+                        code = cli_runtime_error(cli, "%s:%d:%d: %s", err.where, err.line, err.col,
+                                                 err.msg);
                         goto out;
                 }
                 mb_out_baseline(cli->out, cli->json, &m);

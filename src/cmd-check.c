@@ -22,14 +22,14 @@ const char cmd_check_help[] =
     "\n"
     "  --no-rates        do not sample swap rates (no wait)\n";
 
-int cmd_check(int argc, char **argv, struct mb_cli *cli)
+int cmd_check(int argc, char **argv, struct cli *cli)
 {
         enum { OPT_NO_RATES = 0x100 };
         static const struct option longopts[] = {
             {"no-rates", no_argument, NULL, OPT_NO_RATES},
             {NULL, 0, NULL, 0},
         };
-        struct mb_diag_req req = {.rates = true, .sample_s = 0.5, .extra_scan = MB_SCAN_CGROUP};
+        struct cli_diag_req req = {.rates = true, .sample_s = 0.5, .extra_scan = MB_SCAN_CGROUP};
         struct mb_check_item items[MB_CHECK_COUNT];
         struct mb_out_check doc = {0};
         char hpath[1200];
@@ -40,21 +40,21 @@ int cmd_check(int argc, char **argv, struct mb_cli *cli)
         bool have_base = false;
         int c, r, code;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 if (c == OPT_NO_RATES)
                         req.rates = false;
                 else
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 
         mb_diag_init(&d);
-        code = mb_cli_diagnose(cli, &req, &d);
+        code = cli_diagnose(cli, &req, &d);
         if (code)
                 goto out;
-        if ((code = mb_cli_state_dir(cli, false, &state)))
+        if ((code = cli_state_dir(cli, false, &state)))
                 goto out;
         mb_metrics_compute(&d.snap, &d.target, d.cfg, &m);
         base = m;
@@ -63,9 +63,9 @@ int cmd_check(int argc, char **argv, struct mb_cli *cli)
                 mb_metrics_set_before(&m, &base);
                 have_base = true;
         } else if (r != -ENOENT) {
-                mb_warn("baseline ignored: %s:%d:%d: %s", err.where, err.line, err.col, err.msg);
+                cli_warn("baseline ignored: %s:%d:%d: %s", err.where, err.line, err.col, err.msg);
         }
-        if (mb_cli_history_path(cli, d.cfg, NULL, false, hpath, sizeof(hpath)))
+        if (cli_history_path(cli, d.cfg, NULL, false, hpath, sizeof(hpath)))
                 snprintf(hpath, sizeof(hpath), "%s/history.db", state);
         mb_check_items(&cli->root, &d, hpath, items);
         doc.m = &m;
@@ -74,7 +74,7 @@ int cmd_check(int argc, char **argv, struct mb_cli *cli)
         doc.items = items;
         doc.findings = &d.findings;
         doc.passed = mb_metrics_all_met(&m);
-        code = doc.passed ? MB_EXIT_OK : MB_EXIT_CHECK;
+        code = doc.passed ? CLI_EXIT_OK : CLI_EXIT_CHECK;
         if (cli->json)
                 mb_json_print(mb_out_check_json(&doc), cli->out);
         else

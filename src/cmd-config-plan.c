@@ -7,33 +7,33 @@
 #include "cli-diag.h"
 #include "cli.h"
 
-int mb_cmd_config_plan(int argc, char **argv, struct mb_cli *cli)
+int cli_cmd_config_plan(int argc, char **argv, struct cli *cli)
 {
-        struct mb_diag_req req = {.rates = false};
+        struct cli_diag_req req = {.rates = false};
         const struct mb_target *tg;
         struct mb_diag d;
         struct mb_config_plan p;
         int code;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         if (getopt_long(argc, argv, ":", (const struct option[]){{NULL, 0, NULL, 0}}, NULL) != -1)
-                return mb_bad_option(cli, argc, argv, '?');
+                return cli_bad_option(cli, argc, argv, '?');
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
 
         mb_diag_init(&d);
-        code = mb_cli_diagnose(cli, &req, &d);
+        code = cli_diagnose(cli, &req, &d);
         if (code)
                 goto out;
         tg = &d.target;
         if (!tg->configured) {
-                code = mb_runtime_error(cli, "config plan needs a target (target.match or "
-                                             "target.unit) to measure");
+                code = cli_runtime_error(cli, "config plan needs a target (target.match or "
+                                              "target.unit) to measure");
                 goto out;
         }
         if (tg->nprocs == 0 || tg->worker_median == MB_UNKNOWN || tg->worker_median <= 0) {
-                code = mb_runtime_error(cli, "config plan: the target is not running; start it, "
-                                             "then plan");
+                code = cli_runtime_error(cli, "config plan: the target is not running; start it, "
+                                              "then plan");
                 goto out;
         }
         mb_config_plan_compute(&d, &p);

@@ -33,7 +33,7 @@ const char cmd_config_help[] =
  * The verb's arguments: at most one FILE and the one flag the verb knows
  * (--strict or --force), in any order; "--" ends the options.
  */
-static int parse_args(int argc, char **argv, struct mb_cli *cli, const char *flag, bool *set,
+static int parse_args(int argc, char **argv, struct cli *cli, const char *flag, bool *set,
                       const char **file)
 {
         bool dashdash = false;
@@ -51,10 +51,11 @@ static int parse_args(int argc, char **argv, struct mb_cli *cli, const char *fla
                                 *set = true;
                                 continue;
                         }
-                        return mb_usage_error(cli, "unknown option '%s' for config %s", a, argv[0]);
+                        return cli_usage_error(cli, "unknown option '%s' for config %s", a,
+                                               argv[0]);
                 }
                 if (*file)
-                        return mb_usage_error(cli, "unexpected argument '%s'", a);
+                        return cli_usage_error(cli, "unexpected argument '%s'", a);
                 *file = a;
         }
         return 0;
@@ -76,7 +77,7 @@ static void print_error(const char *path, const struct mb_error *err)
                 fprintf(stderr, "%s: %s\n", where, err->msg);
 }
 
-static int config_check(int argc, char **argv, struct mb_cli *cli)
+static int config_check(int argc, char **argv, struct cli *cli)
 {
         struct mb_config_warnings warns = {0};
         struct mb_error err = {0};
@@ -93,7 +94,7 @@ static int config_check(int argc, char **argv, struct mb_cli *cli)
                         fprintf(stderr, "membudget config: no configuration file found (-c, "
                                         "$MEMBUDGET_CONFIG, ./omnimind_parameters.json, "
                                         "/etc/membudget/membudget.json)\n");
-                        return MB_EXIT_USAGE;
+                        return CLI_EXIT_USAGE;
                 }
                 file = found;
         }
@@ -109,7 +110,7 @@ static int config_check(int argc, char **argv, struct mb_cli *cli)
                 mb_config_warnings_release(&warns);
                 mb_config_release(&c);
                 /* An unreadable file is a bad argument too: the user named it. */
-                return MB_EXIT_USAGE;
+                return CLI_EXIT_USAGE;
         }
         if (cli->json) {
                 mb_json_print(mb_out_config_check_json(file, strict, &warns, &c), cli->out);
@@ -120,10 +121,10 @@ static int config_check(int argc, char **argv, struct mb_cli *cli)
         }
         mb_config_warnings_release(&warns);
         mb_config_release(&c);
-        return MB_EXIT_OK;
+        return CLI_EXIT_OK;
 }
 
-static int config_init(int argc, char **argv, struct mb_cli *cli)
+static int config_init(int argc, char **argv, struct cli *cli)
 {
         const char *file;
         struct stat st;
@@ -136,19 +137,19 @@ static int config_init(int argc, char **argv, struct mb_cli *cli)
                 file = "./omnimind_parameters.json";
         if (!strcmp(file, "-")) {
                 fputs(mb_config_proposed, cli->out);
-                return MB_EXIT_OK;
+                return CLI_EXIT_OK;
         }
         if (lstat(file, &st) == 0) {
                 existed = true;
                 if (S_ISDIR(st.st_mode))
-                        return mb_usage_error(cli, "'%s' is a directory", file);
+                        return cli_usage_error(cli, "'%s' is a directory", file);
                 if (!force)
-                        return mb_usage_error(cli, "'%s' exists; use --force to overwrite it",
-                                              file);
+                        return cli_usage_error(cli, "'%s' exists; use --force to overwrite it",
+                                               file);
         }
         r = mb_write_file_atomic(file, mb_config_proposed, strlen(mb_config_proposed), 0644);
         if (r < 0)
-                return mb_runtime_error(cli, "cannot write '%s': %s", file, mb_strerror(r));
+                return cli_runtime_error(cli, "cannot write '%s': %s", file, mb_strerror(r));
         if (cli->json) {
                 json_t *j = json_pack("{s:s,s:b}", "written", file, "overwritten", existed);
                 mb_json_print(j, cli->out);
@@ -158,26 +159,26 @@ static int config_init(int argc, char **argv, struct mb_cli *cli)
                         "check it with: membudget config check %s\n",
                         file, file);
         }
-        return MB_EXIT_OK;
+        return CLI_EXIT_OK;
 }
 
 static const struct {
         const char *name;
-        int (*fn)(int, char **, struct mb_cli *);
+        int (*fn)(int, char **, struct cli *);
 } verbs[] = {
     {"check", config_check},
     {"init", config_init},
-    {"plan", mb_cmd_config_plan}, /* src/cmd-config-plan.c */
+    {"plan", cli_cmd_config_plan}, /* src/cmd-config-plan.c */
 };
 
-int cmd_config(int argc, char **argv, struct mb_cli *cli)
+int cmd_config(int argc, char **argv, struct cli *cli)
 {
         if (argc < 2)
-                return mb_usage_error(cli, "missing verb: check, init or plan");
+                return cli_usage_error(cli, "missing verb: check, init or plan");
         for (size_t i = 0; i < MB_ARRAY_SIZE(verbs); i++) {
                 if (strcmp(argv[1], verbs[i].name))
                         continue;
                 return verbs[i].fn(argc - 1, argv + 1, cli);
         }
-        return mb_usage_error(cli, "unknown verb '%s' (expected check, init or plan)", argv[1]);
+        return cli_usage_error(cli, "unknown verb '%s' (expected check, init or plan)", argv[1]);
 }

@@ -44,7 +44,7 @@ struct inspect_opts {
         long count;        /* 0 = until interrupted */
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct inspect_opts *o)
 {
         enum { OPT_MATCH = 0x100, OPT_TOP, OPT_WATCH, OPT_COUNT, OPT_MAX_PROCS };
         static const struct option longopts[] = {
@@ -58,43 +58,43 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts 
         bool has_count = false;
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_MATCH:
-                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
+                        if ((r = cli_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                                 return r;
                         o->match_text = optarg;
                         break;
                 case OPT_TOP:
-                        if ((r = mb_opt_uint(cli, "--top", optarg, 100000, &o->top)))
+                        if ((r = cli_opt_uint(cli, "--top", optarg, 100000, &o->top)))
                                 return r;
                         break;
                 case OPT_MAX_PROCS:
-                        if ((r = mb_opt_uint(cli, "--max-procs", optarg, 10000, &o->max_procs)))
+                        if ((r = cli_opt_uint(cli, "--max-procs", optarg, 10000, &o->max_procs)))
                                 return r;
                         if (o->max_procs == 0)
-                                return mb_usage_error(
+                                return cli_usage_error(
                                     cli, "invalid value '%s' for --max-procs (expected 1-10000)",
                                     optarg);
                         break;
                 case OPT_WATCH:
                         if (!mb_duration_parse(optarg, &o->interval_s))
-                                return mb_usage_error(cli,
-                                                      "invalid interval '%s' for --watch "
-                                                      "(expected e.g. 5, 5s, 500ms, 1m; 0.1s-24h)",
-                                                      optarg);
+                                return cli_usage_error(cli,
+                                                       "invalid interval '%s' for --watch "
+                                                       "(expected e.g. 5, 5s, 500ms, 1m; 0.1s-24h)",
+                                                       optarg);
                         break;
                 case OPT_COUNT:
-                        if ((r = mb_opt_uint(cli, "--count", optarg, 100000000, &o->count)))
+                        if ((r = cli_opt_uint(cli, "--count", optarg, 100000000, &o->count)))
                                 return r;
                         if (o->count == 0)
-                                return mb_usage_error(cli, "invalid value '0' for --count "
-                                                           "(expected 1-100000000)");
+                                return cli_usage_error(cli, "invalid value '0' for --count "
+                                                            "(expected 1-100000000)");
                         has_count = true;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc) {
@@ -103,78 +103,78 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct inspect_opts 
                 long v;
 
                 if (o->has_match)
-                        return mb_usage_error(cli, "give a PID or --match, not both ('%s')", a);
+                        return cli_usage_error(cli, "give a PID or --match, not both ('%s')", a);
                 errno = 0;
                 v = strtol(a, &e, 10);
                 if (!*a || *e || errno || v <= 0 || v > 0x7fffffffL || a[0] == '+' || a[0] == ' ')
-                        return mb_usage_error(cli, "invalid pid '%s' (expected a number >= 1)", a);
+                        return cli_usage_error(cli, "invalid pid '%s' (expected a number >= 1)", a);
                 o->pid = (int)v;
                 optind++;
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         if (!o->pid && !o->has_match)
-                return mb_usage_error(cli, "which process? give a PID or --match REGEX");
+                return cli_usage_error(cli, "which process? give a PID or --match REGEX");
         if (has_count && o->interval_s == 0)
-                return mb_usage_error(cli, "--count needs --watch");
+                return cli_usage_error(cli, "--count needs --watch");
         return 0;
 }
 
-static int read_error(struct mb_cli *cli, int pid, int r)
+static int read_error(struct cli *cli, int pid, int r)
 {
         char path[1100];
 
         mb_smaps_path(&cli->root, pid, path, sizeof(path));
         if (r == -ENOENT || r == -ESRCH)
-                return mb_runtime_error(cli, "no process %d", pid);
+                return cli_runtime_error(cli, "no process %d", pid);
         if (r == -EACCES)
-                return mb_runtime_error(cli,
-                                        "cannot read %s: permission denied (run as root to "
-                                        "inspect another user's process)",
-                                        path);
-        return mb_runtime_error(cli, "cannot read %s: %s", path, mb_strerror(r));
+                return cli_runtime_error(cli,
+                                         "cannot read %s: permission denied (run as root to "
+                                         "inspect another user's process)",
+                                         path);
+        return cli_runtime_error(cli, "cannot read %s: %s", path, mb_strerror(r));
 }
 
 /* The processes, with a warning for those left out; 0 or an exit code. */
-static int open_targets(struct mb_cli *cli, const struct inspect_opts *o, struct mb_itargets *ts)
+static int open_targets(struct cli *cli, const struct inspect_opts *o, struct mb_itargets *ts)
 {
         struct mb_iopen_err e;
         enum mb_iopen st = mb_itargets_open(&cli->root, o->pid, o->has_match ? &o->match : NULL,
                                             (size_t)o->max_procs, (size_t)o->top, ts, &e);
 
         if (ts->more)
-                mb_warn("%zu more processes match '%s'; inspecting the %zu largest (--max-procs)",
-                        ts->more, o->match_text, (size_t)o->max_procs);
+                cli_warn("%zu more processes match '%s'; inspecting the %zu largest (--max-procs)",
+                         ts->more, o->match_text, (size_t)o->max_procs);
         if (ts->denied && st != MB_IOPEN_LIST)
-                mb_warn("smaps unreadable for %u matching processes owned by other users: run "
-                        "as root",
-                        ts->denied);
+                cli_warn("smaps unreadable for %u matching processes owned by other users: run "
+                         "as root",
+                         ts->denied);
         switch (st) {
         case MB_IOPEN_OK:
                 return 0;
         case MB_IOPEN_NOMEM:
-                return mb_runtime_error(cli, "out of memory");
+                return cli_runtime_error(cli, "out of memory");
         case MB_IOPEN_LIST:
-                return mb_runtime_error(cli, "cannot list processes under '%s': %s",
-                                        cli->root.proc_path, mb_strerror(e.r));
+                return cli_runtime_error(cli, "cannot list processes under '%s': %s",
+                                         cli->root.proc_path, mb_strerror(e.r));
         case MB_IOPEN_READ:
                 return read_error(cli, e.pid, e.r);
         case MB_IOPEN_EMPTY:
-                return mb_runtime_error(
+                return cli_runtime_error(
                     cli, "process %d (%s) has no user memory (kernel thread or zombie)", e.pid,
                     e.name);
         case MB_IOPEN_NONE:
                 break;
         }
         if (ts->denied)
-                return mb_runtime_error(cli,
-                                        "cannot read smaps of any process matching '%s': run "
-                                        "as root",
-                                        o->match_text);
-        return mb_runtime_error(cli, "no process matches '%s'", o->match_text);
+                return cli_runtime_error(cli,
+                                         "cannot read smaps of any process matching '%s': run "
+                                         "as root",
+                                         o->match_text);
+        return cli_runtime_error(cli, "no process matches '%s'", o->match_text);
 }
 
-static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct mb_itargets *ts)
+static int watch(struct cli *cli, const struct inspect_opts *o, struct mb_itargets *ts)
 {
         struct mb_stop stop;
         volatile sig_atomic_t *stop_sig = mb_stop_catch(&stop);
@@ -193,23 +193,23 @@ static int watch(struct mb_cli *cli, const struct inspect_opts *o, struct mb_ita
         }
         mb_out_inspect_watch_end(cli->out, cli->json, ts);
         mb_stop_restore(&stop);
-        return MB_EXIT_OK;
+        return CLI_EXIT_OK;
 }
 
-int cmd_inspect(int argc, char **argv, struct mb_cli *cli)
+int cmd_inspect(int argc, char **argv, struct cli *cli)
 {
         struct inspect_opts o = {.top = 10, .max_procs = 20};
         struct mb_itargets ts = {0};
         int code;
 
-        if ((code = parse(argc, argv, cli, &o)) || (code = mb_cli_root(cli)) ||
+        if ((code = parse(argc, argv, cli, &o)) || (code = cli_root(cli)) ||
             (code = open_targets(cli, &o, &ts)))
                 goto out;
         if (o.interval_s > 0)
                 code = watch(cli, &o, &ts);
         else if (mb_out_inspect_targets(cli->out, cli->json, &ts,
                                         o.has_match ? o.match_text : NULL) < 0)
-                code = mb_runtime_error(cli, "out of memory");
+                code = cli_runtime_error(cli, "out of memory");
 out:
         mb_itargets_release(&ts);
         if (o.has_match)

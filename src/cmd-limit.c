@@ -46,7 +46,7 @@ struct limit_opts {
         struct mb_cg_limits lim;
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct limit_opts *o)
 {
         const struct option longopts[] = {
             {"max", required_argument, NULL, 'x'},      {"high", required_argument, NULL, 'h'},
@@ -64,21 +64,21 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
         int c, r = 0;
 
         o->lim.max = o->lim.high = o->lim.swap_max = -1;
-        mb_getopt_reset();
+        cli_getopt_reset();
         while (r == 0 && (c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 if (c && (k = strchr(sizes, c)))
-                        r = mb_opt_size(cli, size_opt[k - sizes], optarg, size[k - sizes]);
+                        r = cli_opt_size(cli, size_opt[k - sizes], optarg, size[k - sizes]);
                 else if (c && (k = strchr(strs, c)))
                         *str[k - strs] = optarg;
                 else if (c == 'm' &&
-                         !(r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
+                         !(r = cli_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                         o->match_s = optarg;
                 else if (c == 'U' && mb_user_lookup(optarg, &o->uid) < 0)
-                        return mb_usage_error(cli, "unknown user '%s' for --user", optarg);
+                        return cli_usage_error(cli, "unknown user '%s' for --user", optarg);
                 else if (c == 'U')
                         o->user = optarg;
                 else if (c != 0 && c != 'm')
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
         }
         if (r)
                 return r;
@@ -103,24 +103,24 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct limit_opts *o
         };
         for (size_t i = 0; i < MB_ARRAY_SIZE(rule); i++)
                 if (rule[i].bad)
-                        return mb_usage_error(cli, "%s%s%s", rule[i].a, rule[i].arg, rule[i].b);
+                        return cli_usage_error(cli, "%s%s%s", rule[i].a, rule[i].arg, rule[i].b);
         return 0;
 }
 
-static int do_unit(struct mb_cli *cli, struct limit_opts *o)
+static int do_unit(struct cli *cli, struct limit_opts *o)
 {
         struct mb_limit_unit u;
         struct mb_plan plan;
         int r;
 
-        if (mb_limit_unit_read(o->unit, mb_cli_etc(cli), cli->proc_root, cli->sys_root, &u) < 0)
-                return mb_usage_error(cli, "invalid unit '%s' for --unit (expected NAME or %s)",
-                                      o->unit, "NAME.service");
+        if (mb_limit_unit_read(o->unit, cli_etc(cli), cli->proc_root, cli->sys_root, &u) < 0)
+                return cli_usage_error(cli, "invalid unit '%s' for --unit (expected NAME or %s)",
+                                       o->unit, "NAME.service");
         if (u.msg[0])
-                mb_warn("%s", u.msg);
+                cli_warn("%s", u.msg);
         mb_plan_init(&plan);
         if (mb_limit_unit_plan(&u, &o->lim, &plan) < 0)
-                r = mb_runtime_error(cli, "out of memory");
+                r = cli_runtime_error(cli, "out of memory");
         else
                 r = act_plan_apply(cli, &plan, o->apply, true, NULL, NULL);
         mb_plan_release(&plan);
@@ -128,7 +128,7 @@ static int do_unit(struct mb_cli *cli, struct limit_opts *o)
         return r;
 }
 
-static int do_match(struct mb_cli *cli, struct limit_opts *o)
+static int do_match(struct cli *cli, struct limit_opts *o)
 {
         struct mb_limit_match m;
         struct mb_plan plan;
@@ -139,58 +139,57 @@ static int do_match(struct mb_cli *cli, struct limit_opts *o)
                                 &o->match, o->user != NULL, o->uid, name, &o->lim, &m);
         mb_plan_init(&plan);
         if (r < 0)
-                r = mb_runtime_error(cli, "%s", m.msg);
+                r = cli_runtime_error(cli, "%s", m.msg);
         else if (mb_limit_match_plan(&m, name, o->match_s, &o->lim, (uint32_t)getuid(),
                                      o->user != NULL, o->force, &plan) < 0)
-                r = mb_runtime_error(cli, "out of memory");
+                r = cli_runtime_error(cli, "out of memory");
         else
                 r = act_plan_apply(cli, &plan, o->apply, true, mb_limit_match_apply, &m);
-        if (o->apply && r == MB_EXIT_OK && !cli->json)
+        if (o->apply && r == CLI_EXIT_OK && !cli->json)
                 mb_out_limit_way(cli->out, &m, name);
         mb_plan_release(&plan);
         mb_limit_match_release(&m);
         return r;
 }
 
-static int do_release(struct mb_cli *cli, struct limit_opts *o)
+static int do_release(struct cli *cli, struct limit_opts *o)
 {
         struct mb_limit_release info;
         struct mb_plan plan;
         const char *state;
         int r;
 
-        if ((r = mb_cli_state_dir(cli, false, &state)))
+        if ((r = cli_state_dir(cli, false, &state)))
                 return r;
         mb_plan_init(&plan);
-        r = mb_limit_release_read_plan(mb_cli_etc(cli), cli->sys_root, cli->proc_root, state,
+        r = mb_limit_release_read_plan(cli_etc(cli), cli->sys_root, cli->proc_root, state,
                                        o->release, &plan, &info);
         if (info.warning[0])
-                mb_warn("%s", info.warning);
+                cli_warn("%s", info.warning);
         if (r < 0)
-                r = mb_runtime_error(cli, "%s", info.err.msg);
+                r = cli_runtime_error(cli, "%s", info.err.msg);
         else
                 r = act_plan_apply(cli, &plan, o->apply, false, NULL, NULL);
         mb_plan_release(&plan);
         return r;
 }
 
-static int do_show(struct mb_cli *cli, const char *unit, const regex_t *re)
+static int do_show(struct cli *cli, const char *unit, const regex_t *re)
 {
         struct mb_limit_unit u = {0};
         struct mb_limit_show s = {0};
         char w[1200];
-        int r = MB_EXIT_OK;
+        int r = CLI_EXIT_OK;
 
-        if (unit &&
-            mb_limit_unit_read(unit, mb_cli_etc(cli), cli->proc_root, cli->sys_root, &u) < 0)
-                return mb_usage_error(cli, "invalid unit '%s'", unit);
+        if (unit && mb_limit_unit_read(unit, cli_etc(cli), cli->proc_root, cli->sys_root, &u) < 0)
+                return cli_usage_error(cli, "invalid unit '%s'", unit);
         if (u.msg[0])
-                mb_warn("%s", u.msg);
+                cli_warn("%s", u.msg);
         if (re && (r = mb_limit_show_read(&cli->root, cli->proc_root, cli->sys_root, re, &s)) < 0)
-                r = mb_runtime_error(cli, "cannot scan processes: %s", mb_strerror(r));
+                r = cli_runtime_error(cli, "cannot scan processes: %s", mb_strerror(r));
         for (size_t i = 0; r == 0 && i < s.n; i++)
                 if (mb_limit_shown_warning(&s.p[i], w, sizeof(w)))
-                        mb_warn("%s", w);
+                        cli_warn("%s", w);
         if (r == 0)
                 mb_out_limit_show(cli->out, cli->json, unit ? &u : NULL, re ? &s : NULL);
         mb_limit_show_release(&s);
@@ -199,31 +198,31 @@ static int do_show(struct mb_cli *cli, const char *unit, const regex_t *re)
 }
 
 /* --show without --unit or --match: the target of the configuration. */
-static int config_target(struct mb_cli *cli, struct limit_opts *o)
+static int config_target(struct cli *cli, struct limit_opts *o)
 {
         const struct mb_config *cfg;
         int r;
 
-        if ((r = mb_cli_config(cli, &cfg)))
+        if ((r = cli_config(cli, &cfg)))
                 return r;
         o->unit = cfg->target_unit[0] ? cfg->target_unit : NULL;
         if (cfg->target_match[0] &&
-            (r = mb_opt_regex(cli, "target.match", cfg->target_match, &o->match, &o->has_match)))
+            (r = cli_opt_regex(cli, "target.match", cfg->target_match, &o->match, &o->has_match)))
                 return r;
         if (!o->unit && !o->has_match)
-                return mb_usage_error(cli, "--show needs --unit or --match (the "
-                                           "configuration names no target)");
+                return cli_usage_error(cli, "--show needs --unit or --match (the "
+                                            "configuration names no target)");
         return 0;
 }
 
-int cmd_limit(int argc, char **argv, struct mb_cli *cli)
+int cmd_limit(int argc, char **argv, struct cli *cli)
 {
         struct limit_opts o = {0};
         const struct mb_config *cfg;
         char msg[1200];
         int r;
 
-        if ((r = parse(argc, argv, cli, &o)) || (r = mb_cli_root(cli)))
+        if ((r = parse(argc, argv, cli, &o)) || (r = cli_root(cli)))
                 goto out;
         if (o.show && !o.unit && !o.has_match && (r = config_target(cli, &o)))
                 goto out;
@@ -232,13 +231,13 @@ int cmd_limit(int argc, char **argv, struct mb_cli *cli)
                            : do_release(cli, &o);
                 goto out;
         }
-        if (o.lim.max < 0 && ((r = mb_cli_config(cli, &cfg)) ||
+        if (o.lim.max < 0 && ((r = cli_config(cli, &cfg)) ||
                               mb_config_default_max(cfg, &o.lim.max, msg, sizeof(msg)) < 0)) {
-                r = r ? r : mb_usage_error(cli, "%s", msg);
+                r = r ? r : cli_usage_error(cli, "%s", msg);
                 goto out;
         }
         if (o.lim.high >= 0 && o.lim.high > o.lim.max)
-                r = mb_usage_error(cli, "--high must not be above --max");
+                r = cli_usage_error(cli, "--high must not be above --max");
         else
                 r = o.unit ? do_unit(cli, &o) : do_match(cli, &o);
 out:

@@ -47,7 +47,7 @@ struct procs_opts {
 static const enum mb_col default_cols[] = {MB_COL_PID,  MB_COL_USER, MB_COL_RSS,
                                            MB_COL_SWAP, MB_COL_VSZ,  MB_COL_CMDLINE};
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct procs_opts *o)
 {
         enum {
                 OPT_SORT = 0x100,
@@ -77,40 +77,40 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
         const char *bad;
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_SORT:
                         r = mb_col_lookup(optarg);
                         if (r < 0)
-                                return mb_usage_error(cli, "unknown column '%s' for --sort",
-                                                      optarg);
+                                return cli_usage_error(cli, "unknown column '%s' for --sort",
+                                                       optarg);
                         o->sort = (enum mb_col)r;
                         break;
                 case OPT_TOP:
-                        if ((r = mb_opt_uint(cli, "--top", optarg, 100000000, &o->top)))
+                        if ((r = cli_opt_uint(cli, "--top", optarg, 100000000, &o->top)))
                                 return r;
                         break;
                 case OPT_MATCH:
-                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
+                        if ((r = cli_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                                 return r;
                         break;
                 case OPT_USER:
                         o->user = optarg;
                         break;
                 case OPT_MIN_RSS:
-                        if ((r = mb_opt_size(cli, "--min-rss", optarg, &o->min_rss)))
+                        if ((r = cli_opt_size(cli, "--min-rss", optarg, &o->min_rss)))
                                 return r;
                         break;
                 case OPT_MIN_SWAP:
-                        if ((r = mb_opt_size(cli, "--min-swap", optarg, &o->min_swap)))
+                        if ((r = cli_opt_size(cli, "--min-swap", optarg, &o->min_swap)))
                                 return r;
                         break;
                 case OPT_COLUMNS:
                         o->ncols = mb_cols_parse(optarg, o->cols, &bad);
                         if (o->ncols < 0)
-                                return mb_usage_error(cli, "unknown column '%s' in --columns '%s'",
-                                                      bad, optarg);
+                                return cli_usage_error(cli, "unknown column '%s' in --columns '%s'",
+                                                       bad, optarg);
                         o->cols_given = true;
                         break;
                 case OPT_GROUP:
@@ -119,7 +119,7 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
                         else if (!strcmp(optarg, "cgroup"))
                                 o->group = MB_GROUP_CGROUP;
                         else
-                                return mb_usage_error(
+                                return cli_usage_error(
                                     cli, "invalid value '%s' for --group (name or cgroup)", optarg);
                         break;
                 case OPT_CSV:
@@ -129,13 +129,13 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct procs_opts *o
                         o->all = true;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         if (o->csv && cli->json)
-                return mb_usage_error(cli, "--csv and --json cannot be combined");
+                return cli_usage_error(cli, "--csv and --json cannot be combined");
         return 0;
 }
 
@@ -150,7 +150,7 @@ static bool shows(const struct procs_opts *o, enum mb_col c)
         return false;
 }
 
-int cmd_procs(int argc, char **argv, struct mb_cli *cli)
+int cmd_procs(int argc, char **argv, struct cli *cli)
 {
         struct procs_opts o = {.sort = MB_COL_RSS};
         struct mb_scan_filter filter = {0};
@@ -160,7 +160,7 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
         pid_t self[MB_SELF_CHAIN_MAX];
         unsigned scan = 0, what = MB_SNAP_PROCS;
         size_t n;
-        int r, code = MB_EXIT_OK;
+        int r, code = CLI_EXIT_OK;
 
         r = parse(argc, argv, cli, &o);
         if (r)
@@ -172,13 +172,13 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
         if (o.user) {
                 uid_t uid;
                 if (mb_user_lookup(o.user, &uid) < 0) {
-                        r = mb_usage_error(cli, "unknown user '%s' for --user", o.user);
+                        r = cli_usage_error(cli, "unknown user '%s' for --user", o.user);
                         goto out_opts;
                 }
                 filter.has_uid = true;
                 filter.uid = uid;
         }
-        if ((r = mb_cli_root(cli)))
+        if ((r = cli_root(cli)))
                 goto out_opts;
 
         /* Read only what the shown columns, the sort key and the grouping need;
@@ -212,13 +212,13 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
         mb_snapshot_init(&s);
         r = mb_snapshot_take(&cli->root, what, scan, &filter, &s, &err);
         if (r < 0) {
-                code = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+                code = cli_runtime_error(cli, "%s: %s", err.where, err.msg);
                 goto out;
         }
         if (*s.collector_why)
-                mb_debug(cli, "collector: %s (not bpf: %s)", s.collector, s.collector_why);
+                cli_debug(cli, "collector: %s (not bpf: %s)", s.collector, s.collector_why);
         else
-                mb_debug(cli, "collector: %s", s.collector);
+                cli_debug(cli, "collector: %s", s.collector);
         out = (struct mb_out_procs){.fmt = cli->json ? MB_OUT_JSON
                                            : o.csv   ? MB_OUT_CSV
                                                      : MB_OUT_TEXT,
@@ -226,11 +226,11 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                                     .ncols = o.ncols,
                                     .collector = s.collector};
         if (!cli->json)
-                mb_warn_pss_denied(s.procs.n_pss_denied, "PSS");
+                cli_warn_pss_denied(s.procs.n_pss_denied, "PSS");
         if (o.group != MB_GROUP_NONE) {
                 struct mb_groups g;
                 if (mb_procs_group(&s.procs, o.group, &g) < 0) {
-                        code = mb_runtime_error(cli, "out of memory");
+                        code = cli_runtime_error(cli, "out of memory");
                         goto out;
                 }
                 mb_groups_sort(&g, o.sort);
@@ -242,7 +242,7 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 n = o.top && (size_t)o.top < s.procs.n ? (size_t)o.top : s.procs.n;
                 if ((scan & MB_SCAN_CMDLINE_LATER) && !(s.procs.flags & MB_SCAN_CMDLINE)) {
                         if (mb_proc_read_cmdlines(&cli->root, &s.procs, n) < 0) {
-                                code = mb_runtime_error(cli, "out of memory");
+                                code = cli_runtime_error(cli, "out of memory");
                                 goto out;
                         }
                         n = mb_proc_drop_gone(&s.procs, n);
@@ -250,7 +250,7 @@ int cmd_procs(int argc, char **argv, struct mb_cli *cli)
                 r = mb_out_procs(cli->out, &out, &s.procs, n);
         }
         if (r < 0)
-                code = mb_runtime_error(cli, "cannot write the listing: %s", mb_strerror(r));
+                code = cli_runtime_error(cli, "cannot write the listing: %s", mb_strerror(r));
 out:
         mb_snapshot_release(&s);
         r = code;

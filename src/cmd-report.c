@@ -39,17 +39,17 @@ struct report_opts {
         long top;
 };
 
-static int opt_when(struct mb_cli *cli, const char *opt, const char *val, double now, double *ret)
+static int opt_when(struct cli *cli, const char *opt, const char *val, double now, double *ret)
 {
         if (mb_report_parse_when(val, now, ret) < 0)
-                return mb_usage_error(cli,
-                                      "invalid time '%s' for %s (expected e.g. 30m, 24h, 7d, "
-                                      "2026-12-01, 2026-12-01T10:00 or @EPOCH)",
-                                      val, opt);
+                return cli_usage_error(cli,
+                                       "invalid time '%s' for %s (expected e.g. 30m, 24h, 7d, "
+                                       "2026-12-01, 2026-12-01T10:00 or @EPOCH)",
+                                       val, opt);
         return 0;
 }
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct report_opts *o)
 {
         enum {
                 OPT_SINCE = 0x100,
@@ -76,7 +76,7 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *
         };
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_SINCE:
@@ -100,10 +100,10 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *
                 case OPT_LEAK_WINDOW:
                         if (mb_report_parse_duration(optarg, &o->leak_window_s) < 0 ||
                             o->leak_window_s < 1)
-                                return mb_usage_error(cli,
-                                                      "invalid duration '%s' for --leak-window "
-                                                      "(expected e.g. 10s, 30m, 2h)",
-                                                      optarg);
+                                return cli_usage_error(cli,
+                                                       "invalid duration '%s' for --leak-window "
+                                                       "(expected e.g. 10s, 30m, 2h)",
+                                                       optarg);
                         break;
                 case OPT_LEAK_RATE: {
                         char buf[64];
@@ -111,35 +111,35 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct report_opts *
                         int64_t v;
                         /* "50M" or "50M/h": per hour either way. */
                         if (len >= sizeof(buf))
-                                return mb_usage_error(cli, "invalid size '%s' for --leak-rate",
-                                                      optarg);
+                                return cli_usage_error(cli, "invalid size '%s' for --leak-rate",
+                                                       optarg);
                         memcpy(buf, optarg, len + 1);
                         if (len > 2 && !strcmp(buf + len - 2, "/h"))
                                 buf[len - 2] = '\0';
-                        if ((r = mb_opt_size(cli, "--leak-rate", buf, &v)))
+                        if ((r = cli_opt_size(cli, "--leak-rate", buf, &v)))
                                 return r;
                         if (v <= 0)
-                                return mb_usage_error(cli,
-                                                      "invalid size '%s' for --leak-rate (must "
-                                                      "be above 0)",
-                                                      optarg);
+                                return cli_usage_error(cli,
+                                                       "invalid size '%s' for --leak-rate (must "
+                                                       "be above 0)",
+                                                       optarg);
                         o->leak_rate = (double)v / 3600;
                         break;
                 }
                 case OPT_TOP:
-                        if ((r = mb_opt_uint(cli, "--top", optarg, 1000, &o->top)))
+                        if ((r = cli_opt_uint(cli, "--top", optarg, 1000, &o->top)))
                                 return r;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         return 0;
 }
 
-static int write_svg(struct mb_cli *cli, const char *path, const struct mb_report_data *d)
+static int write_svg(struct cli *cli, const char *path, const struct mb_report_data *d)
 {
         char *data = NULL;
         size_t len = 0;
@@ -147,16 +147,16 @@ static int write_svg(struct mb_cli *cli, const char *path, const struct mb_repor
         int r;
 
         if (!f)
-                return mb_runtime_error(cli, "out of memory");
+                return cli_runtime_error(cli, "out of memory");
         r = mb_report_svg(f, d->rows, d->n, &d->rep);
         if (fclose(f) != 0 || r < 0) {
                 free(data);
-                return mb_runtime_error(cli, "cannot render the chart");
+                return cli_runtime_error(cli, "cannot render the chart");
         }
         r = mb_write_file_atomic(path, data, len, 0644);
         free(data);
         if (r < 0)
-                return mb_runtime_error(cli, "cannot write '%s': %s", path, mb_strerror(r));
+                return cli_runtime_error(cli, "cannot write '%s': %s", path, mb_strerror(r));
         return 0;
 }
 
@@ -165,7 +165,7 @@ struct period {
         double now, since, until, bsince, buntil;
 };
 
-static int parse_period(struct mb_cli *cli, const struct report_opts *o, struct period *w)
+static int parse_period(struct cli *cli, const struct report_opts *o, struct period *w)
 {
         int r;
 
@@ -178,30 +178,30 @@ static int parse_period(struct mb_cli *cli, const struct report_opts *o, struct 
         if (o->until && (r = opt_when(cli, "--until", o->until, w->now, &w->until)))
                 return r;
         if (w->until <= w->since)
-                return mb_usage_error(cli, "--until '%s' is not after --since '%s'",
-                                      o->until ? o->until : "now", o->since ? o->since : "7d");
+                return cli_usage_error(cli, "--until '%s' is not after --since '%s'",
+                                       o->until ? o->until : "now", o->since ? o->since : "7d");
         if (o->compare) {
                 const char *dots = strstr(o->compare, "..");
                 char a[128];
                 size_t la = dots ? (size_t)(dots - o->compare) : 0;
                 if (!dots || la == 0 || la >= sizeof(a) || !dots[2])
-                        return mb_usage_error(cli,
-                                              "invalid value '%s' for --compare (expected "
-                                              "SINCE..UNTIL, e.g. 14d..7d)",
-                                              o->compare);
+                        return cli_usage_error(cli,
+                                               "invalid value '%s' for --compare (expected "
+                                               "SINCE..UNTIL, e.g. 14d..7d)",
+                                               o->compare);
                 memcpy(a, o->compare, la);
                 a[la] = '\0';
                 if ((r = opt_when(cli, "--compare", a, w->now, &w->bsince)) ||
                     (r = opt_when(cli, "--compare", dots + 2, w->now, &w->buntil)))
                         return r;
                 if (w->buntil <= w->bsince)
-                        return mb_usage_error(cli, "--compare '%s': the end is not after the start",
-                                              o->compare);
+                        return cli_usage_error(
+                            cli, "--compare '%s': the end is not after the start", o->compare);
         }
         return 0;
 }
 
-int cmd_report(int argc, char **argv, struct mb_cli *cli)
+int cmd_report(int argc, char **argv, struct cli *cli)
 {
         struct report_opts o = {
             .leak_window_s = 1800, .leak_rate = 50.0 * 1024 * 1024 / 3600, .top = 10};
@@ -212,25 +212,25 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
         struct mb_error err = {0};
         struct period w = {0};
         char path[1100];
-        int r, code = MB_EXIT_OK;
+        int r, code = CLI_EXIT_OK;
 
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
         if ((r = parse_period(cli, &o, &w)))
                 return r;
-        if ((r = mb_cli_config(cli, &cfg)))
+        if ((r = cli_config(cli, &cfg)))
                 return r;
 
-        if ((r = mb_cli_history_path(cli, cfg, o.history, false, path, sizeof(path))))
+        if ((r = cli_history_path(cli, cfg, o.history, false, path, sizeof(path))))
                 return r;
         r = mb_history_open(path, false, &h, &err);
         if (r == -ENOENT)
-                return mb_runtime_error(cli,
-                                        "no history at '%s' (record one with 'membudget watch "
-                                        "--record')",
-                                        path);
+                return cli_runtime_error(cli,
+                                         "no history at '%s' (record one with 'membudget watch "
+                                         "--record')",
+                                         path);
         if (r < 0)
-                return mb_runtime_error(cli, "%s", err.msg);
+                return cli_runtime_error(cli, "%s", err.msg);
 
         q.since = w.since;
         q.until = w.until;
@@ -242,13 +242,13 @@ int cmd_report(int argc, char **argv, struct mb_cli *cli)
         q.top = (size_t)o.top;
         r = mb_report_build(h, cfg, &q, &d, &err);
         if (r == -ENODATA && err.msg[0])
-                code = mb_runtime_error(cli, "no samples in history '%s' %s", path, err.msg);
+                code = cli_runtime_error(cli, "no samples in history '%s' %s", path, err.msg);
         else if (r == -ENODATA)
-                code = mb_runtime_error(cli, "history '%s' holds no samples", path);
+                code = cli_runtime_error(cli, "history '%s' holds no samples", path);
         else if (r == -ENOMEM)
-                code = mb_runtime_error(cli, "out of memory");
+                code = cli_runtime_error(cli, "out of memory");
         else if (r < 0)
-                code = mb_runtime_error(cli, "%s", err.msg);
+                code = cli_runtime_error(cli, "%s", err.msg);
         if (r < 0)
                 goto out;
         if (o.svg) {

@@ -49,7 +49,7 @@ static const int fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIG
 
 static void warn_line(const char *msg)
 {
-        mb_warn("%s", msg);
+        cli_warn("%s", msg);
 }
 
 struct run_opts {
@@ -58,7 +58,7 @@ struct run_opts {
         char **argv; /* the command */
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct run_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct run_opts *o)
 {
         enum { OPT_MAX = 0x100, OPT_HIGH, OPT_SWAP, OPT_CHECK };
         static const struct option longopts[] = {
@@ -71,40 +71,40 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct run_opts *o)
         int c, r;
 
         o->lim.max = o->lim.high = o->lim.swap_max = -1;
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_MAX:
-                        r = mb_opt_size(cli, "--max", optarg, &o->lim.max);
+                        r = cli_opt_size(cli, "--max", optarg, &o->lim.max);
                         break;
                 case OPT_HIGH:
-                        r = mb_opt_size(cli, "--high", optarg, &o->lim.high);
+                        r = cli_opt_size(cli, "--high", optarg, &o->lim.high);
                         break;
                 case OPT_SWAP:
-                        r = mb_opt_size(cli, "--swap-max", optarg, &o->lim.swap_max);
+                        r = cli_opt_size(cli, "--swap-max", optarg, &o->lim.swap_max);
                         break;
                 case OPT_CHECK:
                         o->check = true;
                         continue;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
                 if (r)
                         return r;
                 o->explicit = true;
         }
         if (optind >= argc)
-                return mb_usage_error(cli, "no command given (membudget run [OPTIONS] -- CMD "
-                                           "[ARGS...])");
+                return cli_usage_error(cli, "no command given (membudget run [OPTIONS] -- CMD "
+                                            "[ARGS...])");
         if (o->lim.max == 0)
-                return mb_usage_error(cli, "invalid size '0' for --max");
+                return cli_usage_error(cli, "invalid size '0' for --max");
         o->argv = argv + optind;
         return 0;
 }
 
 /* The group or scope (when we can make one), or a warning that limits are
  * not enforced; an exit code when an explicit limit cannot be honoured. */
-static int setup_group(struct mb_cli *cli, struct mb_runner *rc, const struct run_opts *o)
+static int setup_group(struct cli *cli, struct mb_runner *rc, const struct run_opts *o)
 {
         struct mb_run_plan p;
         bool have_fs = mb_cgroup_detect(cli->sys_root, &rc->fs) == 0;
@@ -116,13 +116,13 @@ static int setup_group(struct mb_cli *cli, struct mb_runner *rc, const struct ru
         r = mb_run_setup(rc, &p, &o->lim, o->argv, msg, sizeof(msg));
         if (r < 0) {
                 if (o->explicit)
-                        return mb_runtime_error(cli, "%s; not started", msg);
-                mb_warn("%s: running without a cgroup, limits not enforced", msg);
+                        return cli_runtime_error(cli, "%s; not started", msg);
+                cli_warn("%s: running without a cgroup, limits not enforced", msg);
         }
         return 0;
 }
 
-int cmd_run(int argc, char **argv, struct mb_cli *cli)
+int cmd_run(int argc, char **argv, struct cli *cli)
 {
         struct run_opts o = {0};
         const struct mb_config *cfg;
@@ -136,14 +136,14 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
 
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
-        if ((r = mb_cli_config(cli, &cfg)))
+        if ((r = cli_config(cli, &cfg)))
                 return r;
-        if ((r = mb_cli_root(cli)))
+        if ((r = cli_root(cli)))
                 return r;
         if (o.lim.max < 0 && mb_config_default_max(cfg, &o.lim.max, msg, sizeof(msg)) < 0)
-                return mb_usage_error(cli, "%s", msg);
+                return cli_usage_error(cli, "%s", msg);
         if (o.lim.high > o.lim.max)
-                return mb_usage_error(cli, "--high must not be above --max");
+                return cli_usage_error(cli, "--high must not be above --max");
 
         mb_runner_init(&rc, &cli->root, cli->proc_root, warn_line);
         if ((code = setup_group(cli, &rc, &o)))
@@ -164,12 +164,12 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
                 sigaction(fwd_signals[i], &old[i], NULL);
         mb_runner_finish(&rc, &pk); /* also when pipe or fork failed */
         if (r < 0) {
-                code = mb_runtime_error(cli, "cannot start '%s': %s", o.argv[0], mb_strerror(r));
+                code = cli_runtime_error(cli, "cannot start '%s': %s", o.argv[0], mb_strerror(r));
                 goto out;
         }
         if (child_errno) {
                 code = child_errno == ENOENT ? 127 : 126;
-                mb_runtime_error(cli, "cannot run '%s': %s", o.argv[0], strerror(child_errno));
+                cli_runtime_error(cli, "cannot run '%s': %s", o.argv[0], strerror(child_errno));
                 goto out;
         }
         if (WIFEXITED(status))
@@ -177,7 +177,7 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
         else if (WIFSIGNALED(status))
                 code = 128 + WTERMSIG(status);
         else
-                code = MB_EXIT_RUNTIME;
+                code = CLI_EXIT_RUNTIME;
         mb_out_run_fill(&rc, &pk, &o.lim, o.argv[0], cfg->ram_max_mb * 1024 * 1024,
                         cfg->swap_max_mb >= 0 ? cfg->swap_max_mb * 1024 * 1024 : -1,
                         cfg->vram_max_mb >= 0 ? cfg->vram_max_mb * 1024 * 1024 : -1, &rep);
@@ -190,7 +190,7 @@ int cmd_run(int argc, char **argv, struct mb_cli *cli)
         /* --check: 1 when a budget broke or the OOM killer struck, whatever
          * the command's own status (137 after an OOM kill) */
         if (o.check && rep.broke)
-                code = MB_EXIT_CHECK;
+                code = CLI_EXIT_CHECK;
 out:
         mb_runner_release(&rc);
         return code;

@@ -100,7 +100,7 @@ static void slog(const char *fmt, ...)
         va_end(ap);
 }
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct serve_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct serve_opts *o)
 {
         enum { OPT_LISTEN = 0x100, OPT_INTERVAL, OPT_ONCE };
         static const struct option longopts[] = {
@@ -111,15 +111,15 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct serve_opts *o
         };
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_LISTEN:
                         o->listen = optarg;
                         break;
                 case OPT_INTERVAL:
-                        if ((r = mb_opt_double(cli, "--interval", optarg, 0.1, 86400,
-                                               &o->interval)))
+                        if ((r = cli_opt_double(cli, "--interval", optarg, 0.1, 86400,
+                                                &o->interval)))
                                 return r;
                         o->interval_set = true;
                         break;
@@ -127,43 +127,43 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct serve_opts *o
                         o->once = true;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         return 0;
 }
 
 /* The history file (lib/serve/daemon.h's callback). */
 static int history_path(void *ctx, const struct mb_config *cfg, char *buf, size_t len)
 {
-        return mb_cli_history_path(ctx, cfg, NULL, true, buf, len);
+        return cli_history_path(ctx, cfg, NULL, true, buf, len);
 }
 
-static int run_once(struct mb_cli *cli, struct mb_serve *sv)
+static int run_once(struct cli *cli, struct mb_serve *sv)
 {
         struct mb_error err = {0};
         struct mb_buf b = MB_BUF_INIT;
         int r = mb_serve_once(sv, &b, &err);
 
         if (r == -ENOMEM)
-                r = mb_runtime_error(cli, "out of memory");
+                r = cli_runtime_error(cli, "out of memory");
         else if (r < 0 && cli->proc_root)
-                r = mb_usage_error(cli, "cannot read --proc-root '%s': %s: %s", cli->proc_root,
-                                   err.where, err.msg);
+                r = cli_usage_error(cli, "cannot read --proc-root '%s': %s: %s", cli->proc_root,
+                                    err.where, err.msg);
         else if (r < 0)
-                r = mb_runtime_error(cli, "cannot read %s/%s: %s", cli->root.proc_path, err.where,
-                                     err.msg);
+                r = cli_runtime_error(cli, "cannot read %s/%s: %s", cli->root.proc_path, err.where,
+                                      err.msg);
         else {
                 fwrite(b.data, 1, b.len, cli->out);
-                r = fflush(cli->out) == 0 ? MB_EXIT_OK : MB_EXIT_RUNTIME;
+                r = fflush(cli->out) == 0 ? CLI_EXIT_OK : CLI_EXIT_RUNTIME;
         }
         mb_buf_release(&b);
         return r;
 }
 
-int cmd_serve(int argc, char **argv, struct mb_cli *cli)
+int cmd_serve(int argc, char **argv, struct cli *cli)
 {
         struct serve_opts o = {0};
         struct sockaddr_storage ss;
@@ -172,36 +172,36 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
         struct mb_serve *sv;
         const char *listen;
         bool v6 = false, loopback = false;
-        int r, code = MB_EXIT_OK;
+        int r, code = CLI_EXIT_OK;
 
         mb_scan_set_threads(1); /* a daemon: one CPU at a time, never a burst */
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
-        if ((r = mb_cli_config(cli, &cfg)))
+        if ((r = cli_config(cli, &cfg)))
                 return r;
-        if ((r = mb_cli_root(cli)))
+        if ((r = cli_root(cli)))
                 return r;
         listen = o.listen ? o.listen : cfg->serve_listen;
         if (mb_listen_parse(listen, &ss, &sslen, &v6, &loopback) < 0) {
                 if (o.listen)
-                        return mb_usage_error(cli,
-                                              "invalid --listen '%s': expected ADDR:PORT "
-                                              "(127.0.0.1:9587, [::1]:9587)",
-                                              listen);
-                return mb_usage_error(cli,
-                                      "invalid serve.listen '%s' in the configuration: "
-                                      "expected ADDR:PORT",
-                                      listen);
+                        return cli_usage_error(cli,
+                                               "invalid --listen '%s': expected ADDR:PORT "
+                                               "(127.0.0.1:9587, [::1]:9587)",
+                                               listen);
+                return cli_usage_error(cli,
+                                       "invalid serve.listen '%s' in the configuration: "
+                                       "expected ADDR:PORT",
+                                       listen);
         }
         if (!loopback && !o.listen && !mb_config_is_set(cfg, "serve", "listen"))
-                return mb_usage_error(cli,
-                                      "refusing to listen on non-loopback address '%s' "
-                                      "unless --listen or serve.listen names it",
-                                      listen);
+                return cli_usage_error(cli,
+                                       "refusing to listen on non-loopback address '%s' "
+                                       "unless --listen or serve.listen names it",
+                                       listen);
 
         sv = calloc(1, sizeof(*sv));
         if (!sv)
-                return mb_runtime_error(cli, "out of memory");
+                return cli_runtime_error(cli, "out of memory");
         *sv = (struct mb_serve){
             .root = &cli->root,
             .config = cli->config,
@@ -218,9 +218,9 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
             .ctx = cli,
         };
         if ((r = mb_serve_init(sv)) < 0) {
-                code = r == -EINVAL ? mb_usage_error(cli, "invalid regex in target.match or "
-                                                          "guard.kill_match")
-                                    : mb_runtime_error(cli, "out of memory");
+                code = r == -EINVAL ? cli_usage_error(cli, "invalid regex in target.match or "
+                                                           "guard.kill_match")
+                                    : cli_runtime_error(cli, "out of memory");
                 goto out;
         }
         if (o.once) {
@@ -228,15 +228,15 @@ int cmd_serve(int argc, char **argv, struct mb_cli *cli)
                 goto out;
         }
         if (cfg->monitor_record && mb_serve_history_open(sv) < 0) {
-                code = MB_EXIT_RUNTIME;
+                code = CLI_EXIT_RUNTIME;
                 goto out;
         }
         r = mb_serve_run(sv, &ss, v6);
         if (r == -ELIBACC || r == -ELIBBAD)
-                code = mb_runtime_error(cli, "cannot load %s (Debian package libmicrohttpd12)",
-                                        mb_http_library());
+                code = cli_runtime_error(cli, "cannot load %s (Debian package libmicrohttpd12)",
+                                         mb_http_library());
         else if (r < 0)
-                code = mb_runtime_error(cli, "cannot listen on %s: %s", listen, strerror(-r));
+                code = cli_runtime_error(cli, "cannot listen on %s: %s", listen, strerror(-r));
 out:
         cli->config_defaults = sv->config_defaults;
         mb_serve_release(sv);

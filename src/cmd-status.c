@@ -22,7 +22,7 @@ struct status_opts {
         long top;
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct status_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct status_opts *o)
 {
         enum { OPT_NO_RATES = 0x100, OPT_SAMPLE, OPT_TOP };
         static const struct option longopts[] = {
@@ -33,33 +33,33 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct status_opts *
         };
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_NO_RATES:
                         o->no_rates = true;
                         break;
                 case OPT_SAMPLE:
-                        if ((r = mb_opt_double(cli, "--sample", optarg, 0.05, 60, &o->sample_s)))
+                        if ((r = cli_opt_double(cli, "--sample", optarg, 0.05, 60, &o->sample_s)))
                                 return r;
                         break;
                 case OPT_TOP:
-                        if ((r = mb_opt_uint(cli, "--top", optarg, 1000000, &o->top)))
+                        if ((r = cli_opt_uint(cli, "--top", optarg, 1000000, &o->top)))
                                 return r;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         return 0;
 }
 
-int cmd_status(int argc, char **argv, struct mb_cli *cli)
+int cmd_status(int argc, char **argv, struct cli *cli)
 {
         struct status_opts o = {.no_rates = false, .sample_s = 0.5, .top = 5};
-        struct mb_diag_req req = {0};
+        struct cli_diag_req req = {0};
         struct mb_diag d;
         const char *config_path;
         int r, code;
@@ -69,7 +69,7 @@ int cmd_status(int argc, char **argv, struct mb_cli *cli)
         req.rates = !o.no_rates;
         req.sample_s = o.sample_s;
         mb_diag_init(&d);
-        code = mb_cli_diagnose(cli, &req, &d);
+        code = cli_diagnose(cli, &req, &d);
         if (code)
                 goto out;
         config_path = cli->config_defaults ? NULL : d.cfg->path;

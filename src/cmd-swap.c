@@ -21,7 +21,7 @@ struct swap_opts {
         long top;
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct swap_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct swap_opts *o)
 {
         enum { OPT_MIN = 0x100, OPT_MATCH, OPT_TOP };
         static const struct option longopts[] = {
@@ -32,31 +32,31 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct swap_opts *o)
         };
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_MIN:
-                        if ((r = mb_opt_size(cli, "--min", optarg, &o->min)))
+                        if ((r = cli_opt_size(cli, "--min", optarg, &o->min)))
                                 return r;
                         break;
                 case OPT_MATCH:
-                        if ((r = mb_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
+                        if ((r = cli_opt_regex(cli, "--match", optarg, &o->match, &o->has_match)))
                                 return r;
                         break;
                 case OPT_TOP:
-                        if ((r = mb_opt_uint(cli, "--top", optarg, 100000000, &o->top)))
+                        if ((r = cli_opt_uint(cli, "--top", optarg, 100000000, &o->top)))
                                 return r;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         return 0;
 }
 
-int cmd_swap(int argc, char **argv, struct mb_cli *cli)
+int cmd_swap(int argc, char **argv, struct cli *cli)
 {
         struct swap_opts o = {0};
         struct mb_scan_filter filter = {.skip_kthreads = true, .min_swap = 1};
@@ -66,7 +66,7 @@ int cmd_swap(int argc, char **argv, struct mb_cli *cli)
         int64_t sum;
         int r;
 
-        if ((r = parse(argc, argv, cli, &o)) || (r = mb_cli_root(cli)))
+        if ((r = parse(argc, argv, cli, &o)) || (r = cli_root(cli)))
                 goto out_opts;
         mb_snapshot_init(&s);
         /* One status pass over every process gives the reconciliation; the
@@ -75,7 +75,7 @@ int cmd_swap(int argc, char **argv, struct mb_cli *cli)
         r = mb_snapshot_take(&cli->root, MB_SNAP_SYSTEM | MB_SNAP_PROCS,
                              MB_SCAN_CMDLINE | MB_SCAN_ROLLUP, &filter, &s, &err);
         if (r < 0) {
-                r = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+                r = cli_runtime_error(cli, "%s: %s", err.where, err.msg);
                 goto out;
         }
         mb_swap_reconcile(&s, &rc);
@@ -86,7 +86,7 @@ int cmd_swap(int argc, char **argv, struct mb_cli *cli)
         } else {
                 mb_out_swap_text(cli->out, &s, sum, &rc, o.min);
                 if (s.mem.swap_total || s.swaps.n) /* not "no swap configured" */
-                        mb_warn_pss_denied(s.procs.n_pss_denied, "SwapPss");
+                        cli_warn_pss_denied(s.procs.n_pss_denied, "SwapPss");
         }
 out:
         mb_snapshot_release(&s);

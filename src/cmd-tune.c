@@ -32,7 +32,7 @@ struct tune_opts {
         long swappiness;
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct tune_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct tune_opts *o)
 {
         enum { OPT_APPLY = 0x100, OPT_SWAPPINESS, OPT_DROP, OPT_CYCLE };
         static const struct option longopts[] = {
@@ -45,14 +45,14 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct tune_opts *o)
         int c, r;
 
         o->swappiness = -1;
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_APPLY:
                         o->apply = true;
                         break;
                 case OPT_SWAPPINESS:
-                        if ((r = mb_opt_uint(cli, "--swappiness", optarg, 200, &o->swappiness)))
+                        if ((r = cli_opt_uint(cli, "--swappiness", optarg, 200, &o->swappiness)))
                                 return r;
                         break;
                 case OPT_DROP:
@@ -62,17 +62,17 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct tune_opts *o)
                         o->cycle = true;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         return 0;
 }
 
 /* A swapoff brings every swapped page back: a memory cgroup at its limit
  * with pages in swap would OOM-kill (issue 15.1).  Refuse then. */
-static void cycle_cgroups(struct mb_cli *cli, struct mb_plan *plan)
+static void cycle_cgroups(struct cli *cli, struct mb_plan *plan)
 {
         struct mb_cgroup_fs fs;
         struct mb_cg_risk risk[4];
@@ -88,7 +88,7 @@ static void cycle_cgroups(struct mb_cli *cli, struct mb_plan *plan)
                                    "and swap together");
 }
 
-int cmd_tune(int argc, char **argv, struct mb_cli *cli)
+int cmd_tune(int argc, char **argv, struct cli *cli)
 {
         const struct mb_config *cfg;
         struct tune_opts o = {0};
@@ -100,18 +100,18 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
 
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
-        if ((r = mb_cli_config(cli, &cfg)))
+        if ((r = cli_config(cli, &cfg)))
                 return r;
-        if ((r = mb_cli_root(cli)))
+        if ((r = cli_root(cli)))
                 return r;
         mb_plan_init(&plan);
         want = o.swappiness >= 0 ? (int)o.swappiness : cfg->vm_swappiness;
         if (mb_swappiness_read(&cli->root, &cur) < 0)
                 cur = -1;
-        if ((e = mb_swappiness_plan_host(cli->proc_root, mb_cli_etc(cli), cur, want, &plan, conf,
+        if ((e = mb_swappiness_plan_host(cli->proc_root, cli_etc(cli), cur, want, &plan, conf,
                                          sizeof(conf), &read_err)) < 0) {
-                r = read_err ? mb_runtime_error(cli, "cannot read '%s': %s", conf, mb_strerror(e))
-                             : mb_runtime_error(cli, "out of memory");
+                r = read_err ? cli_runtime_error(cli, "cannot read '%s': %s", conf, mb_strerror(e))
+                             : cli_runtime_error(cli, "out of memory");
                 goto out;
         }
         if (o.drop || cfg->drop_caches) {
@@ -124,14 +124,14 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
                 if (mb_meminfo_read(&cli->root, &mi, &err) < 0 ||
                     mb_swaps_read(&cli->root, &sw, &err) < 0) {
                         mb_swaps_release(&sw);
-                        r = mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+                        r = cli_runtime_error(cli, "%s: %s", err.where, err.msg);
                         goto out;
                 }
                 r = mb_swap_cycle_plan(&mi, &sw, cfg->swap_cycle_factor,
                                        cfg->swap_cycle_margin_mb * 1024 * 1024, &plan);
                 mb_swaps_release(&sw);
                 if (r < 0) {
-                        r = mb_runtime_error(cli, "out of memory");
+                        r = cli_runtime_error(cli, "out of memory");
                         goto out;
                 }
                 cycle_cgroups(cli, &plan);
@@ -143,7 +143,7 @@ int cmd_tune(int argc, char **argv, struct mb_cli *cli)
         if (!cli->json)
                 act_plan_show(cli, &plan, true);
         r = act_apply(cli, &plan, true);
-        if (cli->json && r == MB_EXIT_OK)
+        if (cli->json && r == CLI_EXIT_OK)
                 act_plan_show(cli, &plan, true);
 out:
         mb_plan_release(&plan);

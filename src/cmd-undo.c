@@ -18,7 +18,7 @@ struct undo_opts {
         bool all, last, dry;
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct undo_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct undo_opts *o)
 {
         enum { OPT_LAST = 0x100, OPT_ALL, OPT_DRY };
         static const struct option longopts[] = {
@@ -29,7 +29,7 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct undo_opts *o)
         };
         int c;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_LAST:
@@ -42,17 +42,17 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct undo_opts *o)
                         o->dry = true;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         if (o->all && o->last)
-                return mb_usage_error(cli, "--last and --all exclude each other");
+                return cli_usage_error(cli, "--last and --all exclude each other");
         return 0;
 }
 
-int cmd_undo(int argc, char **argv, struct mb_cli *cli)
+int cmd_undo(int argc, char **argv, struct cli *cli)
 {
         struct undo_opts o = {0};
         struct mb_journal_entries e = {0};
@@ -64,14 +64,14 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
 
         if ((r = parse(argc, argv, cli, &o)))
                 return r;
-        if ((r = mb_cli_state_dir(cli, false, &state)))
+        if ((r = cli_state_dir(cli, false, &state)))
                 return r;
         r = mb_journal_read(state, &e, &err);
         if (r < 0)
-                return mb_runtime_error(cli, "%s: %s", err.where, err.msg);
+                return cli_runtime_error(cli, "%s: %s", err.where, err.msg);
         if (e.skipped)
-                mb_warn("%s/%s:%d: %zu corrupt line%s skipped (not a journal record)", state,
-                        MB_JOURNAL_FILE, e.first_bad, e.skipped, e.skipped == 1 ? "" : "s");
+                cli_warn("%s/%s:%d: %zu corrupt line%s skipped (not a journal record)", state,
+                         MB_JOURNAL_FILE, e.first_bad, e.skipped, e.skipped == 1 ? "" : "s");
         mb_plan_init(&plan);
         if (!o.all) {
                 const char *l = mb_undo_last_run(&e);
@@ -81,17 +81,17 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
                 }
         }
         if ((o.all || run) && mb_undo_plan(&e, run, &plan) < 0) {
-                r = mb_runtime_error(cli, "out of memory");
+                r = cli_runtime_error(cli, "out of memory");
                 goto out;
         }
-        mb_undo_refuse_foreign(&plan, mb_cli_etc(cli), cli->proc_root, cli->sys_root);
+        mb_undo_refuse_foreign(&plan, cli_etc(cli), cli->proc_root, cli->sys_root);
         if (plan.n == 0) {
                 if (cli->json)
                         act_plan_show(cli, &plan, false);
                 else
                         fprintf(cli->out, "nothing to undo (journal %s/%s)\n", state,
                                 MB_JOURNAL_FILE);
-                r = MB_EXIT_OK;
+                r = CLI_EXIT_OK;
                 goto out;
         }
         if (!cli->json) {
@@ -105,11 +105,11 @@ int cmd_undo(int argc, char **argv, struct mb_cli *cli)
         if (o.dry) {
                 if (cli->json)
                         act_plan_show(cli, &plan, false);
-                r = MB_EXIT_OK;
+                r = CLI_EXIT_OK;
                 goto out;
         }
         r = act_apply(cli, &plan, false);
-        if (cli->json && r == MB_EXIT_OK)
+        if (cli->json && r == CLI_EXIT_OK)
                 act_plan_show(cli, &plan, true);
 out:
         mb_plan_release(&plan);

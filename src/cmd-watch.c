@@ -47,7 +47,7 @@ struct watch_opts {
         regex_t target;
 };
 
-static int parse(int argc, char **argv, struct mb_cli *cli, struct watch_opts *o)
+static int parse(int argc, char **argv, struct cli *cli, struct watch_opts *o)
 {
         enum {
                 OPT_INTERVAL = 0x100,
@@ -72,26 +72,27 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct watch_opts *o
         };
         int c, r;
 
-        mb_getopt_reset();
+        cli_getopt_reset();
         while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
                 switch (c) {
                 case OPT_INTERVAL:
-                        if ((r = mb_opt_double(cli, "--interval", optarg, 0.05, 86400,
-                                               &o->interval_s)))
+                        if ((r = cli_opt_double(cli, "--interval", optarg, 0.05, 86400,
+                                                &o->interval_s)))
                                 return r;
                         break;
                 case OPT_COUNT:
-                        if ((r = mb_opt_uint(cli, "--count", optarg, 1000000000, &o->count)))
+                        if ((r = cli_opt_uint(cli, "--count", optarg, 1000000000, &o->count)))
                                 return r;
                         if (o->count == 0)
-                                return mb_usage_error(cli, "invalid value '0' for --count "
-                                                           "(expected 1 or more)");
+                                return cli_usage_error(cli, "invalid value '0' for --count "
+                                                            "(expected 1 or more)");
                         break;
                 case OPT_CSV:
                 case OPT_SCREEN: {
                         enum mb_watch_fmt f = c == OPT_CSV ? MB_WATCH_CSV : MB_WATCH_SCREEN;
                         if (o->fmt != MB_WATCH_TEXT && o->fmt != f)
-                                return mb_usage_error(cli, "--csv and --screen cannot be combined");
+                                return cli_usage_error(cli,
+                                                       "--csv and --screen cannot be combined");
                         o->fmt = f;
                         break;
                 }
@@ -102,32 +103,33 @@ static int parse(int argc, char **argv, struct mb_cli *cli, struct watch_opts *o
                         o->history = optarg;
                         break;
                 case OPT_TOP_N:
-                        if ((r = mb_opt_uint(cli, "--top-n", optarg, 100000, &o->top_n)))
+                        if ((r = cli_opt_uint(cli, "--top-n", optarg, 100000, &o->top_n)))
                                 return r;
                         break;
                 case OPT_TARGET:
-                        if ((r = mb_opt_regex(cli, "--target", optarg, &o->target, &o->has_target)))
+                        if ((r = cli_opt_regex(cli, "--target", optarg, &o->target,
+                                               &o->has_target)))
                                 return r;
                         break;
                 default:
-                        return mb_bad_option(cli, argc, argv, c);
+                        return cli_bad_option(cli, argc, argv, c);
                 }
         }
         if (optind < argc)
-                return mb_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+                return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
         if (cli->json && o->fmt == MB_WATCH_CSV)
-                return mb_usage_error(cli, "--csv and --json cannot be combined");
+                return cli_usage_error(cli, "--csv and --json cannot be combined");
         if (cli->json && o->fmt == MB_WATCH_SCREEN)
-                return mb_usage_error(cli, "--screen and --json cannot be combined");
+                return cli_usage_error(cli, "--screen and --json cannot be combined");
         if (cli->json)
                 o->fmt = MB_WATCH_JSON;
         if (o->fmt == MB_WATCH_SCREEN && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)))
-                return mb_usage_error(cli, "--screen needs a terminal");
+                return cli_usage_error(cli, "--screen needs a terminal");
         return 0;
 }
 
 struct watch_run {
-        struct mb_cli *cli;
+        struct cli *cli;
         struct watch_opts *o;
         struct mb_diag d; /* the sampler: rates from the previous tick */
         struct mb_history *h;
@@ -140,37 +142,37 @@ struct watch_run {
 static int watch_open(struct watch_run *w)
 {
         struct watch_opts *o = w->o;
-        struct mb_cli *cli = w->cli;
+        struct cli *cli = w->cli;
         const struct mb_config *cfg;
         int r;
 
-        if ((r = mb_cli_config(cli, &cfg)))
+        if ((r = cli_config(cli, &cfg)))
                 return r;
         if (o->interval_s < 0)
                 o->interval_s = cfg->monitor_interval_s > 0 ? cfg->monitor_interval_s : 10;
         if (o->top_n < 0)
                 o->top_n = cfg->monitor_top_n >= 0 ? cfg->monitor_top_n : 10;
         if (!o->has_target && cfg->target_match[0] &&
-            (r = mb_opt_regex(cli, "target.match", cfg->target_match, &o->target, &o->has_target)))
+            (r = cli_opt_regex(cli, "target.match", cfg->target_match, &o->target, &o->has_target)))
                 return r;
         o->record |= cfg->monitor_record;
         if (o->history && !o->record)
-                return mb_usage_error(cli, "--history needs --record");
-        if ((r = mb_cli_root(cli)))
+                return cli_usage_error(cli, "--history needs --record");
+        if ((r = cli_root(cli)))
                 return r;
         if (o->record) {
                 struct mb_error err = {0};
-                if ((r = mb_cli_history_path(cli, cfg, o->history, true, w->path, sizeof(w->path))))
+                if ((r = cli_history_path(cli, cfg, o->history, true, w->path, sizeof(w->path))))
                         return r;
                 if ((r = mb_history_open(w->path, true, &w->h, &err)) < 0)
-                        return mb_runtime_error(cli, "%s", err.msg[0] ? err.msg : mb_strerror(r));
+                        return cli_runtime_error(cli, "%s", err.msg[0] ? err.msg : mb_strerror(r));
                 mb_history_set_retention(
                     w->h, cfg->retention_days > 0 ? cfg->retention_days * 86400.0 : 0);
         }
         if (o->fmt == MB_WATCH_SCREEN) {
                 char why[256];
                 if (mb_screen_load(why, sizeof(why)) < 0)
-                        return mb_runtime_error(
+                        return cli_runtime_error(
                             cli, "watch --screen: %s (Debian package libncursesw6)", why);
         }
         mb_diag_watch_setup(&w->d, cfg, o->has_target ? &o->target : NULL, (size_t)o->top_n);
@@ -180,19 +182,19 @@ static int watch_open(struct watch_run *w)
 /* One tick: sample, record, show.  0, or the exit code that ends the loop. */
 static int watch_tick(struct watch_run *w)
 {
-        struct mb_cli *cli = w->cli;
+        struct cli *cli = w->cli;
         struct mb_error err = {0};
         struct mb_watch_tick tk;
         int r;
 
         r = mb_diag_sample(&w->d, &cli->root, &err);
         if (r == -ENOMEM)
-                return mb_runtime_error(cli, "out of memory");
+                return cli_runtime_error(cli, "out of memory");
         if (r < 0)
-                return mb_runtime_error(cli, "cannot read %s: %s", err.where, err.msg);
+                return cli_runtime_error(cli, "cannot read %s: %s", err.where, err.msg);
         mb_watch_tick_fill(&w->d.snap, &w->d.target, &tk);
         if (w->h && (r = mb_diag_record(&w->d, w->h, (size_t)w->o->top_n, &err)) < 0)
-                return mb_runtime_error(cli, "cannot record into '%s': %s", w->path, err.msg);
+                return cli_runtime_error(cli, "cannot record into '%s': %s", w->path, err.msg);
         if (w->screen) {
                 mb_screen_draw(&(struct mb_screen_head){w->o->interval_s, w->tick.missed,
                                                         w->h ? w->path : NULL},
@@ -202,10 +204,10 @@ static int watch_tick(struct watch_run *w)
         mb_out_watch_line(cli->out, w->o->fmt, &tk, &w->d.snap.procs);
         return fflush(cli->out) == 0
                    ? 0
-                   : mb_runtime_error(cli, "cannot write the output: %s", strerror(errno));
+                   : cli_runtime_error(cli, "cannot write the output: %s", strerror(errno));
 }
 
-int cmd_watch(int argc, char **argv, struct mb_cli *cli)
+int cmd_watch(int argc, char **argv, struct cli *cli)
 {
         struct watch_opts o = {.interval_s = -1, .top_n = -1};
         struct watch_run w = {.cli = cli, .o = &o};

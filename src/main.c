@@ -21,7 +21,7 @@
 
 struct command {
         const char *name;
-        int (*fn)(int, char **, struct mb_cli *);
+        int (*fn)(int, char **, struct cli *);
         const char *summary;
         const char *help; /* synopsis and options, defined in cmd-NAME.c */
 };
@@ -95,10 +95,10 @@ static bool long_opt(const char *arg, const char *name, const char **value)
 
 /*
  * The environment settings (MEMBUDGET_*), read once here and checked like
- * options: a bad value is a usage error, not silently ignored.  MB_EXIT_OK
- * or MB_EXIT_USAGE.
+ * options: a bad value is a usage error, not silently ignored.  CLI_EXIT_OK
+ * or CLI_EXIT_USAGE.
  */
-static int env_settings(struct mb_cli *cli)
+static int env_settings(struct cli *cli)
 {
         const char *c = getenv("MEMBUDGET_COLLECTOR"), *t = getenv("MEMBUDGET_SCAN_THREADS");
 
@@ -107,7 +107,7 @@ static int env_settings(struct mb_cli *cli)
         if (mb_collector_mode_parse(c, &mode) < 0) {
                 fprintf(stderr, "membudget: MEMBUDGET_COLLECTOR '%s': expected 'proc' or 'auto'\n",
                         c);
-                return MB_EXIT_USAGE;
+                return CLI_EXIT_USAGE;
         }
         mb_collector_set_mode(mode);
         mb_root_set_etc(&cli->root, getenv("MEMBUDGET_ETC_ROOT"));
@@ -119,11 +119,11 @@ static int env_settings(struct mb_cli *cli)
                                 "membudget: MEMBUDGET_SCAN_THREADS '%s': expected a number from 1 "
                                 "to %d\n",
                                 t, MB_SCAN_MAX_THREADS);
-                        return MB_EXIT_USAGE;
+                        return CLI_EXIT_USAGE;
                 }
                 mb_scan_set_threads((unsigned)n);
         }
-        return MB_EXIT_OK;
+        return CLI_EXIT_OK;
 }
 
 /* What main's pre-pass finds in argv. */
@@ -135,17 +135,17 @@ struct globals {
 };
 
 /* Take the global options out of argv (up to a "--"), find the command.
- * MB_EXIT_OK, or MB_EXIT_USAGE after saying why. */
-static int global_options(int argc, char **argv, struct mb_cli *cli, struct globals *g)
+ * CLI_EXIT_OK, or CLI_EXIT_USAGE after saying why. */
+static int global_options(int argc, char **argv, struct cli *cli, struct globals *g)
 {
         static const struct {
                 const char *name;
                 size_t off;
         } valued[] = {
-            {"config", offsetof(struct mb_cli, config_path)},
-            {"proc-root", offsetof(struct mb_cli, proc_root)},
-            {"sys-root", offsetof(struct mb_cli, sys_root)},
-            {"state-dir", offsetof(struct mb_cli, state_dir)},
+            {"config", offsetof(struct cli, config_path)},
+            {"proc-root", offsetof(struct cli, proc_root)},
+            {"sys-root", offsetof(struct cli, sys_root)},
+            {"state-dir", offsetof(struct cli, state_dir)},
         };
         bool dashdash = false;
 
@@ -183,7 +183,7 @@ static int global_options(int argc, char **argv, struct mb_cli *cli, struct glob
                                 *slot = argv[++i];
                         } else {
                                 fprintf(stderr, "membudget: option '-c' needs a value\n");
-                                return MB_EXIT_USAGE;
+                                return CLI_EXIT_USAGE;
                         }
                         continue;
                 }
@@ -195,7 +195,7 @@ static int global_options(int argc, char **argv, struct mb_cli *cli, struct glob
                         if (!val || !*val) {
                                 fprintf(stderr, "membudget: option '--%s' needs a value\n",
                                         valued[k].name);
-                                return MB_EXIT_USAGE;
+                                return CLI_EXIT_USAGE;
                         }
                         *(const char **)((char *)cli + valued[k].off) = val;
                         matched = true;
@@ -212,7 +212,7 @@ static int global_options(int argc, char **argv, struct mb_cli *cli, struct glob
                                         "membudget: unknown command '%s'\ntry 'membudget "
                                         "--help'\n",
                                         a);
-                                return MB_EXIT_USAGE;
+                                return CLI_EXIT_USAGE;
                         }
                         g->rest[0] = argv[i];
                         continue;
@@ -220,12 +220,12 @@ static int global_options(int argc, char **argv, struct mb_cli *cli, struct glob
                 g->rest[g->nrest++] = argv[i];
         }
         g->rest[g->nrest] = NULL;
-        return MB_EXIT_OK;
+        return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-        struct mb_cli cli;
+        struct cli cli;
         char **rest = calloc((size_t)argc + 1, sizeof(char *));
         struct globals g = {0};
         const struct command *cmd;
@@ -234,15 +234,15 @@ int main(int argc, char **argv)
         memset(&cli, 0, sizeof(cli));
         cli.out = stdout;
         if (!rest)
-                return MB_EXIT_RUNTIME;
+                return CLI_EXIT_RUNTIME;
         g.rest = rest;
-        if ((code = global_options(argc, argv, &cli, &g)) != MB_EXIT_OK)
+        if ((code = global_options(argc, argv, &cli, &g)) != CLI_EXIT_OK)
                 goto out;
         cmd = g.cmd;
 
         if (g.version) {
                 printf("membudget %s\n", MB_VERSION);
-                code = MB_EXIT_OK;
+                code = CLI_EXIT_OK;
                 goto out;
         }
         if (!cmd && !g.help && g.nrest > 1) {
@@ -250,7 +250,7 @@ int main(int argc, char **argv)
                     stderr,
                     "membudget: unknown option '%s' (before a command)\ntry 'membudget --help'\n",
                     rest[1]);
-                code = MB_EXIT_USAGE;
+                code = CLI_EXIT_USAGE;
                 goto out;
         }
         if (g.help || !cmd) {
@@ -260,15 +260,15 @@ int main(int argc, char **argv)
                                "--sys-root DIR, --state-dir DIR, --debug\n");
                 else
                         print_help();
-                code = !cmd && !g.help ? MB_EXIT_USAGE : MB_EXIT_OK;
+                code = !cmd && !g.help ? CLI_EXIT_USAGE : CLI_EXIT_OK;
                 goto out;
         }
-        if ((code = env_settings(&cli)) != MB_EXIT_OK)
+        if ((code = env_settings(&cli)) != CLI_EXIT_OK)
                 goto out;
         cli.cmd = cmd->name;
         code = cmd->fn(g.nrest, rest, &cli);
-        if (fflush(stdout) != 0 && code == MB_EXIT_OK)
-                code = MB_EXIT_RUNTIME;
+        if (fflush(stdout) != 0 && code == CLI_EXIT_OK)
+                code = CLI_EXIT_RUNTIME;
 out:
         if (cli.root_open)
                 mb_root_close(&cli.root);
