@@ -23,22 +23,6 @@ static bool ends_with(const char *s, const char *suffix)
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static char *read_text(const char *path)
-{
-        struct mb_buf b = MB_BUF_INIT;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                return NULL;
-        if (mb_pread_all(fd, &b) < 0) {
-                close(fd);
-                mb_buf_release(&b);
-                return NULL;
-        }
-        close(fd);
-        return b.data ? b.data : strdup("");
-}
-
 /* What the unit uses now (bytes), from systemd or its cgroup; -1 unknown. */
 static int64_t unit_usage(const char *sys_root, const char *unit, const char *props)
 {
@@ -66,7 +50,7 @@ int mb_limit_unit_read(const char *name, const char *etc, const char *proc_root,
                 return -EINVAL;
         snprintf(ret->path, sizeof(ret->path), "%s/etc/systemd/system/%s.d/%s", etc ? etc : "",
                  ret->unit, MB_DROPIN_NAME);
-        ret->dropin = read_text(ret->path);
+        ret->dropin = mb_read_text(ret->path);
         ret->pid1 = mb_systemd_is_pid1(proc_root);
         if (ret->pid1)
                 ret->have_props =

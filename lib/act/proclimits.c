@@ -11,21 +11,10 @@
 
 static char *read_text(const char *proc_root, int pid, const char *file)
 {
-        struct mb_buf b = MB_BUF_INIT;
         char path[256];
-        int fd;
 
         snprintf(path, sizeof(path), "%s/%d/%s", proc_root ? proc_root : "/proc", pid, file);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        if (mb_pread_all(fd, &b) < 0) {
-                close(fd);
-                mb_buf_release(&b);
-                return NULL;
-        }
-        close(fd);
-        return b.data ? b.data : strdup("");
+        return mb_read_text(path);
 }
 
 int64_t mb_proc_rlimit_as(const char *proc_root, int pid)

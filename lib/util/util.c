@@ -197,6 +197,24 @@ ssize_t mb_pread_all(int fd, struct mb_buf *b)
         return read_fd_into(fd, b, 0, true, false);
 }
 
+char *mb_read_text(const char *path)
+{
+        struct mb_buf b = MB_BUF_INIT;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t r;
+
+        if (fd < 0)
+                return NULL;
+        r = mb_pread_all(fd, &b);
+        close(fd);
+        if (r < 0) {
+                mb_buf_release(&b);
+                errno = (int)-r;
+                return NULL;
+        }
+        return b.data ? b.data : strdup("");
+}
+
 size_t mb_fmt_u64(uint64_t v, char *buf)
 {
         char tmp[20];

@@ -86,6 +86,10 @@ ssize_t mb_read_small_at(int dirfd, const char *path, char *buf, size_t cap);
 /* pread() from offset 0 until EOF into b.  Length or -errno. */
 ssize_t mb_pread_all(int fd, struct mb_buf *b);
 
+/* The whole file at path as a malloc'd string ("" when empty); NULL when
+ * it cannot be opened or read (errno set). */
+char *mb_read_text(const char *path);
+
 /*
  * Cursor parsers.  They skip leading blanks (space, tab), accept decimal
  * digits, stop at the first other byte and move *p past what they read.
