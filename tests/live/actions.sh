@@ -80,9 +80,14 @@ if [ "$rc" = 3 ] && grep -q "needs root (CAP_SYS_ADMIN) to write /proc/sys/vm/sw
 else
   fail nonroot-tune-refused "rc=$rc out=$out"
 fi
+# a process of nobody's that matches: the plan has a change to make (a raw
+# group, or on systemd + v2 a transient scope), and nobody may not make it
+setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c 'exec -a mbtest-actions-nobody-sleeper sleep 300' &
+PIDS+=($!); sleep 0.3
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$T/membudget" limit --match \
-      'mbtest-actions-none' --max 64M --name mbtest-actions-nobody --apply --state-dir "$T/nobody-state" 2>&1); rc=$?
-if [ "$rc" = 3 ] && grep -q "needs root" <<<"$out" && [ ! -d "$CGM/membudget/mbtest-actions-nobody" ]; then
+      'mbtest-actions-nobody-sleeper' --max 64M --name mbtest-actions-nobody --apply --state-dir "$T/nobody-state" 2>&1); rc=$?
+if [ "$rc" = 3 ] && grep -q "needs root" <<<"$out" && [ ! -d "$CGM/membudget/mbtest-actions-nobody" ] \
+   && [ ! -d "$CGM/system.slice/membudget-match-mbtest-actions-nobody.scope" ]; then
   pass nonroot-limit-refused
 else
   fail nonroot-limit-refused "rc=$rc out=$out"
