@@ -148,6 +148,22 @@ check run-scope-systemd "during the run: $u MemoryMax=$mm MemorySwapMax=$msm; /p
   test -n "$u" -a "$mm" = 67108864 -a "$msm" = 0 -a "$ccg" = "/system.slice/$u" -a "$kmax" = 67108864 \
   -a "$rc" = 0 -a "$gone" = gone -a -n "$(grep -F "in transient scope $u (via " "$T/rs.err")"
 
+# --- 1c. the busctl fallback: without a loadable libsystemd.so.0 ------------
+# In a private mount namespace an empty file hides libsystemd.so.0 (dlopen
+# fails); systemctl and busctl use systemd's own shared library and still
+# work, so `run` must fall back to busctl and say so.
+LSD=$(ldconfig -p 2>/dev/null | awk '/libsystemd\.so\.0 / {print $NF; exit}')
+if [ -n "$LSD" ] && command -v busctl >/dev/null && command -v unshare >/dev/null; then
+  : >"$T/empty.so"
+  unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$T/empty.so" "$LSD" \
+    "$BIN" run --max 48M -- sh -c 'cat /proc/self/cgroup' >"$T/rb.out" 2>"$T/rb.err"; rc=$?
+  bcg=$(sed -n 's/^0:://p' "$T/rb.out")
+  check run-scope-busctl "libsystemd hidden ($LSD): rc=$rc; the command saw $bcg; said: $(grep 'ran ' "$T/rb.err" | tr -s ' ')" \
+    test "$rc" = 0 -a -n "$(grep -F '(via busctl)' "$T/rb.err")" -a "${bcg#/system.slice/membudget-run-}" != "$bcg"
+else
+  skip run-scope-busctl "no libsystemd.so.0 in ldconfig, or no busctl/unshare"
+fi
+
 # --- 2. limit --unit apply / show / undo on a real service ---------------------
 # The unit starts with its own values (unit file MemoryMax/MemorySwapMax, a
 # runtime MemoryHigh from set-property --runtime): undo must give back exactly
