@@ -73,8 +73,15 @@ done
 sh -c 'echo $$ >"$1/cgroup.procs"; exec "$2" -c "b = bytearray(100 << 20)
 while True:
     for i in range(0, len(b), 4096): b[i] = (b[i] + 1) & 255" mbtest-diag-thrash' sh "$CGT" "$PY" & thr=$!; pids+=($thr)
-sleep 6
+sleep 4
 idle=$(pgrep -f 'mbtest-diag-idle' | tr '\n' ' ')
+# idle means idle: wait (up to 60 s, a loaded host is slow to fill 40 MiB
+# through a 24 MiB limit) until both are in swap and their VmSwap holds still
+swaps() { for p in $idle; do awk '/^VmSwap/ {printf "%s ", $2}' /proc/$p/status 2>/dev/null; done; }
+for _ in $(seq 1 30); do
+  a=$(swaps); sleep 2; b=$(swaps)
+  [ "$a" = "$b" ] && [ -n "$b" ] && ! grep -qw 0 <<<"$b" && break
+done
 printf '{"memory": {"swap_threshold": 8}, "thresholds": {"swapin_pages_per_s": 50},
   "target": {"match": "mbtest-diag-idle"}}\n' >"$TMP/t.json"
 j=$("$BIN" -c "$TMP/t.json" --state-dir "$TMP" status --sample 1 --json 2>"$TMP/st.err")
