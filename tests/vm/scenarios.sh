@@ -196,6 +196,29 @@ check limit-unit-undo-persistent "after daemon-reload + restart: $p3/ $k3; drop-
   test "$p3" = "$p0" -a "$k3" = "$k0" -a ! -e "$UNITDIR/$U.d/50-membudget.conf"
 systemctl stop $U
 
+# --- 2b. a limit below what a unit uses, swap off (issue 15.1, 15.6) ----------
+# The plan warns that the excess goes to swap or gets OOM-killed; applied
+# with no swap to push it to, systemd sets memory.max at once, the kernel
+# OOM-kills the hog, and membudget reports that kill (exit 3), not "done".
+# (With swap on the excess goes to swap first: swap.max comes after
+# memory.max, and a lower swap.max never forces pages back.)
+swap_off
+U2=mbtest-vm-oomnow.service
+mkunit $U2 "/bin/bash -c 'exec -a mbtest-vm-oomnow $HOG 64 36000'" 'OOMPolicy=continue\n'
+c2=$(show $U2 ControlGroup)
+waitfor 100 test "$(cgf "$c2" memory.current)" -ge $((60 << 20)) 2>/dev/null
+use=$(cgf "$c2" memory.current)
+plan=$("$BIN" limit --unit $U2 --max 16M --swap-max 0 --state-dir "$ST" 2>&1)
+o0=$(vmstat_oom)
+out=$("$BIN" limit --unit $U2 --max 16M --swap-max 0 --state-dir "$ST" --apply 2>&1); rc=$?
+res=$(show $U2 Result)
+check limit-unit-below-use-oom-reported "$c2 memory.current $use before; plan: $(grep -o 'warning: [^:]*' <<<"$plan" | head -1); apply rc=$rc, vmstat.oom_kill +$(($(vmstat_oom) - o0)), $U2 Result=$res; said: $(grep -i 'OOM-killed' <<<"$out" | head -1 | tr -s ' ')" \
+  test "$rc" = 3 -a -n "$(grep -F 'pushed to swap, or the processes OOM-killed' <<<"$plan")" \
+  -a -n "$(grep -F 'OOM-killed 1 process' <<<"$out")" -a "$(($(vmstat_oom) - o0))" -ge 1 -a \( "$res" = oom-kill -o "$res" = signal \)
+"$BIN" undo --state-dir "$ST" >/dev/null 2>&1
+systemctl stop $U2
+swap_on
+
 # --- 3. limit --match apply / release -------------------------------------------
 bash -c 'exec -a mbtest-vm-sleeper sleep 3000' & sp=$!; PIDS+=("$sp")
 sleep 0.5
