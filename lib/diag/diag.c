@@ -284,7 +284,8 @@ static int swapped_now(struct mb_diag *d, struct mb_root *root, bool reread,
                     .majflt = read_majflt(root, p->pid),
                 };
         }
-        qsort(*ret, *n, sizeof(**ret), cmp_swapped);
+        if (*n > 1)
+                qsort(*ret, *n, sizeof(**ret), cmp_swapped);
         return 0;
 }
 
