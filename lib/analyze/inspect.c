@@ -121,29 +121,30 @@ const char *mb_map_label(const struct mb_smaps *s, const struct mb_mapping *m, e
 
 static void sum_add(struct mb_memsum *d, const struct mb_mapping *m)
 {
-        d->size += m->v[MB_SM_SIZE];
-        d->rss += m->v[MB_SM_RSS];
-        d->pss += m->v[MB_SM_PSS];
-        d->uss += mb_mapping_uss(m);
-        d->swap += m->v[MB_SM_SWAP];
-        d->swappss += m->v[MB_SM_SWAP_PSS];
-        d->anon_huge += m->v[MB_SM_ANON_HUGE];
-        d->locked += m->v[MB_SM_LOCKED];
-        d->dirty += m->v[MB_SM_SHARED_DIRTY] + m->v[MB_SM_PRIVATE_DIRTY];
+        d->size = mb_add_sat(d->size, m->v[MB_SM_SIZE]);
+        d->rss = mb_add_sat(d->rss, m->v[MB_SM_RSS]);
+        d->pss = mb_add_sat(d->pss, m->v[MB_SM_PSS]);
+        d->uss = mb_add_sat(d->uss, mb_mapping_uss(m));
+        d->swap = mb_add_sat(d->swap, m->v[MB_SM_SWAP]);
+        d->swappss = mb_add_sat(d->swappss, m->v[MB_SM_SWAP_PSS]);
+        d->anon_huge = mb_add_sat(d->anon_huge, m->v[MB_SM_ANON_HUGE]);
+        d->locked = mb_add_sat(d->locked, m->v[MB_SM_LOCKED]);
+        d->dirty =
+            mb_add_sat(d->dirty, mb_add_sat(m->v[MB_SM_SHARED_DIRTY], m->v[MB_SM_PRIVATE_DIRTY]));
         d->count++;
 }
 
 static void sum_merge(struct mb_memsum *d, const struct mb_memsum *s)
 {
-        d->size += s->size;
-        d->rss += s->rss;
-        d->pss += s->pss;
-        d->uss += s->uss;
-        d->swap += s->swap;
-        d->swappss += s->swappss;
-        d->anon_huge += s->anon_huge;
-        d->locked += s->locked;
-        d->dirty += s->dirty;
+        d->size = mb_add_sat(d->size, s->size);
+        d->rss = mb_add_sat(d->rss, s->rss);
+        d->pss = mb_add_sat(d->pss, s->pss);
+        d->uss = mb_add_sat(d->uss, s->uss);
+        d->swap = mb_add_sat(d->swap, s->swap);
+        d->swappss = mb_add_sat(d->swappss, s->swappss);
+        d->anon_huge = mb_add_sat(d->anon_huge, s->anon_huge);
+        d->locked = mb_add_sat(d->locked, s->locked);
+        d->dirty = mb_add_sat(d->dirty, s->dirty);
         d->count += s->count;
 }
 
@@ -329,11 +330,11 @@ int mb_inspect_dominant_growth(const struct mb_inspect *before, const struct mb_
         for (int k = 0; k < MB_MK_COUNT; k++) {
                 if (g.delta[k] <= 0)
                         continue;
-                pos += g.delta[k];
+                pos = mb_add_sat(pos, g.delta[k]);
                 if (best < 0 || g.delta[k] > g.delta[best])
                         best = k;
         }
-        if (best < 0 || g.delta[best] < min_bytes || g.delta[best] * 2 < pos)
+        if (best < 0 || g.delta[best] < min_bytes || (double)g.delta[best] * 2 < (double)pos)
                 return 0;
         ret->kind = (enum mb_map_kind)best;
         ret->delta_bytes = g.delta[best];
@@ -404,10 +405,10 @@ int mb_inspect_summarize(const struct mb_inspect *const *ins, size_t n,
 
         for (size_t i = 0; i < n; i++) {
                 total += ins[i]->ngroups;
-                ret->rss += ins[i]->total.rss;
-                ret->pss += ins[i]->total.pss;
-                ret->uss += ins[i]->total.uss;
-                ret->swap += ins[i]->total.swap;
+                ret->rss = mb_add_sat(ret->rss, ins[i]->total.rss);
+                ret->pss = mb_add_sat(ret->pss, ins[i]->total.pss);
+                ret->uss = mb_add_sat(ret->uss, ins[i]->total.uss);
+                ret->swap = mb_add_sat(ret->swap, ins[i]->total.swap);
                 for (int k = 0; k < MB_MK_COUNT; k++)
                         sum_merge(&ret->kinds[k], &ins[i]->kinds[k]);
         }
@@ -435,10 +436,10 @@ int mb_inspect_summarize(const struct mb_inspect *const *ins, size_t n,
                 }
                 row = &ret->rows[ret->nrows - 1];
                 row->procs++;
-                row->rss += gs->rss;
-                row->pss += gs->pss;
-                row->uss += gs->uss;
-                row->swap += gs->swap;
+                row->rss = mb_add_sat(row->rss, gs->rss);
+                row->pss = mb_add_sat(row->pss, gs->pss);
+                row->uss = mb_add_sat(row->uss, gs->uss);
+                row->swap = mb_add_sat(row->swap, gs->swap);
         }
         qsort(ret->rows, ret->nrows, sizeof(*ret->rows), cmp_shared);
         r = 0;

@@ -61,7 +61,7 @@ struct mb_memsum {
 
 static inline int64_t mb_memsum_charge(const struct mb_memsum *m)
 {
-        return m->rss + m->swap;
+        return mb_add_sat(m->rss, m->swap);
 }
 
 struct mb_inspect_group {

@@ -75,7 +75,8 @@ const char *mb_mapping_path(const struct mb_smaps *s, const struct mb_mapping *m
 
 int64_t mb_mapping_uss(const struct mb_mapping *m)
 {
-        return m->v[MB_SM_PRIVATE_CLEAN] + m->v[MB_SM_PRIVATE_DIRTY] + m->v[MB_SM_PRIVATE_HUGETLB];
+        return mb_add_sat(mb_add_sat(m->v[MB_SM_PRIVATE_CLEAN], m->v[MB_SM_PRIVATE_DIRTY]),
+                          m->v[MB_SM_PRIVATE_HUGETLB]);
 }
 
 static uint32_t arena_put(struct mb_smaps *s, const char *p, size_t n)

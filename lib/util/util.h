@@ -83,6 +83,17 @@ ssize_t mb_read_seqfile_at(int dirfd, const char *path, struct mb_buf *b);
 /* Read into a caller buffer of size cap (one NUL reserved).  Length or -errno. */
 ssize_t mb_read_small_at(int dirfd, const char *path, char *buf, size_t cap);
 
+/* a + b, held at INT64_MAX / INT64_MIN instead of overflowing (sums of
+ * sizes read from files a user can shape: smaps of a crafted process). */
+static inline int64_t mb_add_sat(int64_t a, int64_t b)
+{
+        int64_t r;
+
+        if (__builtin_add_overflow(a, b, &r))
+                return b > 0 ? INT64_MAX : INT64_MIN;
+        return r;
+}
+
 /* pread() from offset 0 until EOF into b.  Length or -errno. */
 ssize_t mb_pread_all(int fd, struct mb_buf *b);
 
