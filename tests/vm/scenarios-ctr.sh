@@ -13,20 +13,11 @@ BIN=$(realpath "${1:-${MB_BIN:-build/membudget}}")
 BUILD=$(realpath "${2:-${MB_BUILD:-build}}")
 HOG=$BUILD/helpers/hog
 CG=/sys/fs/cgroup
+. "$(dirname "$0")/common.sh"
 T=$(mktemp -d /tmp/mbtest-ctr.XXXXXX)
 UNITS=()
 PIDS=()
 DIRS=()
-npass=0 nfail=0 nskip=0
-
-pass() { echo "PASS $1 -- ${2:-}"; npass=$((npass + 1)); }
-fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP $1: skipped: $2"; nskip=$((nskip + 1)); }
-check() { # NAME EVIDENCE CONDITION...: PASS when the command succeeds
-  local n=$1 e=$2; shift 2
-  if "$@"; then pass "$n" "$e"; else fail "$n" "$e"; fi
-}
-summary() { echo "$npass passed, $nfail failed, $nskip skipped"; }
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -44,25 +35,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-why=""
-[ "$(id -u)" = 0 ] || why="not root"
-[ -z "$why" ] && [ ! -d /run/systemd/system ] && why="systemd is not PID 1 (no /run/systemd/system)"
-[ -z "$why" ] && [ "$(stat -fc %T $CG 2>/dev/null)" != cgroup2fs ] && why="$CG is not a pure cgroup v2 hierarchy"
-[ -z "$why" ] && ! grep -qw memory $CG/cgroup.controllers && why="no memory controller in cgroup v2"
-if [ -n "$why" ]; then
-  skip scenarios-ctr "$why"; summary; exit 0
-fi
-echo "host: $(uname -r), systemd $(systemctl --version | sed -n '1s/systemd \([0-9]*\).*/\1/p'), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB"
+require_systemd_v2 scenarios-ctr
 
 # --- helpers reading what the kernel and systemd say -------------------------
-cgf() { cat "$CG$1/$2" 2>/dev/null || echo "?"; }                # PATH FILE
-ev() { awk -v k="$3" '$1 == k {print $2}' "$CG$1/$2" 2>/dev/null; } # PATH FILE KEY
-show() { systemctl show "$1" -p "$2" --value; }                  # UNIT PROP
-waitfor() { # TENTHS CMD...: poll until CMD succeeds
-  local n=$1; shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 # The first number after "KEY": in a JSON file, after the first line matching AFTER.
 jnum() { # FILE KEY [AFTER]
   awk -v k="\"$2\":" -v a="${3:-}" 'a != "" && !seen && index($0, a) {seen = 1; next}

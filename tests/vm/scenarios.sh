@@ -16,22 +16,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HOG=$BUILD/helpers/hog
 DESTDIR=${MB_DESTDIR:-}
 CG=/sys/fs/cgroup
+. "$(dirname "$0")/common.sh"
 T=$(mktemp -d /tmp/mbtest-vm.XXXXXX)
 ST=$T/state
 SW=/var/tmp/mbtest-vm.swap
 UNITDIR=/etc/systemd/system
 UNITS=()
 PIDS=()
-npass=0 nfail=0 nskip=0
-
-pass() { echo "PASS $1 -- ${2:-}"; npass=$((npass + 1)); }
-fail() { echo "FAIL $1: $2"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP $1: skipped: $2"; nskip=$((nskip + 1)); }
-check() { # NAME EVIDENCE CONDITION...: PASS when the command succeeds
-  local n=$1 e=$2; shift 2
-  if "$@"; then pass "$n" "$e"; else fail "$n" "$e"; fi
-}
-summary() { echo "$npass passed, $nfail failed, $nskip skipped"; }
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -55,31 +46,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-why=""
-[ "$(id -u)" = 0 ] || why="not root"
-[ -z "$why" ] && [ ! -d /run/systemd/system ] && why="systemd is not PID 1 (no /run/systemd/system)"
-[ -z "$why" ] && [ "$(stat -fc %T $CG 2>/dev/null)" != cgroup2fs ] && why="$CG is not a pure cgroup v2 hierarchy"
-[ -z "$why" ] && ! grep -qw memory $CG/cgroup.controllers && why="no memory controller in cgroup v2"
-if [ -n "$why" ]; then
-  skip scenarios "$why"; summary; exit 0
-fi
+require_systemd_v2 scenarios
 mkdir -p "$ST"
-echo "host: $(uname -r), systemd $(systemctl --version | sed -n '1s/systemd \([0-9]*\).*/\1/p'), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB"
 
 # --- helpers reading what the kernel and systemd say -------------------------
-cg_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }               # PID -> /path
-cgf() { cat "$CG$1/$2" 2>/dev/null || echo "?"; }                # PATH FILE
-ev() { awk -v k="$3" '$1 == k {print $2}' "$CG$1/$2" 2>/dev/null; } # PATH FILE KEY
-vmstat_oom() { awk '$1 == "oom_kill" {print $2}' /proc/vmstat; }
-show() { systemctl show "$1" -p "$2" --value; }                  # UNIT PROP
 props() { systemctl show "$1" -p MemoryMax -p MemoryHigh -p MemorySwapMax | tr '\n' ' '; }
 kfiles() { local c; c=$(systemctl show "$1" -p ControlGroup --value)
   echo "max=$(cgf "$c" memory.max) high=$(cgf "$c" memory.high) swap.max=$(cgf "$c" memory.swap.max)"; }
-waitfor() { # TENTHS CMD...: poll until CMD succeeds
-  local n=$1; shift
-  for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 mkunit() { # NAME EXECSTART [EXTRA LINES]: a service in /etc/systemd/system, started
   local u=$1; UNITS+=("$u")
   printf '[Unit]\nDescription=membudget VM scenario %s\n[Service]\nExecStart=%s\n%b' "$u" "$2" "${3:-}" \
