@@ -169,18 +169,46 @@ int mb_status_parse(const char *buf, size_t len, struct mb_proc *p)
         return 0;
 }
 
-int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p)
+/* Past "(comm)" of a stat line: comm may hold spaces and ')', so the split
+ * is at the last ')'.  NULL when there is none. */
+static const char *stat_after_comm(const char *buf, const char *end)
 {
-        const char *rp = NULL, *s, *end = buf + len;
-        int field = 2; /* the field the cursor is in: comm */
+        const char *rp = NULL;
 
-        /* comm may hold spaces and ')': split at the last ')'. */
         for (const char *q = buf; q < end; q++)
                 if (*q == ')')
                         rp = q;
-        if (!rp)
+        return rp ? rp + 1 : NULL;
+}
+
+int mb_stat_field(const char *buf, size_t len, int field, uint64_t *ret)
+{
+        const char *end = buf + len, *s = stat_after_comm(buf, end);
+        int at = 2; /* the field the cursor is in: comm */
+
+        if (!s || field <= 2)
                 return -EINVAL;
-        s = rp + 1;
+        while (s < end) {
+                while (s < end && *s == ' ')
+                        s++;
+                if (s >= end || *s == '\n')
+                        break;
+                if (++at == field)
+                        return mb_parse_u64(&s, end, ret) < 0 ? -EINVAL : 0;
+                while (s < end && *s != ' ' && *s != '\n')
+                        s++;
+        }
+        return -EINVAL;
+}
+
+int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p)
+{
+        const char *s, *end = buf + len;
+        int field = 2; /* the field the cursor is in: comm */
+
+        s = stat_after_comm(buf, end);
+        if (!s)
+                return -EINVAL;
         while (s < end) {
                 while (s < end && *s == ' ')
                         s++;

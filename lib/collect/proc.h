@@ -199,6 +199,9 @@ int mb_proc_match_pids(struct mb_root *root, const regex_t *re, size_t max, int 
 /* Buffer parsers, exposed for unit tests and fuzzing.  Return 0 / -EINVAL. */
 int mb_status_parse(const char *buf, size_t len, struct mb_proc *p);
 int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p);
+/* One numeric field of a /proc/PID/stat line, numbered as proc(5) does
+ * (10 minflt, 12 majflt, 22 starttime).  0 / -EINVAL. */
+int mb_stat_field(const char *buf, size_t len, int field, uint64_t *ret);
 int mb_rollup_parse(const char *buf, size_t len, struct mb_proc *p);
 /* /proc/PID/cgroup: the "0::" path, the v1 memory controller's and
  * name=systemd's, stored in t's string arena. */

@@ -232,35 +232,29 @@ static int add_delta(struct mb_diag *d, int pid, int64_t delta, int64_t majflt)
 static int64_t read_majflt(struct mb_root *root, int pid)
 {
         char path[32], buf[1024];
-        const char *q;
+        uint64_t v;
         ssize_t n;
 
         snprintf(path, sizeof(path), "%d/stat", pid);
         n = mb_read_small_at(root->proc_fd, path, buf, sizeof(buf));
-        if (n <= 0 || !(q = strrchr(buf, ')')))
+        if (n <= 0 || mb_stat_field(buf, (size_t)n, 12, &v) < 0 || v > INT64_MAX)
                 return -1;
-        /* after "comm)": state ppid pgrp session tty_nr tpgid flags minflt
-         * cminflt majflt */
-        for (int field = 3; field <= 12; field++) {
-                q = strchr(q + 1, ' ');
-                if (!q)
-                        return -1;
-        }
-        return strtoll(q + 1, NULL, 10);
+        return (int64_t)v;
 }
 
-/* VmSwap of one process now (bytes), or MB_UNKNOWN. */
+/* VmSwap of one process now (bytes), or MB_UNKNOWN: the collector's own
+ * status parser. */
 static int64_t read_vmswap(struct mb_root *root, int pid)
 {
         char path[32], buf[4096];
-        const char *q;
+        struct mb_proc p = {.swap = MB_UNKNOWN};
         ssize_t n;
 
         snprintf(path, sizeof(path), "%d/status", pid);
         n = mb_read_small_at(root->proc_fd, path, buf, sizeof(buf));
-        if (n <= 0 || !(q = strstr(buf, "\nVmSwap:")))
+        if (n <= 0 || mb_status_parse(buf, (size_t)n, &p) < 0)
                 return MB_UNKNOWN;
-        return strtoll(q + 8, NULL, 10) * 1024;
+        return p.swap;
 }
 
 /* The processes in swap now: pid, start time, swap (the snapshot's, or

@@ -256,6 +256,33 @@ static void stat_bad(const char *s)
                 fail_msg("accepted: %s", s);
 }
 
+/* mb_stat_field: numbered as proc(5), counted from the last ')'. */
+static void test_stat_field(void **state)
+{
+        static const struct {
+                const char *line;
+                int field;
+                int rc;
+                uint64_t want;
+        } cases[] = {
+            {"42 (a) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242\n", 12, 0, 9},
+            {"42 (a) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242\n", 22, 0, 4242},
+            {"42 (a ) 1 2) S 1 2 3 4 5 6 77 8 9\n", 10, 0, 77},
+            {"42 (a) R 1 2 3\n", 12, -EINVAL, 0},           /* too short */
+            {"42 (a) R 1 2 3 4 5 x 7\n", 10, -EINVAL, 0},   /* not a number */
+            {"42 a R 1 2 3 4 5 6 7 8 9\n", 12, -EINVAL, 0}, /* no ')' */
+            {"42 (a) R 1\n", 2, -EINVAL, 0},                /* comm is not numeric */
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                uint64_t v = 0;
+                int r = mb_stat_field(cases[i].line, strlen(cases[i].line), cases[i].field, &v);
+                if (r != cases[i].rc || (r == 0 && v != cases[i].want))
+                        fail_msg("case %zu: rc %d value %llu", i, r, (unsigned long long)v);
+        }
+}
+
 static void test_stat_variants(void **state)
 {
         struct mb_proc p;
@@ -858,6 +885,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_status_normal),
+            cmocka_unit_test(test_stat_field),
             cmocka_unit_test(test_status_kernel_threads),
             cmocka_unit_test(test_status_zombie),
             cmocka_unit_test(test_status_truncated),
