@@ -269,7 +269,7 @@ static void test_stat_field(void **state)
             {"42 (a) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 4242\n", 22, 0, 4242},
             {"42 (a ) 1 2) S 1 2 3 4 5 6 77 8 9\n", 10, 0, 77},
             {"42 (a) R 1 2 3\n", 12, -EINVAL, 0},           /* too short */
-            {"42 (a) R 1 2 3 4 5 x 7\n", 10, -EINVAL, 0},   /* not a number */
+            {"42 (a) R 1 2 3 4 5 x 7\n", 9, -EINVAL, 0},    /* not a number */
             {"42 a R 1 2 3 4 5 6 7 8 9\n", 12, -EINVAL, 0}, /* no ')' */
             {"42 (a) R 1\n", 2, -EINVAL, 0},                /* comm is not numeric */
         };
