@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/users.h"
+
 #define MAX_WARNINGS 50
 #define SIZE_MAX_MB  ((double)(INT64_MAX >> 20)) /* MiB that still fit in bytes */
 
@@ -1020,6 +1022,18 @@ static int cross_checks(struct ctx *x)
 
         if (!mb_config_is_set(c, "serve", "interval_s"))
                 c->serve_interval_s = c->monitor_interval_s;
+        /* A user who does not exist would silently match nothing: the target
+         * never found, the guard never acting. */
+        for (int i = 0; i < 2; i++) {
+                const char *u = i ? c->guard_kill_user : c->target_user;
+                uid_t uid;
+                if (!u[0] || (i && !strcmp(u, "*")) || mb_user_lookup(u, &uid) == 0)
+                        continue;
+                p[0].key = i ? "guard" : "target";
+                p[1].key = i ? "kill_user" : "user";
+                return fail_at(x, p, 2, false, "%s.%s: no user '%s' on this host", p[0].key,
+                               p[1].key, u);
+        }
         if (c->ram_max_mb + c->vram_max_mb > c->target_total_mb) {
                 p[1].key = mb_config_is_set(c, "memory", "target_total_mb") ? "target_total_mb"
                            : mb_config_is_set(c, "memory", "ram_max_mb")    ? "ram_max_mb"

@@ -92,6 +92,11 @@ static void test_wrong_type(void **state)
         bad_at("{\"gpu\": {\"memory_fraction\": null}}", 1, 29, "must be a number, not null");
         bad_at("{\"target\": {\"match\": 5}}", 1, 22, "target.match must be a string, not 5");
         bad_at("{\"guard\": {\"hook\": \"/bin/true\"}}", 1, 20, "must be an array of strings");
+        /* a user who does not exist would match nothing: refused where named */
+        bad_at("{\"target\": {\"match\": \"x\", \"user\": \"mbtest-no-such-user\"}}", 1, 35,
+               "target.user: no user 'mbtest-no-such-user' on this host");
+        bad_at("{\"guard\": {\"kill_user\": \"mbtest-no-such-user\"}}", 1, 25,
+               "guard.kill_user: no user 'mbtest-no-such-user' on this host");
         bad_at("{\"guard\": {\"hook\": [\"/bin/x\",\n  7]}}", 2, 3,
                "guard.hook[1] must be a string, not an integer");
         bad_at("{\"guard\": {\"hook\": [\"\"]}}", 1, 21, "cannot be empty");
