@@ -818,6 +818,21 @@ int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_p
         return r;
 }
 
+int mb_proc_read_cgroup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p)
+{
+        char path[32];
+        ssize_t r;
+
+        if (p->cg_v2 || p->cg_mem || p->cg_sd)
+                return 0;
+        snprintf(path, sizeof(path), "%d/cgroup", p->pid);
+        r = mb_read_file_at(root->proc_fd, path, &t->rd, 64 * 1024);
+        if (r < 0)
+                return (int)r;
+        mb_cgroup_parse(t, t->rd.data, (size_t)r, p);
+        return 0;
+}
+
 /*
  * The command line of p read by path, without cmdline_into()'s start-time
  * check: for rows of a scan taken milliseconds before.  The kernel hands

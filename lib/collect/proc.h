@@ -149,6 +149,11 @@ void mb_scan_set_threads(unsigned n);
  */
 int mb_proc_read_cmdline(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
 
+/* Read the cgroup paths of one process after a scan without MB_SCAN_CGROUP
+ * (for the few that need them: the target's); nothing when they are known.
+ * 0 or -errno. */
+int mb_proc_read_cgroup(struct mb_root *root, struct mb_proctab *t, struct mb_proc *p);
+
 /*
  * A reset process (pid set, every size MB_UNKNOWN) in the slot after the
  * last; it counts only once t->n is incremented.  NULL when out of memory.

@@ -13,7 +13,7 @@
  * cgroup holding the limit (cgroup-mem.h), at most MB_CGMEM_MAX of them. */
 static void target_cgroups(struct mb_root *root, struct mb_snapshot *s)
 {
-        char mount[1100], path[32], text[4096], cg[600];
+        char mount[1100], cg[600];
         unsigned read = 0;
 
         s->ntarget_cg = 0;
@@ -22,16 +22,18 @@ static void target_cgroups(struct mb_root *root, struct mb_snapshot *s)
         snprintf(mount, sizeof(mount), "%s/fs/cgroup%s", root->sys_path,
                  s->cg_version == 1 ? "/memory" : "");
         for (size_t i = 0; i < s->procs.n && read < 256; i++) {
-                const struct mb_proc *p = &s->procs.p[i];
+                struct mb_proc *p = &s->procs.p[i];
                 struct mb_cgmem *m;
                 size_t j;
 
                 if (!(p->flags & MB_P_TARGET))
                         continue;
-                snprintf(path, sizeof(path), "%d/cgroup", p->pid);
                 read++;
-                if (mb_read_small_at(root->proc_fd, path, text, sizeof(text)) <= 0 ||
-                    mb_ctr_cgroup_path(text, s->cg_version == 2, cg, sizeof(cg)) < 0)
+                if (mb_proc_read_cgroup(root, &s->procs, p) < 0)
+                        continue;
+                mb_strlcpy(cg, mb_proc_str(&s->procs, s->cg_version == 2 ? p->cg_v2 : p->cg_mem),
+                           sizeof(cg));
+                if (!cg[0])
                         continue;
                 for (j = 0; j < s->ntarget_cg; j++) {
                         size_t l = strlen(s->target_cg[j].path);
