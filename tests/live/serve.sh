@@ -331,7 +331,11 @@ stop_serve
 
 # SIGTERM ignored: SIGKILL after grace_s (1 s)
 start_child "$TAG-stubborn" stubborn; STUB=$child
-sleep 0.5
+# wait until it really ignores SIGTERM (SigIgn bit 14): python starts slowly
+# on a loaded or emulated CPU, and a SIGTERM before that kills it at once
+ignores_term() { local m; m=$(awk '/^SigIgn:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+  [ -n "$m" ] && (( (16#$m >> 14) & 1 )); }
+for _ in $(seq 1 100); do ignores_term "$STUB" && break; sleep 0.1; done
 make_root "$TMP/root2" "$STUB" "$BYST"
 start_serve "$TMP/guard2.log" -c "$TMP/guard.json" --interval 0.2 \
   --proc-root "$TMP/root2/proc" --sys-root "$FIX/sys" || fail guard-serve-starts "$(cat "$TMP/guard2.log")"
