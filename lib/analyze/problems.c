@@ -267,7 +267,12 @@ static void thrashing_who(const struct mb_problem_input *in, struct mb_finding *
                                  "; its memory.pressure some %.2f full %.2f (avg10)",
                                  cg->psi_some10, cg->psi_full10);
                 n = strlen(f->evidence);
-                if (cg->pswpin > 0)
+                if (cg->swapin_counter && cg->swapin_s > 0)
+                        snprintf(f->evidence + n, sizeof(f->evidence) - n,
+                                 "; its memory.stat %s +%lld in %.1f s (%.0f/s)",
+                                 cg->swapin_counter, (long long)cg->swapin_delta, cg->swapin_s,
+                                 (double)cg->swapin_delta / cg->swapin_s);
+                else if (cg->pswpin > 0)
                         snprintf(f->evidence + n, sizeof(f->evidence) - n,
                                  "; its memory.stat pswpin %lld", (long long)cg->pswpin);
         }

@@ -100,6 +100,12 @@ struct mb_swapper_cgroup {
         bool have_psi;
         double psi_some10, psi_full10;
         int64_t pswpin;
+        /* its own count of pages read back between the two samples:
+         * memory.stat key (mb_cgmem_swapin_counter; NULL = not measured),
+         * the increase, over so many seconds */
+        const char *swapin_counter;
+        int64_t swapin_delta;
+        double swapin_s;
 };
 
 /* Processes over swap_threshold that the findings name one by one (the rest

@@ -58,15 +58,29 @@ void mb_cgmem_parse_stat(const char *text, struct mb_cgmem *ret)
         int64_t a = key_value(text, "workingset_refault_anon");
         int64_t f = key_value(text, "workingset_refault_file");
         int64_t w = key_value(text, "workingset_refault");
-
         int64_t i = key_value(text, "total_inactive_file");
+        int64_t j = key_value(text, "total_pgmajfault");
+        int64_t ta = key_value(text, "total_workingset_refault_anon");
 
         set_if(&ret->pswpin, key_value(text, "pswpin"));
+        set_if(&ret->refault_anon, ta != MB_CG_UNKNOWN ? ta : a); /* v1: the hierarchy's */
+        set_if(&ret->pgmajfault, j != MB_CG_UNKNOWN ? j : key_value(text, "pgmajfault"));
         set_if(&ret->inactive_file, i != MB_CG_UNKNOWN ? i : key_value(text, "inactive_file"));
         if (a != MB_CG_UNKNOWN || f != MB_CG_UNKNOWN)
                 ret->refault = (a != MB_CG_UNKNOWN ? a : 0) + (f != MB_CG_UNKNOWN ? f : 0);
         else
                 set_if(&ret->refault, w);
+}
+
+const char *mb_cgmem_swapin_counter(const struct mb_cgmem *m, int64_t *ret)
+{
+        if (m->pswpin != MB_CG_UNKNOWN)
+                return *ret = m->pswpin, "pswpin";
+        if (m->refault_anon != MB_CG_UNKNOWN)
+                return *ret = m->refault_anon, "workingset_refault_anon";
+        if (m->pgmajfault != MB_CG_UNKNOWN)
+                return *ret = m->pgmajfault, "pgmajfault";
+        return NULL;
 }
 
 void mb_cgmem_parse_oom_control(const char *text, struct mb_cgmem *ret)
@@ -120,6 +134,7 @@ int mb_cgmem_read(const char *dir, int version, const char *path, struct mb_cgme
         ret->max = ret->high = ret->swap_max = ret->current = MB_CG_UNKNOWN;
         ret->ev_low = ret->ev_high = ret->ev_max = ret->ev_oom = ret->ev_oom_kill = MB_CG_UNKNOWN;
         ret->pswpin = ret->refault = ret->inactive_file = MB_CG_UNKNOWN;
+        ret->refault_anon = ret->pgmajfault = MB_CG_UNKNOWN;
         if (version == 2) {
                 ret->max = read_limit(dir, "memory.max");
                 ret->high = read_limit(dir, "memory.high");

@@ -31,6 +31,8 @@ struct mb_cgmem {
         bool have_psi;  /* v2 memory.pressure */
         double psi_some10, psi_full10;
         int64_t pswpin, refault; /* memory.stat; MB_CG_UNKNOWN = absent */
+        int64_t refault_anon;    /* memory.stat workingset_refault_anon (v2, 5.9+) */
+        int64_t pgmajfault;      /* memory.stat pgmajfault (v1: total_pgmajfault) */
         int64_t inactive_file;   /* memory.stat inactive_file (v1 total_inactive_file):
                                     reclaimable cache in the usage; MB_CG_UNKNOWN */
 };
@@ -49,6 +51,14 @@ int64_t mb_cgmem_working_set(const struct mb_cgmem *m);
 void mb_cgmem_parse_events(const char *text, struct mb_cgmem *ret);
 /* Parse memory.stat (pswpin, workingset_refault*).  Pure. */
 void mb_cgmem_parse_stat(const char *text, struct mb_cgmem *ret);
+/*
+ * The cgroup's own count of pages read back from swap, best first: pswpin
+ * (newer kernels), workingset_refault_anon (v2, 5.9+: anonymous pages read
+ * back after eviction, i.e. swap-ins), pgmajfault (v1 and v2: every major
+ * fault, file reads included).  Its memory.stat key, the value in *ret; NULL
+ * when memory.stat has none.
+ */
+const char *mb_cgmem_swapin_counter(const struct mb_cgmem *m, int64_t *ret);
 /* Parse v1 memory.oom_control (oom_kill, under_oom).  Pure. */
 void mb_cgmem_parse_oom_control(const char *text, struct mb_cgmem *ret);
 

@@ -335,39 +335,94 @@ static int diag_swappers(struct mb_diag *d, struct mb_root *root, bool reread)
         return 0;
 }
 
-/* A cgroup file under the root's /sys, as a number ("max": 0).  -1: none. */
-static int64_t read_cg_num(struct mb_root *root, const char *dir, const char *path,
-                           const char *file, const char *key)
+/* The memory cgroup of a process (/proc/PID/cgroup): the v1 memory
+ * controller's path, else the v2 "0::" one.  false when unreadable. */
+static bool memcg_of(struct mb_root *root, int pid, char *path, size_t len, bool *v2)
 {
-        char f[600], buf[4096];
-        const char *q = buf;
-        ssize_t n;
+        char f[32], buf[4096], *line, *save = NULL;
 
-        snprintf(f, sizeof(f), "%s%s/%s", dir, path, file);
-        n = mb_read_small_at(root->sys_fd, f, buf, sizeof(buf));
-        if (n <= 0)
-                return -1;
-        if (key) {
-                size_t kl = strlen(key);
-                for (q = buf; q && (strncmp(q, key, kl) || q[kl] != ' ');
-                     q = strchr(q, '\n') ? strchr(q, '\n') + 1 : NULL)
-                        ;
-                if (!q)
-                        return -1;
-                q += kl + 1;
+        path[0] = 0;
+        snprintf(f, sizeof(f), "%d/cgroup", pid);
+        if (mb_read_small_at(root->proc_fd, f, buf, sizeof(buf)) <= 0)
+                return false;
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                if (!strncmp(c1, ":memory:", 8) || (!strncmp(line, "0::", 3) && !path[0])) {
+                        mb_strlcpy(path, c2 + 1, len);
+                        *v2 = line[0] == '0' && c1 == line + 1 && c2 == c1 + 1;
+                }
         }
-        if (!strncmp(q, "max", 3))
-                return 0;
-        return strtoll(q, NULL, 10);
+        return path[0] != 0;
+}
+
+/* A memory cgroup's files under the root's /sys: v2 or the v1 memory mount. */
+static void memcg_dir(struct mb_root *root, const char *path, bool v2, char *dir, size_t len)
+{
+        snprintf(dir, len, "%s/fs/cgroup%s%s", root->sys_path, v2 ? "" : "/memory", path);
+}
+
+/* Its swap-in counter now (memory.stat), or NULL. */
+static const char *memcg_swapins(struct mb_root *root, const char *path, bool v2, int64_t *ret)
+{
+        char f[600], buf[8192];
+        struct mb_cgmem m = {
+            .pswpin = MB_CG_UNKNOWN, .refault_anon = MB_CG_UNKNOWN, .pgmajfault = MB_CG_UNKNOWN};
+
+        snprintf(f, sizeof(f), "fs/cgroup%s%s/memory.stat", v2 ? "" : "/memory", path);
+        if (root->sys_fd < 0 || mb_read_small_at(root->sys_fd, f, buf, sizeof(buf)) <= 0)
+                return NULL;
+        mb_cgmem_parse_stat(buf, &m);
+        return mb_cgmem_swapin_counter(&m, ret);
+}
+
+/* Remember the memory cgroups of the processes in swap now, with their
+ * swap-in counters: the next sample measures the rate of whichever swaps. */
+static void cg_mark(struct mb_diag *d, struct mb_root *root)
+{
+        d->ncgmarks = 0;
+        d->cgmarks_mono = mb_now_mono();
+        for (size_t i = 0; i < d->nswapped && d->ncgmarks < MB_DIAG_CGMARK_MAX; i++) {
+                struct mb_diag_cgmark *m = &d->cgmarks[d->ncgmarks];
+                bool seen = false;
+                if (!memcg_of(root, d->swapped[i].pid, m->path, sizeof(m->path), &m->v2))
+                        continue;
+                for (size_t k = 0; k < d->ncgmarks && !seen; k++)
+                        seen = d->cgmarks[k].v2 == m->v2 && !strcmp(d->cgmarks[k].path, m->path);
+                if (!seen && (m->counter = memcg_swapins(root, m->path, m->v2, &m->count)))
+                        d->ncgmarks++;
+        }
+}
+
+/* The cgroup's swap-ins since it was marked (the previous sample). */
+static void swapper_rate(struct mb_diag *d, struct mb_root *root, struct mb_swapper_cgroup *cg)
+{
+        int64_t now;
+        const char *key = memcg_swapins(root, cg->path, cg->v2, &now);
+
+        cg->swapin_counter = NULL;
+        for (size_t k = 0; key && k < d->ncgmarks; k++) {
+                const struct mb_diag_cgmark *m = &d->cgmarks[k];
+                if (m->v2 != cg->v2 || strcmp(m->path, cg->path) || strcmp(m->counter, key) ||
+                    now < m->count)
+                        continue;
+                cg->swapin_counter = m->counter;
+                cg->swapin_delta = now - m->count;
+                cg->swapin_s = mb_now_mono() - d->cgmarks_mono;
+                return;
+        }
 }
 
 /* The memory cgroup of the process that swaps in most: its path from
- * /proc/PID/cgroup, limit and use from the root's /sys (v1 or v2). */
+ * /proc/PID/cgroup, limit and use from the root's /sys (v1 or v2), its
+ * pressure and swap-ins. */
 static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
 {
         struct mb_swapper_cgroup *cg = &d->swapper_cg;
         const struct mb_swap_delta *best = NULL;
-        char path[32], buf[4096], *line, *save = NULL;
+        char dir[1400];
+        struct mb_cgmem m;
 
         d->have_swapper_cg = false;
         for (size_t i = 0; i < d->ndeltas; i++)
@@ -375,49 +430,22 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
                         best = &d->deltas[i];
         if (!best || root->sys_fd < 0)
                 return;
-        snprintf(path, sizeof(path), "%d/cgroup", best->pid);
-        if (mb_read_small_at(root->proc_fd, path, buf, sizeof(buf)) <= 0)
-                return;
         memset(cg, 0, sizeof(*cg));
-        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2)
-                        continue;
-                if (!strncmp(c1, ":memory:", 8) || (!strncmp(line, "0::", 3) && !cg->path[0])) {
-                        mb_strlcpy(cg->path, c2 + 1, sizeof(cg->path));
-                        cg->v2 = line[0] == '0' && c1 == line + 1 && c2 == c1 + 1;
-                }
-        }
-        if (!cg->path[0])
+        if (!memcg_of(root, best->pid, cg->path, sizeof(cg->path), &cg->v2))
                 return;
         cg->pid = best->pid;
-        if (cg->v2) {
-                cg->limit = read_cg_num(root, "fs/cgroup", cg->path, "memory.max", NULL);
-                cg->usage = read_cg_num(root, "fs/cgroup", cg->path, "memory.current", NULL);
-                cg->events_max = read_cg_num(root, "fs/cgroup", cg->path, "memory.events", "max");
-                {
-                        char dir[1400];
-                        struct mb_cgmem m;
-                        snprintf(dir, sizeof(dir), "%s/fs/cgroup%s", root->sys_path, cg->path);
-                        cg->pswpin = -1;
-                        if (mb_cgmem_read(dir, 2, cg->path, &m) == 0) {
-                                cg->have_psi = m.have_psi;
-                                cg->psi_some10 = m.psi_some10;
-                                cg->psi_full10 = m.psi_full10;
-                                cg->pswpin = m.pswpin == MB_CG_UNKNOWN ? -1 : m.pswpin;
-                        }
-                }
-        } else {
-                cg->limit =
-                    read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.limit_in_bytes", NULL);
-                if (cg->limit >= (1ll << 62))
-                        cg->limit = 0; /* unlimited */
-                cg->usage =
-                    read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.usage_in_bytes", NULL);
-                cg->events_max =
-                    read_cg_num(root, "fs/cgroup/memory", cg->path, "memory.failcnt", NULL);
-                cg->pswpin = -1;
-        }
+        cg->pswpin = -1;
+        memcg_dir(root, cg->path, cg->v2, dir, sizeof(dir));
+        if (mb_cgmem_read(dir, cg->v2 ? 2 : 1, cg->path, &m) < 0)
+                return;
+        cg->limit = m.max == MB_CG_UNKNOWN ? -1 : m.max < 0 ? 0 : m.max; /* 0: none */
+        cg->usage = m.current == MB_CG_UNKNOWN ? -1 : m.current;
+        cg->events_max = m.ev_max == MB_CG_UNKNOWN ? -1 : m.ev_max;
+        cg->have_psi = m.have_psi;
+        cg->psi_some10 = m.psi_some10;
+        cg->psi_full10 = m.psi_full10;
+        cg->pswpin = m.pswpin == MB_CG_UNKNOWN ? -1 : m.pswpin;
+        swapper_rate(d, root, cg);
         d->have_swapper_cg = cg->usage >= 0;
 }
 
@@ -449,12 +477,17 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
                 return r;
         if (d->snap.gpus.n)
                 d->gpu_seen = true;
-        if (have_vm0 && swapped_mark(d, root) < 0)
-                return -ENOMEM;
+        if (have_vm0) {
+                if (swapped_mark(d, root) < 0)
+                        return -ENOMEM;
+                cg_mark(d, root);
+        }
         diag_rates(d, root, have_vm0, &vm0, t0);
         if (d->rates && diag_swappers(d, root, have_vm0) < 0)
                 return -ENOMEM;
         swapper_cgroup(d, root);
+        if (d->rates)
+                cg_mark(d, root);
 
         /* The sysctl files belong to the live host: read them for a captured
          * tree only when the root names its /etc. */

@@ -64,6 +64,18 @@ struct mb_diag_swapped {
 /* At most so many processes in swap are followed from sample to sample. */
 #define MB_DIAG_SWAPPED_MAX 512
 
+/* A memory cgroup of processes in swap, with its swap-in count (to measure
+ * the rate of the one that swaps in most at the next sample). */
+struct mb_diag_cgmark {
+        char path[256];
+        bool v2;
+        const char *counter; /* memory.stat key (mb_cgmem_swapin_counter) */
+        int64_t count;
+};
+
+/* At most so many memory cgroups are followed from sample to sample. */
+#define MB_DIAG_CGMARK_MAX 32
+
 struct mb_diag {
         /* Set by the caller (mb_diag_init zeroes them). */
         const struct mb_config *cfg;
@@ -108,6 +120,9 @@ struct mb_diag {
         struct mb_diag_swapped *swapped; /* processes in swap at the last sample */
         size_t nswapped, swapped_cap;
         double swapped_mono;
+        struct mb_diag_cgmark cgmarks[MB_DIAG_CGMARK_MAX]; /* their memory cgroups */
+        size_t ncgmarks;
+        double cgmarks_mono;
         struct mb_history_proc *recs; /* the tick record's processes */
         size_t recs_cap;
 };

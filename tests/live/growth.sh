@@ -91,6 +91,12 @@ if printf '%s' "$th" | jq -e --argjson p "$thr" --arg cg "/mbtest-diag-thrash-$$
     (.[0].evidence | contains("its memory cgroup " + $cg + ": " + $lf + " 48 MiB"))' >/dev/null; then
   echo "PASS who-swaps-in-named (pid $thr)"
 else echo "FAIL who-swaps-in-named: thrasher $thr: $th $(head -c 300 "$TMP/st.err")"; fi
+# the cgroup's own count of pages read back between the two samples
+# (memory.stat pswpin, workingset_refault_anon or pgmajfault: what the kernel has)
+rate=$(printf '%s' "$th" | jq -r '.[0].evidence // ""' | grep -oE "its memory.stat [a-z_]+ \+[0-9]+ in [0-9.]+ s \([0-9]+/s\)")
+if [ -n "$rate" ] && ! grep -qE "\+0 in" <<<"$rate"; then
+  echo "PASS who-swaps-in-cgroup-rate ($rate)"
+else echo "FAIL who-swaps-in-cgroup-rate: $th"; fi
 bad=$(printf '%s' "$j" | jq -c --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |
   select((.pid | tostring) as $p | ($idle | split(" ") | index($p)) != null) | select(.severity != "info") | {pid, severity}]')
 nidle=$(printf '%s' "$j" | jq --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |

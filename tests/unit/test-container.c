@@ -365,6 +365,37 @@ static void test_cgmem_parse(void **state)
             "cache 1\nworkingset_refault 11\ninactive_file 7\ntotal_inactive_file 9\n", &m);
         assert_int_equal(m.refault, 11);
         assert_int_equal(m.inactive_file, 9); /* v1: the hierarchy's total */
+
+        /* the swap-in counter, best first: pswpin, refault_anon, pgmajfault */
+        {
+                static const struct {
+                        const char *stat, *key;
+                        int64_t v;
+                } cases[] = {
+                    {"pgmajfault 5\npswpin 40\nworkingset_refault_anon 3\n", "pswpin", 40},
+                    {"pgmajfault 5\nworkingset_refault_anon 3\n", "workingset_refault_anon", 3},
+                    {"workingset_refault_anon 3\ntotal_workingset_refault_anon 6\n",
+                     "workingset_refault_anon", 6},                          /* v1 total */
+                    {"pgmajfault 5\ntotal_pgmajfault 8\n", "pgmajfault", 8}, /* v1 total */
+                    {"pgmajfault 5\n", "pgmajfault", 5},
+                    {"anon 1\npgfault 9\n", NULL, 0},
+                };
+                for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                        struct mb_cgmem c = {.pswpin = MB_CG_UNKNOWN,
+                                             .refault_anon = MB_CG_UNKNOWN,
+                                             .pgmajfault = MB_CG_UNKNOWN};
+                        int64_t v = 0;
+                        const char *key;
+                        mb_cgmem_parse_stat(cases[i].stat, &c);
+                        key = mb_cgmem_swapin_counter(&c, &v);
+                        if (!cases[i].key) {
+                                assert_null(key);
+                                continue;
+                        }
+                        assert_string_equal(key, cases[i].key);
+                        assert_int_equal(v, cases[i].v);
+                }
+        }
         m.current = 100;
         assert_int_equal(mb_cgmem_working_set(&m), 91);
         m.inactive_file = MB_CG_UNKNOWN;

@@ -233,6 +233,17 @@ static void test_thrashing_names_swapper(void **state)
         assert_non_null(strstr(f->evidence, "swapping in: pid 300 hog"));
         assert_non_null(strstr(f->action, "pid 300 (hog) is the one swapping in, not the target"));
         assert_null(strstr(f->action, "reduce the target's memory"));
+        assert_null(strstr(f->evidence, "its memory.stat"));
+        /* the cgroup's own swap-in count between the two samples */
+        cg.swapin_counter = "workingset_refault_anon";
+        cg.swapin_delta = 16000;
+        cg.swapin_s = 0.5;
+        mb_findings_release(&fs);
+        assert_true(mb_problems_run(&in, &fs) >= 0);
+        f = find(&fs, "swap-thrashing", -1);
+        assert_non_null(f);
+        assert_non_null(strstr(
+            f->evidence, "its memory.stat workingset_refault_anon +16000 in 0.5 s (32000/s)"));
         f = find(&fs, "process-in-swap", 300);
         assert_non_null(f);
         assert_int_equal(f->severity, MB_SEV_HIGH);
