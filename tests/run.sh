@@ -61,6 +61,9 @@ if want live; then
     s=$(printf '%s\n' "$out" | grep -c '^SKIP')
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
       f=1; printf '%s\n' "$out" | tail -20
+    elif [ "$f" -ne 0 ]; then
+      # what the script printed besides its verdicts (a failure's details)
+      printf '%s\n' "$out" | grep -vE '^(PASS|FAIL|SKIP)' | tail -40 | sed "s|^|  $name: |"
     fi
     pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
     [ "$f" -ne 0 ] && failed_names+=("live/$name")

@@ -72,10 +72,13 @@ start_child 32 || { fail bpf-helpers "memchild did not start"; exit 0; }
 c32=$child
 
 COLS=pid,ppid,user,name,rss,swap,vsz,rss_anon,rss_file,rss_shmem
-MEMBUDGET_COLLECTOR=proc "$BIN" procs --all --csv --columns $COLS > "$TMP/p1.csv" || { fail bpf-agree "proc run failed"; exit 0; }
-"$BIN" procs --all --csv --columns $COLS > "$TMP/b.csv" || { fail bpf-agree "default run failed"; exit 0; }
-MEMBUDGET_COLLECTOR=proc "$BIN" procs --all --csv --columns $COLS > "$TMP/p2.csv" || { fail bpf-agree "proc run failed"; exit 0; }
-
+# A process the kernel moves between RAM and swap (the swapping helper under
+# the host's other load) can change between the scans: up to three tries,
+# each judged on its own, the details of the last in the failure.
+agree() {
+  MEMBUDGET_COLLECTOR=proc "$BIN" procs --all --csv --columns $COLS > "$TMP/p1.csv" || { echo "proc run failed"; return 1; }
+  "$BIN" procs --all --csv --columns $COLS > "$TMP/b.csv" || { echo "default run failed"; return 1; }
+  MEMBUDGET_COLLECTOR=proc "$BIN" procs --all --csv --columns $COLS > "$TMP/p2.csv" || { echo "proc run failed"; return 1; }
 python3 - "$TMP" "$(nproc --all)" "$c8 $c32 $swapchild" <<'PY'
 import csv, os, sys
 d, ncpu, mine = sys.argv[1], int(sys.argv[2]), [p for p in sys.argv[3].split() if p]
@@ -107,7 +110,13 @@ for pid in mine:
         print(f"helper {pid}: proc {r} / bpf {q}"); ok = False
 sys.exit(0 if ok else 1)
 PY
-if [ $? = 0 ]; then pass bpf-agrees-with-proc; else fail bpf-agrees-with-proc "see above"; fi
+}
+agreed=no
+for try in 1 2 3; do
+  why=$(agree 2>&1) && { agreed=yes; break; }
+  sleep 1
+done
+if [ $agreed = yes ]; then pass "bpf-agrees-with-proc (try $try: $(tail -n1 <<<"$why"))"; else fail bpf-agrees-with-proc "$(tail -c 1500 <<<"$why")"; fi
 
 if [ -n "$swapchild" ]; then
   sw=$(awk -F, -v p="$swapchild" '$1==p {print $6}' "$TMP/b.csv")
