@@ -139,17 +139,6 @@ static int parse(int argc, char **argv, struct cli *cli, struct procs_opts *o)
         return 0;
 }
 
-/* Does the listing show, sort by or group on column c? */
-static bool shows(const struct procs_opts *o, enum mb_col c)
-{
-        if (o->sort == c)
-                return true;
-        for (int i = 0; i < o->ncols; i++)
-                if (o->cols[i] == c)
-                        return true;
-        return false;
-}
-
 int cmd_procs(int argc, char **argv, struct cli *cli)
 {
         struct procs_opts o = {.sort = MB_COL_RSS};
@@ -158,7 +147,7 @@ int cmd_procs(int argc, char **argv, struct cli *cli)
         struct mb_error err = {0};
         struct mb_out_procs out;
         pid_t self[MB_SELF_CHAIN_MAX];
-        unsigned scan = 0, what = MB_SNAP_PROCS;
+        unsigned scan, what = MB_SNAP_PROCS;
         size_t n;
         int r, code = CLI_EXIT_OK;
 
@@ -181,21 +170,14 @@ int cmd_procs(int argc, char **argv, struct cli *cli)
         if ((r = cli_root(cli)))
                 goto out_opts;
 
-        /* Read only what the shown columns, the sort key and the grouping need;
-         * JSON without --columns carries every field. */
-        for (int c = 0; c < o.ncols; c++)
-                scan |= mb_cols[o.cols[c]].scan;
-        scan |= mb_cols[o.sort].scan;
-        if (cli->json && !o.cols_given)
-                scan |= MB_SCAN_CMDLINE | MB_SCAN_ROLLUP | MB_SCAN_GPU;
-        if (o.group == MB_GROUP_CGROUP)
-                scan |= MB_SCAN_CGROUP;
-        if (!cli->json && !o.user && !shows(&o, MB_COL_PPID) && !shows(&o, MB_COL_USER))
-                scan |= MB_SCAN_NO_IDS;
-        /* Command lines for the rows shown only (a fast collector, then a
-         * read per row), unless the match needs every one of them. */
-        if ((scan & MB_SCAN_CMDLINE) && !o.has_match && o.group == MB_GROUP_NONE)
-                scan = (scan & ~MB_SCAN_CMDLINE) | MB_SCAN_CMDLINE_LATER;
+        scan = mb_listing_scan(&(struct mb_listing){.cols = o.cols,
+                                                    .ncols = o.ncols,
+                                                    .cols_given = o.cols_given,
+                                                    .sort = o.sort,
+                                                    .group = o.group,
+                                                    .json = cli->json,
+                                                    .has_match = o.has_match,
+                                                    .by_user = o.user != NULL});
         if (scan & MB_SCAN_GPU)
                 what |= MB_SNAP_GPU;
         filter.match = o.has_match ? &o.match : NULL;

@@ -1,10 +1,8 @@
 /* cmd-report.c: "membudget report": a period summary from the history store. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../lib/config/config.h"
 #include "../lib/diag/report.h"
@@ -139,27 +137,6 @@ static int parse(int argc, char **argv, struct cli *cli, struct report_opts *o)
         return 0;
 }
 
-static int write_svg(struct cli *cli, const char *path, const struct mb_report_data *d)
-{
-        char *data = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&data, &len);
-        int r;
-
-        if (!f)
-                return cli_runtime_error(cli, "out of memory");
-        r = mb_report_svg(f, d->rows, d->n, &d->rep);
-        if (fclose(f) != 0 || r < 0) {
-                free(data);
-                return cli_runtime_error(cli, "cannot render the chart");
-        }
-        r = mb_write_file_atomic(path, data, len, 0644);
-        free(data);
-        if (r < 0)
-                return cli_runtime_error(cli, "cannot write '%s': %s", path, mb_strerror(r));
-        return 0;
-}
-
 /* The period and the --compare period from the options. */
 struct period {
         double now, since, until, bsince, buntil;
@@ -180,24 +157,15 @@ static int parse_period(struct cli *cli, const struct report_opts *o, struct per
         if (w->until <= w->since)
                 return cli_usage_error(cli, "--until '%s' is not after --since '%s'",
                                        o->until ? o->until : "now", o->since ? o->since : "7d");
-        if (o->compare) {
-                const char *dots = strstr(o->compare, "..");
-                char a[128];
-                size_t la = dots ? (size_t)(dots - o->compare) : 0;
-                if (!dots || la == 0 || la >= sizeof(a) || !dots[2])
-                        return cli_usage_error(cli,
-                                               "invalid value '%s' for --compare (expected "
-                                               "SINCE..UNTIL, e.g. 14d..7d)",
-                                               o->compare);
-                memcpy(a, o->compare, la);
-                a[la] = '\0';
-                if ((r = opt_when(cli, "--compare", a, w->now, &w->bsince)) ||
-                    (r = opt_when(cli, "--compare", dots + 2, w->now, &w->buntil)))
-                        return r;
-                if (w->buntil <= w->bsince)
-                        return cli_usage_error(
-                            cli, "--compare '%s': the end is not after the start", o->compare);
-        }
+        r = o->compare ? mb_report_parse_range(o->compare, w->now, &w->bsince, &w->buntil) : 0;
+        if (r == -ERANGE)
+                return cli_usage_error(cli, "--compare '%s': the end is not after the start",
+                                       o->compare);
+        if (r < 0)
+                return cli_usage_error(cli,
+                                       "invalid value '%s' for --compare (expected SINCE..UNTIL, "
+                                       "e.g. 14d..7d, 2026-12-01..2026-12-02)",
+                                       o->compare);
         return 0;
 }
 
@@ -252,8 +220,12 @@ int cmd_report(int argc, char **argv, struct cli *cli)
         if (r < 0)
                 goto out;
         if (o.svg) {
-                if ((code = write_svg(cli, o.svg, &d)))
+                r = mb_report_svg_file(o.svg, d.rows, d.n, &d.rep);
+                if (r < 0) {
+                        code = cli_runtime_error(cli, "cannot write the chart to '%s': %s", o.svg,
+                                                 mb_strerror(r));
                         goto out;
+                }
                 d.rep.svg_path = o.svg;
         }
         if (cli->json)

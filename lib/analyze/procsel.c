@@ -349,3 +349,32 @@ int64_t mb_procs_sum(const struct mb_proctab *t, enum mb_col c, size_t *known)
                 *known = k;
         return s;
 }
+
+/* Does the listing show or sort by column c? */
+static bool listing_shows(const struct mb_listing *l, enum mb_col c)
+{
+        if (l->sort == c)
+                return true;
+        for (int i = 0; i < l->ncols; i++)
+                if (l->cols[i] == c)
+                        return true;
+        return false;
+}
+
+unsigned mb_listing_scan(const struct mb_listing *l)
+{
+        unsigned scan = mb_cols[l->sort].scan;
+
+        for (int c = 0; c < l->ncols; c++)
+                scan |= mb_cols[l->cols[c]].scan;
+        if (l->json && !l->cols_given)
+                scan |= MB_SCAN_CMDLINE | MB_SCAN_ROLLUP | MB_SCAN_GPU;
+        if (l->group == MB_GROUP_CGROUP)
+                scan |= MB_SCAN_CGROUP;
+        if (!l->json && !l->by_user && !listing_shows(l, MB_COL_PPID) &&
+            !listing_shows(l, MB_COL_USER))
+                scan |= MB_SCAN_NO_IDS;
+        if ((scan & MB_SCAN_CMDLINE) && !l->has_match && l->group == MB_GROUP_NONE)
+                scan = (scan & ~MB_SCAN_CMDLINE) | MB_SCAN_CMDLINE_LATER;
+        return scan;
+}

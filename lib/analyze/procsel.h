@@ -79,4 +79,22 @@ const char *mb_proc_cgroup_key(const struct mb_proctab *t, const struct mb_proc 
  * number of processes that had the value. */
 int64_t mb_procs_sum(const struct mb_proctab *t, enum mb_col c, size_t *known);
 
+/* What a listing shows and how: the scan it needs follows from it. */
+struct mb_listing {
+        const enum mb_col *cols;
+        int ncols;
+        bool cols_given; /* else JSON carries every field */
+        enum mb_col sort;
+        enum mb_group_by group;
+        bool json;
+        bool has_match; /* a command-line match over every process */
+        bool by_user;   /* filtered on a user */
+};
+
+/* The MB_SCAN_* flags a listing needs: only what its columns, sort key and
+ * grouping read; uids and ppids only where shown, sorted on or filtered;
+ * command lines for the rows shown only (MB_SCAN_CMDLINE_LATER) unless a
+ * match or a grouping needs every one.  Pure. */
+unsigned mb_listing_scan(const struct mb_listing *l);
+
 #endif

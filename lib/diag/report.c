@@ -166,3 +166,19 @@ int mb_report_parse_when(const char *s, double now, double *ret)
         }
         return -EINVAL;
 }
+
+int mb_report_parse_range(const char *s, double now, double *since, double *until)
+{
+        const char *dots = strstr(s, "..");
+        char a[128];
+        size_t la = dots ? (size_t)(dots - s) : 0;
+
+        if (!dots || la == 0 || la >= sizeof(a) || !dots[2])
+                return -EINVAL;
+        memcpy(a, s, la);
+        a[la] = '\0';
+        if (mb_report_parse_when(a, now, since) < 0 ||
+            mb_report_parse_when(dots + 2, now, until) < 0)
+                return -EINVAL;
+        return *until > *since ? 0 : -ERANGE;
+}

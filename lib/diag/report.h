@@ -44,5 +44,9 @@ int mb_report_parse_duration(const char *s, double *ret);
 /* A point in time: "now", a duration back from `now` ("30m": a unit is
  * required), @EPOCH, or local time (2026-12-01[T10:00[:00]]).  0 or -EINVAL. */
 int mb_report_parse_when(const char *s, double now, double *ret);
+/* A period "SINCE..UNTIL", each part as mb_report_parse_when ("14d..7d").
+ * 0; -EINVAL when not of that form or a part is no time; -ERANGE when the
+ * end is not after the start. */
+int mb_report_parse_range(const char *s, double now, double *since, double *until);
 
 #endif

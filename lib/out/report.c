@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../util/size.h"
+#include "../util/util.h"
 #include "json.h"
 #include "svg.h"
 
@@ -429,5 +430,24 @@ int mb_report_svg(FILE *f, const struct mb_history_host *rows, size_t n,
 out:
         free(t);
         free(v);
+        return r;
+}
+
+int mb_report_svg_file(const char *path, const struct mb_history_host *rows, size_t n,
+                       const struct mb_report *rep)
+{
+        char *data = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&data, &len);
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = mb_report_svg(f, rows, n, rep);
+        if (fclose(f) != 0 && r == 0)
+                r = -ENOMEM;
+        if (r == 0)
+                r = mb_write_file_atomic(path, data, len, 0644);
+        free(data);
         return r;
 }

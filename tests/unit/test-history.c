@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../lib/analyze/leaks.h"
+#include "../../lib/diag/report.h"
 #include "../../lib/out/report.h"
 #include "../../lib/store/history.h"
 #include "../../lib/store/history-leaks.h"
@@ -463,6 +464,37 @@ static void test_duration_text(void **state)
         assert_string_equal(mb_report_duration(-1, b, sizeof(b)), "-");
 }
 
+/* --compare SINCE..UNTIL: each part a time, the end after the start. */
+static void test_parse_range(void **state)
+{
+        static const struct {
+                const char *s;
+                int r;
+                double since, until;
+        } cases[] = {
+            {"14d..7d", 0, 1e6 - 14 * 86400, 1e6 - 7 * 86400},
+            {"@100..@200", 0, 100, 200},
+            {"2h..now", 0, 1e6 - 7200, 1e6},
+            {"7d..14d", -ERANGE, 0, 0},
+            {"@5..@5", -ERANGE, 0, 0},
+            {"7d", -EINVAL, 0, 0},
+            {"..7d", -EINVAL, 0, 0},
+            {"7d..", -EINVAL, 0, 0},
+            {"7d..soon", -EINVAL, 0, 0},
+            {"90..7d", -EINVAL, 0, 0}, /* a bare number needs a unit */
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                double a = -1, b = -1;
+                assert_int_equal(mb_report_parse_range(cases[i].s, 1e6, &a, &b), cases[i].r);
+                if (cases[i].r == 0) {
+                        assert_true(fabs(a - cases[i].since) < 1e-6);
+                        assert_true(fabs(b - cases[i].until) < 1e-6);
+                }
+        }
+}
+
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
@@ -471,6 +503,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_second_writer), cmocka_unit_test(test_schema_newer),
             cmocka_unit_test(test_period_stats),  cmocka_unit_test(test_leak_text),
             cmocka_unit_test(test_leak_findings), cmocka_unit_test(test_duration_text),
+            cmocka_unit_test(test_parse_range),
         };
 
         if (argc == 3 && !strcmp(argv[1], "--mkfixture"))

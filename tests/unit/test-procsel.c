@@ -457,6 +457,40 @@ static void test_group_by_cgroup_fixture(void **state)
         mb_root_close(&root);
 }
 
+/* The scan a listing needs: only what its columns, sort and grouping read. */
+static void test_listing_scan(void **state)
+{
+        static const enum mb_col dflt[] = {MB_COL_PID,  MB_COL_USER, MB_COL_RSS,
+                                           MB_COL_SWAP, MB_COL_VSZ,  MB_COL_CMDLINE};
+        static const enum mb_col pss[] = {MB_COL_PID, MB_COL_PSS};
+        static const enum mb_col pid[] = {MB_COL_PID};
+        static const struct {
+                struct mb_listing l;
+                unsigned want;
+        } cases[] = {
+            /* the default table: command lines for the shown rows only */
+            {{.cols = dflt, .ncols = 6, .sort = MB_COL_RSS}, MB_SCAN_CMDLINE_LATER},
+            /* a match reads every command line */
+            {{.cols = dflt, .ncols = 6, .sort = MB_COL_RSS, .has_match = true}, MB_SCAN_CMDLINE},
+            /* PSS asks for smaps_rollup; no user/ppid shown: no ids */
+            {{.cols = pss, .ncols = 2, .cols_given = true, .sort = MB_COL_RSS},
+             MB_SCAN_ROLLUP | MB_SCAN_NO_IDS},
+            /* sorting on PSS reads it too; a user filter needs the uids */
+            {{.cols = pid, .ncols = 1, .cols_given = true, .sort = MB_COL_PSS, .by_user = true},
+             MB_SCAN_ROLLUP},
+            /* JSON without --columns carries every field */
+            {{.cols = dflt, .ncols = 6, .sort = MB_COL_RSS, .json = true},
+             MB_SCAN_CMDLINE_LATER | MB_SCAN_ROLLUP | MB_SCAN_GPU},
+            /* grouping by cgroup reads the cgroups and every command line */
+            {{.cols = dflt, .ncols = 6, .sort = MB_COL_RSS, .group = MB_GROUP_CGROUP},
+             MB_SCAN_CGROUP | MB_SCAN_CMDLINE},
+        };
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+                assert_int_equal(mb_listing_scan(&cases[i].l), cases[i].want);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -472,6 +506,7 @@ int main(void)
             cmocka_unit_test(test_group_many_keys),
             cmocka_unit_test(test_cgroup_key_priority),
             cmocka_unit_test(test_group_by_cgroup_fixture),
+            cmocka_unit_test(test_listing_scan),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
