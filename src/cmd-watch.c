@@ -214,7 +214,6 @@ int cmd_watch(int argc, char **argv, struct cli *cli)
         struct mb_stop stop;
         volatile sig_atomic_t *stop_sig;
         long done = 0;
-        bool redraw;
         int code;
 
         mb_scan_set_threads(1); /* a daemon: one CPU at a time, never a burst */
@@ -230,7 +229,7 @@ int cmd_watch(int argc, char **argv, struct cli *cli)
         mb_ticker_init(&w.tick, o.interval_s, stop_sig);
         while (!*stop_sig) {
                 long missed;
-                if (w.screen ? !mb_screen_wait(mb_ticker_due(&w.tick), stop_sig, &redraw)
+                if (w.screen ? !mb_screen_wait(mb_ticker_due(&w.tick), stop_sig)
                              : !mb_ticker_sleep(&w.tick))
                         break;
                 if ((code = watch_tick(&w)))

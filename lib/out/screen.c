@@ -84,6 +84,15 @@ int mb_screen_load(char *why, size_t len)
 #define COLS   (*cu.COLS)
 #define LINES  (*cu.LINES)
 
+/* The frame on screen, drawn again when the terminal is resized (the
+ * snapshot is the caller's, unchanged until it samples again). */
+static struct {
+        bool have;
+        struct mb_screen_head h;
+        struct mb_watch_tick k;
+        const struct mb_snapshot *s;
+} shown_frame;
+
 void mb_screen_draw(const struct mb_screen_head *h, const struct mb_watch_tick *k,
                     const struct mb_snapshot *s)
 {
@@ -94,6 +103,12 @@ void mb_screen_draw(const struct mb_screen_head *h, const struct mb_watch_tick *
 
         if (!localtime_r(&tt, &tm) || !strftime(ts, sizeof(ts), "%H:%M:%S", &tm))
                 ts[0] = '\0';
+        if (&shown_frame.k != k) {
+                shown_frame.h = *h;
+                shown_frame.k = *k;
+                shown_frame.s = s;
+                shown_frame.have = true;
+        }
         erase();
         attron(A_BOLD);
         mvprintw(row++, 0, "membudget watch  %s  every %gs%s%s   q quits", ts, h->interval_s,
@@ -147,7 +162,7 @@ void mb_screen_draw(const struct mb_screen_head *h, const struct mb_watch_tick *
         refresh();
 }
 
-bool mb_screen_wait(double deadline, volatile sig_atomic_t *stop, bool *redraw)
+bool mb_screen_wait(double deadline, volatile sig_atomic_t *stop)
 {
         for (;;) {
                 double now = mb_now_mono();
@@ -159,13 +174,14 @@ bool mb_screen_wait(double deadline, volatile sig_atomic_t *stop, bool *redraw)
                 if (now >= deadline)
                         return true;
                 ms = (int)ceil((deadline - now) * 1000);
-                if (poll(&pfd, 1, ms) <= 0)
-                        continue; /* timeout or EINTR: loop re-checks */
+                /* a key, the timeout, or EINTR (SIGWINCH: ncurses then queues
+                 * KEY_RESIZE): read what getch has either way */
+                (void)poll(&pfd, 1, ms);
                 while ((ch = getch()) != ERR) {
                         if (ch == 'q' || ch == 'Q' || ch == 3)
                                 return false;
-                        if (ch == KEY_RESIZE)
-                                *redraw = true;
+                        if (ch == KEY_RESIZE && shown_frame.have) /* at the new size */
+                                mb_screen_draw(&shown_frame.h, &shown_frame.k, shown_frame.s);
                 }
         }
 }

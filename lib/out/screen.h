@@ -27,8 +27,10 @@ struct mb_screen_head {
 void mb_screen_draw(const struct mb_screen_head *h, const struct mb_watch_tick *k,
                     const struct mb_snapshot *s);
 
-/* Wait for the deadline (monotonic clock) reading keys; false when the user
- * quits (q, Ctrl-C) or *stop is set.  *redraw is set on a resize. */
-bool mb_screen_wait(double deadline, volatile sig_atomic_t *stop, bool *redraw);
+/* Wait for the deadline (monotonic clock) reading keys, drawing the last
+ * frame again when the terminal is resized; false when the user quits (q,
+ * Ctrl-C) or *stop is set.  The snapshot of the last mb_screen_draw must stay
+ * as it is until then. */
+bool mb_screen_wait(double deadline, volatile sig_atomic_t *stop);
 
 #endif

@@ -6,7 +6,8 @@
 #   - a second writer on the same history is refused naming the first pid;
 #   - SIGKILL mid-recording loses no committed tick (rows >= printed lines);
 #   - the history file is mode 0600;
-#   - --screen (in tmux) draws, quits on q, and restores the terminal.
+#   - --screen (in tmux) draws, redraws at once on a resize, quits on q, and
+#     restores the terminal.
 set -u
 BIN=${MB_BIN:?}
 TAG=history-watch-$$
@@ -109,6 +110,18 @@ else
   else
     fail watch-screen-q-restores "screen not drawn: $scr"
   fi
+  tmux kill-session -t "$TMUX_SESSION" 2>/dev/null
+  # a resize redraws the last frame at once (no tick comes in 60 s)
+  tmux new-session -d -s "$TMUX_SESSION" -x 70 -y 10 "'$BIN' watch --screen --interval 60"
+  sleep 1.5
+  small=$(tmux capture-pane -p -t "$TMUX_SESSION" | grep -c .)
+  tmux resize-window -t "$TMUX_SESSION" -x 150 -y 45
+  sleep 1
+  scr=$(tmux capture-pane -p -t "$TMUX_SESSION")
+  big=$(printf '%s\n' "$scr" | grep -c .)
+  if [ "$small" -le 10 ] && [ "$big" -gt 10 ] && printf '%s' "$scr" | grep -q 'RSS+SWAP'; then
+    pass "watch-screen-resize-redraws ($small lines, then $big)"
+  else fail watch-screen-resize-redraws "$small lines, then $big: $scr"; fi
   tmux kill-session -t "$TMUX_SESSION" 2>/dev/null
 fi
 # 6. check's "monitoring recorded" reads the last sample (issue 15 item 16):
