@@ -101,8 +101,8 @@ bash -c 'exec -a mbtest-act-safety-victim sleep 300' & v2=$!; PIDS+=($v2)
 sleep 0.3
 out=$(bash -c "exec -a mbtest-act-safety-launcher $BIN limit --match 'mbtest-act-safety|^' --max 1G --user root --name mbtest-act-safety-m --state-dir $ST" 2>&1); rc=$?
 if [ "$rc" = 0 ] && grep -qE "[0-9]+ processes match \(user root\)" <<<"$out" \
-   && grep -q "pid $v1 (" <<<"$out" && grep -q "pid $v2 (" <<<"$out" \
-   && ! grep -qE "pid 1 \(|pid $$ \(|mbtest-act-safety-launcher" <<<"$out"; then
+   && grep -qE "pid $v1\b" <<<"$out" && grep -qE "pid $v2\b" <<<"$out" \
+   && ! grep -qE "pid (1|$$)\b|mbtest-act-safety-launcher" <<<"$out"; then
   pass limit-match-excludes
 else
   fail limit-match-excludes "rc=$rc v1=$v1 v2=$v2 shell=$$ $(grep -vE '^ACTION' <<<"$out" | cut -c1-100 | tail -n 30)"
