@@ -181,54 +181,45 @@ static const char *stat_after_comm(const char *buf, const char *end)
         return rp ? rp + 1 : NULL;
 }
 
-int mb_stat_field(const char *buf, size_t len, int field, uint64_t *ret)
+/* The start of field `want` of a stat line, from s with field `at` before
+ * it (2 past comm); NULL when the line ends first. */
+static const char *stat_seek(const char *s, const char *end, int at, int want)
 {
-        const char *end = buf + len, *s = stat_after_comm(buf, end);
-        int at = 2; /* the field the cursor is in: comm */
-
-        if (!s || field <= 2)
-                return -EINVAL;
-        while (s < end) {
+        while (s && s < end) {
                 while (s < end && *s == ' ')
                         s++;
                 if (s >= end || *s == '\n')
                         break;
-                if (++at == field)
-                        return mb_parse_u64(&s, end, ret) < 0 ? -EINVAL : 0;
+                if (++at == want)
+                        return s;
                 while (s < end && *s != ' ' && *s != '\n')
                         s++;
         }
-        return -EINVAL;
+        return NULL;
+}
+
+int mb_stat_field(const char *buf, size_t len, int field, uint64_t *ret)
+{
+        const char *end = buf + len;
+        const char *s = field > 2 ? stat_seek(stat_after_comm(buf, end), end, 2, field) : NULL;
+
+        return s && mb_parse_u64(&s, end, ret) >= 0 ? 0 : -EINVAL;
 }
 
 int mb_stat_parse(const char *buf, size_t len, struct mb_proc *p)
 {
-        const char *s, *end = buf + len;
-        int field = 2; /* the field the cursor is in: comm */
+        const char *end = buf + len, *s = stat_seek(stat_after_comm(buf, end), end, 2, 3);
+        uint64_t v;
 
-        s = stat_after_comm(buf, end);
         if (!s)
                 return -EINVAL;
-        while (s < end) {
-                while (s < end && *s == ' ')
-                        s++;
-                if (s >= end || *s == '\n')
-                        break;
-                field++;
-                if (field == 3) {
-                        if (!p->state)
-                                p->state = *s;
-                } else if (field == 22) {
-                        uint64_t v;
-                        if (mb_parse_u64(&s, end, &v) < 0)
-                                return -EINVAL;
-                        p->starttime = v;
-                        return 0;
-                }
-                while (s < end && *s != ' ' && *s != '\n')
-                        s++;
-        }
-        return -EINVAL;
+        if (!p->state)
+                p->state = *s; /* field 3 */
+        s = stat_seek(s, end, 2, 22);
+        if (!s || mb_parse_u64(&s, end, &v) < 0)
+                return -EINVAL;
+        p->starttime = v; /* field 22 */
+        return 0;
 }
 
 int mb_rollup_parse(const char *buf, size_t len, struct mb_proc *p)

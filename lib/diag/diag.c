@@ -377,8 +377,10 @@ static const char *memcg_swapins(struct mb_root *root, const char *path, bool v2
         return mb_cgmem_swapin_counter(&m, ret);
 }
 
-/* Remember the memory cgroups of the processes in swap now, with their
- * swap-in counters: the next sample measures the rate of whichever swaps. */
+/* A first sample that measures the rates: remember the memory cgroups of
+ * the processes in swap, with their swap-in counters, so that the second
+ * one has the rate of whichever swaps.  (From one tick to the next only the
+ * swapper's own cgroup is remembered: swapper_rate.) */
 static void cg_mark(struct mb_diag *d, struct mb_root *root)
 {
         d->ncgmarks = 0;
@@ -395,23 +397,31 @@ static void cg_mark(struct mb_diag *d, struct mb_root *root)
         }
 }
 
-/* The cgroup's swap-ins since it was marked (the previous sample). */
-static void swapper_rate(struct mb_diag *d, struct mb_root *root, struct mb_swapper_cgroup *cg)
+/* The cgroup's swap-ins (its memory.stat counter `key`, `count` now) since
+ * it was marked; then it is the one mark, for the next tick. */
+static void swapper_rate(struct mb_diag *d, struct mb_swapper_cgroup *cg, const char *key,
+                         int64_t count)
 {
-        int64_t now;
-        const char *key = memcg_swapins(root, cg->path, cg->v2, &now);
+        double now = mb_now_mono();
 
         cg->swapin_counter = NULL;
         for (size_t k = 0; key && k < d->ncgmarks; k++) {
                 const struct mb_diag_cgmark *m = &d->cgmarks[k];
                 if (m->v2 != cg->v2 || strcmp(m->path, cg->path) || strcmp(m->counter, key) ||
-                    now < m->count)
+                    count < m->count)
                         continue;
                 cg->swapin_counter = m->counter;
-                cg->swapin_delta = now - m->count;
-                cg->swapin_s = mb_now_mono() - d->cgmarks_mono;
-                return;
+                cg->swapin_delta = count - m->count;
+                cg->swapin_s = now - d->cgmarks_mono;
+                break;
         }
+        d->ncgmarks = 0;
+        if (!key)
+                return;
+        d->cgmarks[0] = (struct mb_diag_cgmark){.v2 = cg->v2, .counter = key, .count = count};
+        mb_strlcpy(d->cgmarks[0].path, cg->path, sizeof(d->cgmarks[0].path));
+        d->ncgmarks = 1;
+        d->cgmarks_mono = now;
 }
 
 /* The memory cgroup of the process that swaps in most: its path from
@@ -423,21 +433,22 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
         const struct mb_swap_delta *best = NULL;
         char dir[1400];
         struct mb_cgmem m;
+        const char *key;
+        int64_t count = 0;
 
         d->have_swapper_cg = false;
         for (size_t i = 0; i < d->ndeltas; i++)
                 if (d->deltas[i].majflt > 0 && (!best || d->deltas[i].majflt > best->majflt))
                         best = &d->deltas[i];
-        if (!best || root->sys_fd < 0)
-                return;
         memset(cg, 0, sizeof(*cg));
-        if (!memcg_of(root, best->pid, cg->path, sizeof(cg->path), &cg->v2))
-                return;
+        if (!best || root->sys_fd < 0 ||
+            !memcg_of(root, best->pid, cg->path, sizeof(cg->path), &cg->v2))
+                goto none;
         cg->pid = best->pid;
         cg->pswpin = -1;
         memcg_dir(root, cg->path, cg->v2, dir, sizeof(dir));
         if (mb_cgmem_read(dir, cg->v2 ? 2 : 1, cg->path, &m) < 0)
-                return;
+                goto none;
         cg->limit = m.max == MB_CG_UNKNOWN ? -1 : m.max < 0 ? 0 : m.max; /* 0: none */
         cg->usage = m.current == MB_CG_UNKNOWN ? -1 : m.current;
         cg->events_max = m.ev_max == MB_CG_UNKNOWN ? -1 : m.ev_max;
@@ -445,8 +456,12 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
         cg->psi_some10 = m.psi_some10;
         cg->psi_full10 = m.psi_full10;
         cg->pswpin = m.pswpin == MB_CG_UNKNOWN ? -1 : m.pswpin;
-        swapper_rate(d, root, cg);
+        key = mb_cgmem_swapin_counter(&m, &count);
+        swapper_rate(d, cg, key, count);
         d->have_swapper_cg = cg->usage >= 0;
+        return;
+none:
+        d->ncgmarks = 0; /* no swapper: the next rate starts from its own tick */
 }
 
 int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err)
@@ -486,8 +501,6 @@ int mb_diag_sample(struct mb_diag *d, struct mb_root *root, struct mb_error *err
         if (d->rates && diag_swappers(d, root, have_vm0) < 0)
                 return -ENOMEM;
         swapper_cgroup(d, root);
-        if (d->rates)
-                cg_mark(d, root);
 
         /* The sysctl files belong to the live host: read them for a captured
          * tree only when the root names its /etc. */

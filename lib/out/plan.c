@@ -90,11 +90,6 @@ void mb_out_plan(FILE *f, const struct mb_plan *p, bool apply, const char *hint)
                 fprintf(f, "\nalready in place: nothing to change\n");
 }
 
-static json_t *jstr(const char *s)
-{
-        return s ? mb_json_str(s) : json_null();
-}
-
 json_t *mb_out_plan_json(const struct mb_plan *p)
 {
         json_t *j = json_object(), *arr = json_array(), *notes = json_array();
@@ -103,19 +98,19 @@ json_t *mb_out_plan_json(const struct mb_plan *p)
                 const struct mb_change *c = &p->c[i];
                 json_t *o = json_object();
                 json_object_set_new(o, "action", json_string(mb_action_name(c->action)));
-                json_object_set_new(o, "target", jstr(c->target));
-                json_object_set_new(o, "current", jstr(c->current));
-                json_object_set_new(o, "new", jstr(c->new_value));
-                json_object_set_new(o, "how", jstr(c->how));
+                json_object_set_new(o, "target", mb_json_str(c->target));
+                json_object_set_new(o, "current", mb_json_str(c->current));
+                json_object_set_new(o, "new", mb_json_str(c->new_value));
+                json_object_set_new(o, "how", mb_json_str(c->how));
                 json_object_set_new(o, "unchanged", json_boolean(c->noop));
                 json_object_set_new(o, "refused", json_boolean(c->refused));
-                json_object_set_new(o, "reason", c->refused ? jstr(c->reason) : json_null());
+                json_object_set_new(o, "reason", c->refused ? mb_json_str(c->reason) : json_null());
                 if (c->action == MB_ACT_CGROUP_MOVE)
                         json_object_set_new(o, "pid", json_integer(c->pid));
                 json_array_append_new(arr, o);
         }
         for (size_t i = 0; i < p->nnotes; i++)
-                json_array_append_new(notes, jstr(p->notes[i]));
+                json_array_append_new(notes, mb_json_str(p->notes[i]));
         json_object_set_new(j, "changes", arr);
         json_object_set_new(j, "notes", notes);
         json_object_set_new(j, "to_do", json_integer((json_int_t)mb_plan_todo(p)));
@@ -175,7 +170,7 @@ void mb_out_limit_unit_json(json_t *j, const struct mb_limit_unit *u)
 
         json_object_set_new(j, "unit", json_string(u->unit));
         json_object_set_new(j, "dropin_path", mb_json_str(u->path));
-        json_object_set_new(j, "dropin", u->dropin ? mb_json_str(u->dropin) : json_null());
+        json_object_set_new(j, "dropin", mb_json_str(u->dropin));
         for (const char *p = u->have_props ? u->props : ""; *p;) {
                 size_t l = strcspn(p, "\n");
                 const char *eq = memchr(p, '=', l);

@@ -5,7 +5,8 @@
 # "target-growth-kind ... anonymous mmap" in /api/snapshot and /metrics.
 # Who swaps in (issue 15 item 19): one process thrashing inside a small
 # memory cgroup, two idle ones swapped out in another: `status` names the
-# thrasher, not the target, and rates the idle ones info.
+# thrasher, not the target, with its cgroup's own swap-in rate (status's two
+# samples, and serve's ticks), and rates the idle ones info.
 set -u
 BIN=${MB_BIN:?} HELP=${MB_BUILD:?}/helpers
 TMP=$(mktemp -d /tmp/mbtest-growth.XXXXXX)
@@ -97,6 +98,23 @@ rate=$(printf '%s' "$th" | jq -r '.[0].evidence // ""' | grep -oE "its memory.st
 if [ -n "$rate" ] && ! grep -qE "\+0 in" <<<"$rate"; then
   echo "PASS who-swaps-in-cgroup-rate ($rate)"
 else echo "FAIL who-swaps-in-cgroup-rate: $th"; fi
+# the same from one tick to the next in the daemon (serve keeps the
+# swapper's cgroup between its samples)
+"$BIN" -c "$TMP/t.json" --state-dir "$TMP/d" serve --listen 127.0.0.1:0 --interval 1 \
+  >"$TMP/serve2.log" 2>&1 & pids+=($!)
+port2="" rate2=""
+for _ in $(seq 50); do
+  port2=$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/serve2.log" | sed 's/.*://')
+  [ -n "$port2" ] && break; sleep 0.1
+done
+for _ in $(seq 20); do
+  [ -n "$port2" ] || break
+  rate2=$(curl -s "127.0.0.1:$port2/api/snapshot" | jq -r '.findings[] | select(.id == "swap-thrashing") | .evidence' 2>/dev/null |
+    grep -oE "its memory.stat [a-z_]+ \+[1-9][0-9]* in [0-9.]+ s \([0-9]+/s\)")
+  [ -n "$rate2" ] && break; sleep 0.5
+done
+if [ -n "$rate2" ]; then echo "PASS who-swaps-in-cgroup-rate-ticks ($rate2)"
+else echo "FAIL who-swaps-in-cgroup-rate-ticks: $(head -c 300 "$TMP/serve2.log")"; fi
 bad=$(printf '%s' "$j" | jq -c --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |
   select((.pid | tostring) as $p | ($idle | split(" ") | index($p)) != null) | select(.severity != "info") | {pid, severity}]')
 nidle=$(printf '%s' "$j" | jq --arg idle "$idle" '[.findings[] | select(.id == "process-in-swap") |

@@ -1,8 +1,9 @@
 # tests/vm/common.sh: what the guest scenario suites share (sourced by
 # tests/vm/scenarios.sh and tests/vm/scenarios-ctr.sh after they set CG):
 # the PASS/FAIL/SKIP counting, the precondition (root, systemd as PID 1, a
-# pure cgroup v2 hierarchy with the memory controller) and the helpers that
-# read what the kernel and systemd say.
+# pure cgroup v2 hierarchy with the memory controller), the helpers that
+# read what the kernel and systemd say, and the clean-up of what a suite
+# started (its PIDS and UNITS arrays).
 npass=0 nfail=0 nskip=0
 
 pass() { echo "PASS $1 -- ${2:-}"; npass=$((npass + 1)); }
@@ -37,4 +38,19 @@ waitfor() { # TENTHS CMD...: poll until CMD succeeds
   local n=$1; shift
   for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
   return 1
+}
+
+# Kill the suite's processes (PIDS) and stop and forget its units (UNITS):
+# their runtime, transient and persistent files and drop-ins.
+forget_units() {
+  local p u
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  for u in "${UNITS[@]}"; do
+    systemctl stop "$u" 2>/dev/null
+    systemctl reset-failed "$u" 2>/dev/null
+    systemctl revert "$u" >/dev/null 2>&1
+    rm -rf "/etc/systemd/system/$u" "/etc/systemd/system/$u.d" \
+      "/run/systemd/system.control/$u.d" "/run/systemd/transient/$u"
+  done
 }

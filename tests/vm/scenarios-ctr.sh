@@ -20,13 +20,7 @@ PIDS=()
 DIRS=()
 
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  for u in "${UNITS[@]}"; do
-    systemctl stop "$u" 2>/dev/null
-    systemctl reset-failed "$u" 2>/dev/null
-    rm -rf "/run/systemd/system.control/$u.d" "/run/systemd/transient/$u"
-  done
+  forget_units
   # deepest first
   for ((i = ${#DIRS[@]} - 1; i >= 0; i--)); do rmdir "${DIRS[$i]}" 2>/dev/null; done
   systemctl daemon-reload 2>/dev/null

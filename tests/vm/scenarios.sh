@@ -25,14 +25,7 @@ UNITS=()
 PIDS=()
 
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  for u in "${UNITS[@]}"; do
-    systemctl stop "$u" 2>/dev/null
-    systemctl reset-failed "$u" 2>/dev/null
-    systemctl revert "$u" >/dev/null 2>&1
-    rm -rf "$UNITDIR/$u" "$UNITDIR/$u.d" "/run/systemd/system.control/$u.d" "/run/systemd/transient/$u"
-  done
+  forget_units
   [ -d "$ST" ] && "$BIN" undo --state-dir "$ST" --all >/dev/null 2>&1
   systemctl reset-failed 'membudget-mbtest-vm-*' 2>/dev/null
   systemctl stop 'membudget-match-mbtest-vm-*.scope' 2>/dev/null
