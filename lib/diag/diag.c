@@ -335,25 +335,18 @@ static int diag_swappers(struct mb_diag *d, struct mb_root *root, bool reread)
         return 0;
 }
 
-/* The memory cgroup of a process (/proc/PID/cgroup): the v1 memory
- * controller's path, else the v2 "0::" one.  false when unreadable. */
-static bool memcg_of(struct mb_root *root, int pid, char *path, size_t len, bool *v2)
+/* The memory cgroup of a process of the snapshot: the v1 memory
+ * controller's path, else the v2 "0::" one (the collector's /proc/PID/cgroup
+ * parser, read now unless the scan had it).  false when unreadable. */
+static bool memcg_of(struct mb_diag *d, struct mb_root *root, struct mb_proc *p, char *path,
+                     size_t len, bool *v2)
 {
-        char f[32], buf[4096], *line, *save = NULL;
+        struct mb_proctab *t = &d->snap.procs;
 
-        path[0] = 0;
-        snprintf(f, sizeof(f), "%d/cgroup", pid);
-        if (mb_read_small_at(root->proc_fd, f, buf, sizeof(buf)) <= 0)
+        if (mb_proc_read_cgroup(root, t, p) < 0 || (!p->cg_mem && !p->cg_v2))
                 return false;
-        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2)
-                        continue;
-                if (!strncmp(c1, ":memory:", 8) || (!strncmp(line, "0::", 3) && !path[0])) {
-                        mb_strlcpy(path, c2 + 1, len);
-                        *v2 = line[0] == '0' && c1 == line + 1 && c2 == c1 + 1;
-                }
-        }
+        *v2 = !p->cg_mem;
+        mb_strlcpy(path, mb_proc_str(t, p->cg_mem ? p->cg_mem : p->cg_v2), len);
         return path[0] != 0;
 }
 
@@ -385,10 +378,12 @@ static void cg_mark(struct mb_diag *d, struct mb_root *root)
 {
         d->ncgmarks = 0;
         d->cgmarks_mono = mb_now_mono();
-        for (size_t i = 0; i < d->nswapped && d->ncgmarks < MB_DIAG_CGMARK_MAX; i++) {
+        for (size_t i = 0; i < d->snap.procs.n && d->ncgmarks < MB_DIAG_CGMARK_MAX; i++) {
+                struct mb_proc *p = &d->snap.procs.p[i];
                 struct mb_diag_cgmark *m = &d->cgmarks[d->ncgmarks];
                 bool seen = false;
-                if (!memcg_of(root, d->swapped[i].pid, m->path, sizeof(m->path), &m->v2))
+                if (p->swap == MB_UNKNOWN || p->swap <= 0 || (p->flags & MB_P_KTHREAD) ||
+                    !memcg_of(d, root, p, m->path, sizeof(m->path), &m->v2))
                         continue;
                 for (size_t k = 0; k < d->ncgmarks && !seen; k++)
                         seen = d->cgmarks[k].v2 == m->v2 && !strcmp(d->cgmarks[k].path, m->path);
@@ -431,6 +426,7 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
 {
         struct mb_swapper_cgroup *cg = &d->swapper_cg;
         const struct mb_swap_delta *best = NULL;
+        struct mb_proc *p = NULL;
         char dir[1400];
         struct mb_cgmem m;
         const char *key;
@@ -441,8 +437,10 @@ static void swapper_cgroup(struct mb_diag *d, struct mb_root *root)
                 if (d->deltas[i].majflt > 0 && (!best || d->deltas[i].majflt > best->majflt))
                         best = &d->deltas[i];
         memset(cg, 0, sizeof(*cg));
-        if (!best || root->sys_fd < 0 ||
-            !memcg_of(root, best->pid, cg->path, sizeof(cg->path), &cg->v2))
+        for (size_t i = 0; best && i < d->snap.procs.n && !p; i++)
+                if (d->snap.procs.p[i].pid == best->pid)
+                        p = &d->snap.procs.p[i];
+        if (!p || root->sys_fd < 0 || !memcg_of(d, root, p, cg->path, sizeof(cg->path), &cg->v2))
                 goto none;
         cg->pid = best->pid;
         cg->pswpin = -1;
